@@ -1,0 +1,47 @@
+// Checks at the NumPy boundary, shared by every bind_<area>.cpp. Each failure names the
+// argument, so the message reaches the user as a ValueError/TypeError they can act on.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstddef>
+#include <string>
+
+namespace chimera::bind {
+
+namespace py = pybind11;
+
+template <class T>
+using In = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+inline void require(bool ok, const std::string& message) {
+  if (!ok) throw py::value_error(message);
+}
+
+inline void require_ndim(const py::array& a, py::ssize_t ndim, const char* name) {
+  require(a.ndim() == ndim, std::string(name) + " must be " + std::to_string(ndim) +
+                                "-dimensional, got " + std::to_string(a.ndim()) + " dimensions");
+}
+
+inline void require_len(const py::array& a, py::ssize_t axis, py::ssize_t len, const char* name) {
+  require(a.shape(axis) == len, std::string(name) + " has " + std::to_string(a.shape(axis)) +
+                                    " entries along axis " + std::to_string(axis) + ", expected " +
+                                    std::to_string(len));
+}
+
+// An output the kernel writes into: it must already be a C-contiguous, writeable array of the
+// right dtype, since a converted copy would silently swallow the result.
+template <class T>
+py::array_t<T> output(const py::object& obj, const char* name) {
+  if (!py::isinstance<py::array_t<T>>(obj)) {
+    throw py::type_error(std::string(name) + " must be a NumPy array of dtype " +
+                         std::string(py::str(py::dtype::of<T>())));
+  }
+  auto a = py::reinterpret_borrow<py::array_t<T>>(obj);
+  require((a.flags() & py::array::c_style) != 0, std::string(name) + " must be C-contiguous");
+  require(a.writeable(), std::string(name) + " must be writeable");
+  return a;
+}
+
+}  // namespace chimera::bind

@@ -1,0 +1,15 @@
+// chimera._core: one submodule per kernel area; each bind_<area>.cpp registers its own.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+void register_rng(py::module_& m);
+void register_ga(py::module_& m);
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "Chimera's native kernels (C++17, OpenMP). Use the chimera package, not this module.";
+  auto rng = m.def_submodule("rng", "Philox4x32-10 counter-based streams");
+  register_rng(rng);
+  auto ga = m.def_submodule("ga", "Whole-population genetic operators");
+  register_ga(ga);
+}

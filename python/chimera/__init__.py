@@ -1,0 +1,1 @@
+"""Chimera: evolve, tune and safely run parameterised agents."""
