@@ -1,1 +1,51 @@
-"""Chimera: evolve, tune and safely run parameterised agents."""
+"""Chimera: evolve, tune and safely run parameterised agents.
+
+The public API: :func:`minimize`, the optimizers (:class:`GA`) with ``ask()``/``tell()`` and
+``state_dict()``/``load_state_dict()``, :func:`backends` to see which kernel backends work
+here, the built-in :mod:`chimera.problems`, and the layer subpackages.
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _core as _core  # the native kernels: fail early with a clear message
+except ImportError as exc:  # pragma: no cover - only on a broken install
+    raise ImportError(
+        "chimera's native module chimera._core is missing or does not load "
+        f"({exc}); reinstall with `pip install chimera-engine` or build with `pip install .`"
+    ) from exc
+
+from . import evolution, problems
+from ._backend import BackendStatus, backends, set_num_threads
+from ._errors import (
+    BackendUnavailable,
+    BudgetExceeded,
+    ChimeraError,
+    FitnessError,
+    SandboxViolation,
+    StateError,
+    ValidationError,
+)
+from .evolution import GA
+from .optimize import OptimizeResult, minimize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GA",
+    "BackendStatus",
+    "BackendUnavailable",
+    "BudgetExceeded",
+    "ChimeraError",
+    "FitnessError",
+    "OptimizeResult",
+    "SandboxViolation",
+    "StateError",
+    "ValidationError",
+    "__version__",
+    "backends",
+    "evolution",
+    "minimize",
+    "problems",
+    "set_num_threads",
+]

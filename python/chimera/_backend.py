@@ -1,0 +1,118 @@
+"""Which kernel backend runs: ``cuda``, ``cpp`` or ``numba``.
+
+Each backend module exposes the same kernels (``init_uniform``, ``breed``, ...; see
+docs/kernels.md). ``auto`` picks the first that works in the order cpp, numba; the CUDA
+backend works on device-resident (CuPy) populations and is chosen by name. Each failure to load
+is logged once, and ``CHIMERA_BACKEND`` overrides ``auto``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+
+from ._errors import BackendUnavailable, ValidationError
+
+log = logging.getLogger("chimera.backend")
+
+NAMES = ("cuda", "cpp", "numba")
+AUTO_ORDER = ("cpp", "numba")
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    name: str
+    available: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.available
+
+
+def _load_cuda() -> ModuleType:
+    from . import _build_config
+
+    if not _build_config.HAS_CUDA:
+        raise ImportError(
+            "this build of chimera has no CUDA module (nvcc was not found at build time)"
+        )
+    mod = importlib.import_module("chimera._cuda")
+    ok, message = mod.cuda_status()
+    if not ok:
+        raise ImportError(message)
+    return mod.ga
+
+
+def _with_env_threads(mod: ModuleType) -> ModuleType:
+    env = os.environ.get("CHIMERA_NUM_THREADS", "").strip()
+    if env:
+        mod.set_num_threads(int(env))
+    return mod
+
+
+def _load_cpp() -> ModuleType:
+    return _with_env_threads(importlib.import_module("chimera._core").ga)
+
+
+def _load_numba() -> ModuleType:
+    importlib.import_module("numba")
+    return _with_env_threads(importlib.import_module("chimera._numba.ga"))
+
+
+_LOADERS = {"cuda": _load_cuda, "cpp": _load_cpp, "numba": _load_numba}
+
+
+@cache
+def _try(name: str) -> tuple[ModuleType | None, str]:
+    try:
+        return _LOADERS[name](), "ok"
+    except Exception as exc:  # any failure means "not here", with the reason kept
+        reason = f"{type(exc).__name__}: {exc}"
+        log.info("backend %s unavailable: %s", name, reason)
+        return None, reason
+
+
+def backends() -> dict[str, BackendStatus]:
+    """Which backends work here and, for each that does not, why."""
+    out = {}
+    for name in NAMES:
+        mod, reason = _try(name)
+        out[name] = BackendStatus(name, mod is not None, reason)
+    return out
+
+
+def resolve(name: str = "auto") -> tuple[str, ModuleType]:
+    """The backend to use for ``name`` (``auto`` honours ``CHIMERA_BACKEND``)."""
+    if name == "auto":
+        name = os.environ.get("CHIMERA_BACKEND", "auto").strip().lower() or "auto"
+    if name == "auto":
+        for candidate in AUTO_ORDER:
+            mod, reason = _try(candidate)
+            if mod is not None:
+                return candidate, mod
+            log.warning("falling back from the %s backend: %s", candidate, reason)
+        raise BackendUnavailable("no kernel backend works here: " + _reasons())
+    if name not in NAMES:
+        raise ValidationError(f"unknown backend {name!r}; choose one of auto, {', '.join(NAMES)}")
+    mod, reason = _try(name)
+    if mod is None:
+        raise BackendUnavailable(f"backend {name!r} is not available here: {reason}")
+    return name, mod
+
+
+def _reasons() -> str:
+    return "; ".join(f"{s.name}: {s.reason}" for s in backends().values())
+
+
+def set_num_threads(n: int) -> None:
+    """Threads for the CPU kernels (cpp via OpenMP, numba via its thread pool)."""
+    if int(n) < 1:
+        raise ValidationError(f"number of threads must be at least 1, got {n}")
+    for name in ("cpp", "numba"):
+        mod, _ = _try(name)
+        if mod is not None:
+            mod.set_num_threads(int(n))

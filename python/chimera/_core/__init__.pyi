@@ -1,0 +1,3 @@
+# Stubs of the compiled module chimera._core (bindings/module.cpp).
+from . import ga as ga
+from . import rng as rng

@@ -1,0 +1,31 @@
+"""The exceptions Chimera raises; each message says what was wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class ChimeraError(Exception):
+    """Base class of every error Chimera raises on purpose."""
+
+
+class ValidationError(ChimeraError, ValueError):
+    """An argument, a spec or a checkpoint failed a check."""
+
+
+class BackendUnavailable(ChimeraError, RuntimeError):
+    """A backend was asked for by name but cannot run here."""
+
+
+class FitnessError(ValidationError):
+    """Fitness values had the wrong shape or type, or were NaN/infinite."""
+
+
+class StateError(ChimeraError, RuntimeError):
+    """An optimizer method was called out of order (tell before ask, ...)."""
+
+
+class BudgetExceeded(ChimeraError):
+    """A run hit its evaluation, time or cost budget."""
+
+
+class SandboxViolation(ChimeraError):
+    """An agent broke a limit of its sandbox (fuel, deadline, memory, ...)."""

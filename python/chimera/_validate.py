@@ -1,0 +1,119 @@
+"""Checks at the public boundary: bounds, fitness, seeds. Each error names the argument."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._errors import FitnessError, ValidationError
+
+GENOME_DTYPES = {
+    "float64": np.dtype(np.float64),
+    "float32": np.dtype(np.float32),
+    "int32": np.dtype(np.int32),
+    "bool": np.dtype(np.bool_),
+}
+
+
+def genome_dtype(dtype: Any) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise ValidationError(f"dtype {dtype!r} is not a NumPy dtype") from exc
+    if dt not in GENOME_DTYPES.values():
+        raise ValidationError(f"dtype must be one of {', '.join(GENOME_DTYPES)}, got {dt}")
+    return dt
+
+
+def as_bounds(bounds: Any, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) float64 arrays from a (dim, 2) sequence of pairs or an object with lb/ub."""
+    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
+        low = np.asarray(bounds.lb, dtype=np.float64)
+        high = np.asarray(bounds.ub, dtype=np.float64)
+    else:
+        try:
+            arr = np.asarray(bounds, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(
+                f"bounds must be a (dim, 2) array of (low, high) pairs: {exc}"
+            ) from exc
+        if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] < 1:
+            raise ValidationError(
+                f"bounds must have shape (dim, 2) with dim >= 1, got shape {arr.shape}"
+            )
+        low, high = arr[:, 0].copy(), arr[:, 1].copy()
+    if low.shape != high.shape or low.ndim != 1 or low.size < 1:
+        raise ValidationError("bounds: low and high must be 1-D arrays of the same length >= 1")
+    bad = ~(np.isfinite(low) & np.isfinite(high))
+    if bad.any():
+        raise ValidationError(f"bounds must be finite; genes {_first(np.flatnonzero(bad))} are not")
+    bad = low >= high
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            f"bounds need low < high for every gene; genes {_first(np.flatnonzero(bad))} violate it "
+            f"(gene {i}: low={low[i]!r}, high={high[i]!r})"
+        )
+    if dtype.kind in "ib":
+        if not (np.all(low == np.round(low)) and np.all(high == np.round(high))):
+            raise ValidationError(f"bounds of a {dtype} genome must be whole numbers")
+        info = np.iinfo(np.int32)
+        if low.min() < info.min or high.max() > info.max or np.any(high - low >= 2.0**32 - 1):
+            raise ValidationError("bounds of an int32 genome must lie in the int32 range")
+        if dtype.kind == "b" and (np.any(low != 0) or np.any(high != 1)):
+            raise ValidationError("bounds of a bool genome must be (0, 1) for every gene")
+    return np.ascontiguousarray(low), np.ascontiguousarray(high)
+
+
+def check_fitness(fitness: Any, n: int, nan_policy: str, sign: float) -> np.ndarray:
+    """Fitness as a float64 (n,) array to minimise; NaN/inf raise or become the worst value."""
+    try:
+        f = np.asarray(fitness)
+    except Exception as exc:
+        raise FitnessError(f"fitness could not be read as an array: {exc}") from exc
+    if f.dtype == object or not (np.issubdtype(f.dtype, np.number) or f.dtype == np.bool_):
+        raise FitnessError(f"fitness must be numeric, got dtype {f.dtype}")
+    if np.iscomplexobj(f):
+        raise FitnessError("fitness must be real, got complex values")
+    if f.ndim == 2 and f.shape[1] == 1:
+        f = f[:, 0]
+    if f.shape != (n,):
+        raise FitnessError(
+            f"fitness must have shape ({n},), one value per individual asked, got {f.shape}"
+        )
+    f = f.astype(np.float64, copy=True)
+    if sign != 1.0:
+        np.negative(f, out=f)
+    bad = ~np.isfinite(f)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        if nan_policy == "raise":
+            raise FitnessError(
+                f"fitness of individuals {_first(rows)} is NaN or infinite; fix the objective or pass "
+                "nan_policy='worst' to treat such individuals as the worst"
+            )
+        f[rows] = np.inf
+    return f
+
+
+def check_nan_policy(nan_policy: str) -> str:
+    if nan_policy not in ("raise", "worst"):
+        raise ValidationError(f"nan_policy must be 'raise' or 'worst', got {nan_policy!r}")
+    return nan_policy
+
+
+def as_seed(seed: Any) -> int:
+    """A 64-bit seed; ``None`` draws one from the operating system."""
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ValidationError(f"seed must be an integer or None, got {seed!r}")
+    if not 0 <= int(seed) < 2**64:
+        raise ValidationError(f"seed must be in [0, 2**64), got {seed}")
+    return int(seed)
+
+
+def _first(rows: np.ndarray, limit: int = 10) -> str:
+    shown = ", ".join(str(int(r)) for r in rows[:limit])
+    return shown + (f", ... ({rows.size} in all)" if rows.size > limit else "")
