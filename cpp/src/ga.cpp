@@ -2,6 +2,8 @@
 #include "chimera/ga.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <type_traits>
 
@@ -22,12 +24,21 @@ constexpr bool kBoolean = std::is_same_v<T, std::uint8_t>;
 // shuffle so that mates are not neighbours in fitness order. Sequential: one stream for all.
 void sus_slots(const double* f, std::size_t n, std::int32_t* slots, std::size_t count,
                const BreedConfig& cfg) {
-  double fmax = f[0];
-  for (std::size_t i = 1; i < n; ++i) fmax = std::max(fmax, f[i]);
+  // Individuals with infinite fitness (nan_policy="worst") weigh nothing.
+  double fmax = -std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isfinite(f[i])) fmax = std::max(fmax, f[i]);
+  }
+  std::vector<double> w(n);
   double total = 0.0;
-  for (std::size_t i = 0; i < n; ++i) total += fmax - f[i];
-  const bool flat = !(total > 0.0) || !std::isfinite(total);
-  if (flat) total = static_cast<double>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    w[i] = std::isfinite(f[i]) ? fmax - f[i] : 0.0;
+    total += w[i];
+  }
+  if (!(total > 0.0) || !std::isfinite(total)) {
+    std::fill(w.begin(), w.end(), 1.0);
+    total = static_cast<double>(n);
+  }
   rng::Stream st(cfg.seed, cfg.generation, 0, rng::kShuffle);
   const double step = total / static_cast<double>(count);
   double pointer = st.uniform() * step;
@@ -35,8 +46,8 @@ void sus_slots(const double* f, std::size_t n, std::int32_t* slots, std::size_t 
   std::size_t i = 0;
   for (std::size_t s = 0; s < count; ++s) {
     const double target = pointer + static_cast<double>(s) * step;
-    while (i + 1 < n && cum + (flat ? 1.0 : fmax - f[i]) <= target) {
-      cum += flat ? 1.0 : fmax - f[i];
+    while (i + 1 < n && cum + w[i] <= target) {
+      cum += w[i];
       ++i;
     }
     slots[s] = static_cast<std::int32_t>(i);

@@ -78,6 +78,13 @@ CHIMERA_HD std::uint32_t select_slot(const double* f, std::uint32_t n, std::uint
   return best;
 }
 
+// Genes [from, to) of src into dst: contiguous copies the compiler turns into memcpy.
+template <class T>
+CHIMERA_HD void copy_genes(T* __restrict__ dst, const T* __restrict__ src, std::size_t from,
+                           std::size_t to) {
+  for (std::size_t j = from; j < to; ++j) dst[j] = src[j];
+}
+
 CHIMERA_HD double sbx_betaq(double rand, double beta, double eta) {
   const double alpha = 2.0 - std::pow(beta, -(eta + 1.0));
   if (rand <= 1.0 / alpha) return std::pow(rand * alpha, 1.0 / (eta + 1.0));
@@ -92,10 +99,8 @@ CHIMERA_HD void crossover_pair(const T* p1, const T* p2, T* c1, T* c2, std::size
   rng::Stream st(cfg.seed, cfg.generation, pair, rng::kCrossover);
   const bool mate = cfg.crossover != kNoCrossover && d > 1 && st.bernoulli(cfg.crossover_threshold);
   if (!mate) {
-    for (std::size_t j = 0; j < d; ++j) {
-      c1[j] = p1[j];
-      if (c2) c2[j] = p2[j];
-    }
+    copy_genes(c1, p1, 0, d);
+    if (c2) copy_genes(c2, p2, 0, d);
     return;
   }
   const auto dd = static_cast<std::uint32_t>(d);
@@ -115,10 +120,13 @@ CHIMERA_HD void crossover_pair(const T* p1, const T* p2, T* c1, T* c2, std::size
           b = t;
         }
       }
-      for (std::size_t j = 0; j < d; ++j) {
-        const bool swap = j >= a && j < b;
-        c1[j] = swap ? p2[j] : p1[j];
-        if (c2) c2[j] = swap ? p1[j] : p2[j];
+      copy_genes(c1, p1, 0, a);
+      copy_genes(c1, p2, a, b);
+      copy_genes(c1, p1, b, d);
+      if (c2) {
+        copy_genes(c2, p2, 0, a);
+        copy_genes(c2, p1, a, b);
+        copy_genes(c2, p2, b, d);
       }
       break;
     }
