@@ -189,8 +189,11 @@ CHIMERA_HD void mutate_gene(T* c, std::size_t j, const double* low, const double
       c[j] = to_gene<T>(gene(c, j) + cfg.mutation_param * (high[j] - low[j]) * st.normal());
       break;
     case kPolynomial: {
-      const double yl = low[j], yu = high[j], y = gene(c, j), range = yu - yl;
+      const double yl = low[j], yu = high[j], range = yu - yl;
       if (!(range > 0.0)) break;
+      // The bounded form needs y inside the bounds; blend crossover may have left them.
+      double y = gene(c, j);
+      y = y < yl ? yl : (y > yu ? yu : y);
       const double eta = cfg.mutation_param, rnd = st.uniform(), power = 1.0 / (eta + 1.0);
       double dq;
       if (rnd < 0.5) {
