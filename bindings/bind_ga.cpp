@@ -20,6 +20,9 @@ namespace {
 // Calls fn with a typed null pointer for the genome dtype of `a` (float64, float32, int32, bool).
 template <class Fn>
 void dispatch_genome(const py::array& a, const char* name, Fn&& fn) {
+  if (a.dtype().byteorder() == '>') {
+    throw py::type_error(std::string(name) + " must be in native byte order");
+  }
   const char kind = a.dtype().kind();
   const auto size = a.dtype().itemsize();
   if (kind == 'f' && size == 8) return fn(static_cast<double*>(nullptr));
@@ -78,7 +81,8 @@ void breed(const py::object& X_obj, In<double> f, In<double> low, In<double> hig
   require(n >= 2, "X must hold at least 2 individuals");
   require(n < (py::ssize_t{1} << 31) && m < (py::ssize_t{1} << 31), "populations are limited to 2^31 rows");
   require_len(probe, 1, d, "out");
-  require(X.dtype().is(probe.dtype()), "out must have the dtype of X");
+  require(X.dtype().kind() == probe.dtype().kind() && X.dtype().itemsize() == probe.dtype().itemsize(),
+          "out must have the dtype of X");
   require_ndim(f, 1, "f");
   require_len(f, 0, n, "f");
   require_ndim(low, 1, "low");

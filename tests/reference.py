@@ -72,7 +72,9 @@ class Stream:
         return r * math.cos(th)
 
 
-def init_uniform(n: int, low: np.ndarray, high: np.ndarray, seed: int, dtype: np.dtype) -> np.ndarray:
+def init_uniform(
+    n: int, low: np.ndarray, high: np.ndarray, seed: int, dtype: np.dtype
+) -> np.ndarray:
     out = np.empty((n, low.size), dtype=dtype)
     for i in range(n):
         st = Stream(seed, 0, i, INIT)
@@ -166,8 +168,12 @@ def crossover(p1, p2, low, high, st: Stream, code: int, t: int, param: float):
             if (w & 1) and abs(x - y) > 1e-14:
                 y1, y2 = min(x, y), max(x, y)
                 diff, rand = y2 - y1, st.uniform()
-                a = 0.5 * ((y1 + y2) - sbx_betaq(rand, 1.0 + 2.0 * (y1 - low[j]) / diff, param) * diff)
-                b = 0.5 * ((y1 + y2) + sbx_betaq(rand, 1.0 + 2.0 * (high[j] - y2) / diff, param) * diff)
+                a = 0.5 * (
+                    (y1 + y2) - sbx_betaq(rand, 1.0 + 2.0 * (y1 - low[j]) / diff, param) * diff
+                )
+                b = 0.5 * (
+                    (y1 + y2) + sbx_betaq(rand, 1.0 + 2.0 * (high[j] - y2) / diff, param) * diff
+                )
                 a, b = min(max(a, low[j]), high[j]), min(max(b, low[j]), high[j])
                 c1[j], c2[j] = (b, a) if (w >> 1) & 1 else (a, b)
         return c1, c2
@@ -238,7 +244,9 @@ def repair(x: float, lo: float, hi: float, mode: int) -> float:
     return lo + y
 
 
-def breed(X, f, low, high, m, seed, gen, sel, sel_size, cx, cx_t, cx_p, mut, mut_t, mut_p, cdf, bounds):
+def breed(
+    X, f, low, high, m, seed, gen, sel, sel_size, cx, cx_t, cx_p, mut, mut_t, mut_p, cdf, bounds
+):
     d, dtype = X.shape[1], X.dtype
     cast = (lambda v: float(np.float32(v))) if dtype == np.float32 else (lambda v: v)
     pairs = (m + 1) // 2
@@ -254,7 +262,9 @@ def breed(X, f, low, high, m, seed, gen, sel, sel_size, cx, cx_t, cx_p, mut, mut
             child = np.array([cast(v) for v in child])
             mutate(child, low, high, Stream(seed, gen, idx, MUTATE), mut, mut_t, mut_p, cdf, cast)
             if dtype.kind == "f":
-                child = np.array([cast(repair(v, low[j], high[j], bounds)) for j, v in enumerate(child)])
+                child = np.array(
+                    [cast(repair(v, low[j], high[j], bounds)) for j, v in enumerate(child)]
+                )
             out[idx] = child
             parents[idx] = pa
     return out, parents

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import reference as ref
-from conftest import kernels
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import reference as ref
 from chimera.evolution.operators import mutation_table, probability_threshold
+from conftest import kernels
 
 FLOAT_MUTATIONS = (0, 1, 2)
 FLOAT_CROSSOVERS = (0, 1, 2, 3, 4, 5)
@@ -104,7 +104,10 @@ def test_offspring_respect_bounds(backend: str, case) -> None:
 
 
 @given(
-    st.sampled_from(sorted(DTYPES)), st.integers(1, 12), st.integers(1, 30), st.integers(0, 2**64 - 1)
+    st.sampled_from(sorted(DTYPES)),
+    st.integers(1, 12),
+    st.integers(1, 30),
+    st.integers(0, 2**64 - 1),
 )
 def test_init_matches_reference(backend: str, dtype_name: str, n: int, d: int, seed: int) -> None:
     dtype = np.dtype(DTYPES[dtype_name][0])

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chimera import _core
-
 from reference import Stream, philox
 
 # Random123's kat_vectors, philox4x32 10 rounds: counter, key, expected output.
@@ -41,7 +40,9 @@ def test_streams_match_reference(seed: int, gen: int, ind: int, purpose: int) ->
     ref = Stream(seed, gen, ind, purpose)
     assert _core.rng.u32(seed, gen, ind, purpose, 9).tolist() == [ref.u32() for _ in range(9)]
     ref = Stream(seed, gen, ind, purpose)
-    assert _core.rng.uniform(seed, gen, ind, purpose, 5).tolist() == [ref.uniform() for _ in range(5)]
+    assert _core.rng.uniform(seed, gen, ind, purpose, 5).tolist() == [
+        ref.uniform() for _ in range(5)
+    ]
     ref = Stream(seed, gen, ind, purpose)
     np.testing.assert_allclose(
         _core.rng.normal(seed, gen, ind, purpose, 5), [ref.normal() for _ in range(5)], rtol=1e-13

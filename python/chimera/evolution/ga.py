@@ -19,6 +19,39 @@ def _default_mutation(dtype: np.dtype) -> ops.Mutation:
     return {"f": ops.Gaussian(), "i": ops.RandomReset(), "b": ops.BitFlip()}[dtype.kind]
 
 
+def elitist_survival(
+    Xp: np.ndarray,
+    fp: np.ndarray,
+    X: np.ndarray,
+    f: np.ndarray,
+    elitism: int,
+    *,
+    general: bool = False,
+) -> None:
+    """Keep the best ``len(f)`` of the ``elitism`` best parents and the offspring, in place.
+
+    Candidates are ranked by fitness in a stable order with the elite parents first, so ties
+    go to parents; an offspring row that loses its place is refilled by a surviving elite, in
+    order. Row order is therefore the same on every backend. ``elitism == 1`` takes an O(n)
+    path with the same result (``general=True`` forces the sorting path, for tests).
+    """
+    n, e = f.size, elitism
+    if e == 0:
+        return
+    if e == 1 and not general:
+        b = int(np.argmin(fp))
+        w = n - 1 - int(np.argmax(f[::-1]))  # the last of the worst offspring drops first
+        if fp[b] <= f[w]:
+            X[w], f[w] = Xp[b], fp[b]
+        return
+    elite = np.argsort(fp, kind="stable")[:e]
+    order = np.argsort(np.concatenate([fp[elite], f]), kind="stable")
+    dropped = np.sort(order[n:])
+    rows = dropped[dropped >= e] - e
+    kept = elite[np.setdiff1d(np.arange(e), dropped, assume_unique=True)]
+    X[rows], f[rows] = Xp[kept], fp[kept]
+
+
 class GA:
     """A generational genetic algorithm with elitism, minimising by default.
 
@@ -169,32 +202,11 @@ class GA:
         if self._pop is None or self.elitism == 0:
             self._pop, self._fit = X, f
         else:
-            self._pop, self._fit = self._survive(X, f)
+            elitist_survival(self._pop, self._fit, X, f, self.elitism)
+            self._pop, self._fit = X, f
         self._pending = None
         self.generation += 1
         self.nfev += self.pop_size
-
-    def _survive(self, X: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Keep the best pop_size of the elite parents and the offspring, in the offspring's rows.
-
-        Ties go to parents (they come first in a stable order); a dropped offspring row is
-        refilled by a surviving elite, so row order is deterministic on every backend.
-        """
-        assert self._pop is not None and self._fit is not None
-        fp, n, e = self._fit, self.pop_size, self.elitism
-        if e == 1:
-            b = int(np.argmin(fp))
-            w = n - 1 - int(np.argmax(f[::-1]))
-            if fp[b] <= f[w]:
-                X[w], f[w] = self._pop[b], fp[b]
-            return X, f
-        elite = np.argsort(fp, kind="stable")[:e]
-        order = np.argsort(np.concatenate([fp[elite], f]), kind="stable")
-        dropped = np.sort(order[n:])
-        rows = dropped[dropped >= e] - e
-        kept = np.setdiff1d(np.arange(e), dropped, assume_unique=True)
-        X[rows], f[rows] = self._pop[elite[kept]], fp[elite[kept]]
-        return X, f
 
     # results ----------------------------------------------------------------------------
 
