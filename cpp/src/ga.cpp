@@ -15,6 +15,10 @@ namespace chimera::ga {
 
 namespace {
 
+// Below this many genes of work a parallel region costs more than it saves, and on a loaded
+// machine a barrier waiting for a descheduled thread costs a whole time slice.
+constexpr std::size_t kParallelGrain = 1 << 15;
+
 template <class T>
 constexpr bool kIntegral = std::is_integral_v<T>;
 template <class T>
@@ -80,7 +84,7 @@ template <class T>
 void init_uniform(T* out, std::size_t n, std::size_t d, const double* low, const double* high,
                   std::uint64_t seed) {
   const auto nn = static_cast<std::int64_t>(n);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * d >= kParallelGrain)
   for (std::int64_t i = 0; i < nn; ++i) {
     rng::Stream st(seed, 0, static_cast<std::uint32_t>(i), rng::kInit);
     T* row = out + static_cast<std::size_t>(i) * d;
@@ -112,7 +116,7 @@ void breed(const T* X, const double* f, std::size_t n, std::size_t d, const doub
                        [f](std::int32_t a, std::int32_t b) { return f[a] < f[b]; });
     }
     const auto cc = static_cast<std::int64_t>(count);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count * cfg.selection_size >= kParallelGrain)
     for (std::int64_t s = 0; s < cc; ++s) {
       slots[static_cast<std::size_t>(s)] = static_cast<std::int32_t>(select_slot(
           f, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(s), cfg, order.data()));
@@ -120,7 +124,7 @@ void breed(const T* X, const double* f, std::size_t n, std::size_t d, const doub
   }
   const bool real = !kIntegral<T>;
   const auto pp = static_cast<std::int64_t>(pairs);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count * d >= kParallelGrain)
   for (std::int64_t p = 0; p < pp; ++p) {
     breed_pair(X, d, low, high, slots.data(), out, parents, m, static_cast<std::uint32_t>(p), cfg,
                real);

@@ -1,0 +1,171 @@
+"""chimera.minimize and the built-in problems."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import chimera
+from chimera import FitnessError, ValidationError, problems
+from chimera.evolution.operators import SBX, Polynomial
+
+GOOD = {"crossover": SBX(), "mutation": Polynomial(), "elitism": 50}
+
+
+def test_minimize_sphere_converges() -> None:
+    res = chimera.minimize(
+        problems.sphere, [(-5, 5)] * 10, max_evals=20_000, seed=0, pop_size=50, **GOOD
+    )
+    assert res.fun < 1e-3
+    assert res.nfev == 20_000 and res.ngen == 400
+    assert res.x.shape == (10,) and problems.sphere(res.x)[0] == pytest.approx(res.fun)
+
+
+def test_history_is_an_arrow_table() -> None:
+    res = chimera.minimize(
+        problems.rastrigin, [(-5.12, 5.12)] * 5, max_evals=1000, seed=1, pop_size=100
+    )
+    h = res.history
+    assert isinstance(h, pa.Table) and h.num_rows == 10
+    assert h.column_names == [
+        "generation",
+        "nfev",
+        "best",
+        "min",
+        "mean",
+        "max",
+        "std",
+        "elapsed_s",
+    ]
+    best = h.column("best").to_numpy()
+    assert (np.diff(best) <= 0).all() and best[-1] == res.fun
+    assert h.column("nfev").to_pylist() == list(range(100, 1001, 100))
+
+
+def test_partial_generation_budget_is_not_overspent() -> None:
+    res = chimera.minimize(problems.sphere, [(-1, 1)] * 3, max_evals=250, seed=1, pop_size=100)
+    assert res.nfev == 200
+
+
+def test_non_vectorized_objective_through_an_executor() -> None:
+    seen = set()
+
+    def fun(x: np.ndarray) -> float:
+        seen.add(threading.get_ident())
+        return float(np.sum(x * x))
+
+    a = chimera.minimize(fun, [(-2, 2)] * 4, max_evals=600, seed=3, pop_size=30, vectorized=False)
+    with ThreadPoolExecutor(2) as pool:
+        b = chimera.minimize(
+            fun, [(-2, 2)] * 4, max_evals=600, seed=3, pop_size=30, vectorized=False, executor=pool
+        )
+    c = chimera.minimize(problems.sphere, [(-2, 2)] * 4, max_evals=600, seed=3, pop_size=30)
+    assert a.fun == b.fun == c.fun
+    np.testing.assert_array_equal(a.x, c.x)
+    assert seen
+
+
+def test_objective_returning_garbage_is_reported() -> None:
+    with pytest.raises(FitnessError, match="one value per individual"):
+        chimera.minimize(
+            lambda x: [1, 2], [(-1, 1)] * 2, max_evals=20, pop_size=10, vectorized=False
+        )
+    with pytest.raises(FitnessError, match="shape"):
+        chimera.minimize(lambda X: X, [(-1, 1)] * 2, max_evals=20, pop_size=10)
+
+
+def test_callback_stops_the_run() -> None:
+    res = chimera.minimize(
+        problems.sphere,
+        [(-1, 1)] * 2,
+        max_evals=10_000,
+        pop_size=10,
+        seed=0,
+        callback=lambda ga: ga.generation >= 3,
+    )
+    assert res.ngen == 3 and res.message == "stopped by callback"
+
+
+def test_progress_bar_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    res = chimera.minimize(
+        problems.sphere, [(-1, 1)] * 2, max_evals=100, pop_size=10, seed=0, progress=True
+    )
+    assert res.ngen == 10
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"algorithm": "pso"}, "unknown algorithm"),
+        ({"max_evals": 5}, "less than one generation"),
+        ({"max_evals": 10.5}, "max_evals must be an integer"),
+        ({"pop_size": 1}, "pop_size"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
+def test_bad_arguments(kwargs: dict, match: str) -> None:
+    args = {"max_evals": 100, "pop_size": 10, **kwargs}
+    with pytest.raises((ValidationError, TypeError), match=match):
+        chimera.minimize(problems.sphere, [(-1, 1)] * 2, **args)
+
+
+def test_maximize_binary_problems() -> None:
+    p = problems.get("onemax", 40)
+    res = chimera.minimize(
+        p.fun, p.bounds, dtype=p.dtype, maximize=True, max_evals=8000, pop_size=40, seed=2
+    )
+    assert res.fun == 40.0 and res.x.dtype == np.bool_
+
+
+# Problems ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["sphere", "rastrigin", "rosenbrock", "ackley", "griewank", "schwefel"]
+)
+def test_continuous_optima(name: str) -> None:
+    p = problems.get(name, 7)
+    x = {"rosenbrock": np.ones(7), "schwefel": np.full(7, 420.9687463)}.get(name, np.zeros(7))
+    assert p.fun(x[None, :])[0] == pytest.approx(0.0, abs=1e-6)
+    X = np.random.default_rng(0).uniform(p.bounds[:, 0], p.bounds[:, 1], (50, 7))
+    values = p.fun(X)
+    assert values.shape == (50,) and (values > 0).all()
+    # rows are evaluated independently of each other
+    np.testing.assert_allclose(values[3], p.fun(X[3])[0])
+
+
+def test_known_values() -> None:
+    assert problems.rastrigin(np.array([[1.0, 0.0]]))[0] == pytest.approx(1.0)
+    assert problems.rosenbrock(np.array([[0.0, 0.0]]))[0] == pytest.approx(1.0)
+    assert problems.sphere(np.array([1.0, 2.0]))[0] == 5.0
+    assert problems.griewank(np.array([[np.pi * 2, 0.0]]))[0] == pytest.approx(
+        1 + 4 * np.pi**2 / 4000 - 1
+    )
+
+
+def test_binary_problems() -> None:
+    X = np.array([[1, 1, 0, 1], [0, 1, 1, 1], [1, 1, 1, 1]], dtype=bool)
+    np.testing.assert_array_equal(problems.onemax(X), [3, 3, 4])
+    np.testing.assert_array_equal(problems.leading_ones(X), [2, 0, 4])
+
+
+def test_knapsack_optimum_by_brute_force() -> None:
+    ks = problems.Knapsack.random(12, seed=5)
+    grid = ((np.arange(2**12)[:, None] >> np.arange(12)) & 1).astype(bool)
+    assert ks(grid).max() == ks.optimum()
+    over = ks(np.ones((1, 12), dtype=bool))[0]
+    assert over < 0
+
+
+def test_problem_lookup_errors() -> None:
+    with pytest.raises(ValidationError, match="unknown problem"):
+        problems.get("nope", 3)
+    with pytest.raises(ValidationError, match="dim"):
+        problems.get("sphere", 0)
+    with pytest.raises(ValidationError, match="seed"):
+        problems.get("sphere", 3, seed=1)
+    assert problems.get("knapsack", 10, seed=3).maximize
