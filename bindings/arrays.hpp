@@ -30,6 +30,15 @@ inline void require_len(const py::array& a, py::ssize_t axis, py::ssize_t len, c
                                     std::to_string(len));
 }
 
+// An array argument used in place (no conversion), refused with a TypeError naming it otherwise.
+inline py::array existing_array(const py::object& obj, const char* name) {
+  if (!py::isinstance<py::array>(obj)) {
+    throw py::type_error(std::string(name) + " must be a NumPy array, got " +
+                         std::string(py::str(py::type::of(obj).attr("__name__"))));
+  }
+  return py::reinterpret_borrow<py::array>(obj);
+}
+
 // An output the kernel writes into: it must already be a C-contiguous, writeable array of the
 // right dtype, since a converted copy would silently swallow the result.
 template <class T>

@@ -37,7 +37,7 @@ template <class T>
 py::array_t<T> genome_output(const py::object& obj, const char* name) {
   if constexpr (std::is_same_v<T, std::uint8_t>) {
     // NumPy bool is one byte of 0/1; view it as uint8 without copying.
-    auto a = py::reinterpret_borrow<py::array>(obj);
+    auto a = chimera::bind::existing_array(obj, name);
     require((a.flags() & py::array::c_style) != 0, std::string(name) + " must be C-contiguous");
     require(a.writeable(), std::string(name) + " must be writeable");
     return py::reinterpret_steal<py::array_t<T>>(a.attr("view")("uint8").release());
@@ -47,7 +47,7 @@ py::array_t<T> genome_output(const py::object& obj, const char* name) {
 }
 
 void init_uniform(const py::object& out_obj, In<double> low, In<double> high, std::uint64_t seed) {
-  auto probe = py::reinterpret_borrow<py::array>(out_obj);
+  auto probe = chimera::bind::existing_array(out_obj, "out");
   require_ndim(probe, 2, "out");
   const auto n = probe.shape(0), d = probe.shape(1);
   require_ndim(low, 1, "low");
@@ -72,8 +72,8 @@ void breed(const py::object& X_obj, In<double> f, In<double> low, In<double> hig
            std::uint64_t crossover_threshold, double crossover_param, int mutation,
            std::uint64_t mutation_threshold, double mutation_param,
            In<std::uint32_t> mutation_cdf, int bounds) {
-  auto X = py::reinterpret_borrow<py::array>(X_obj);
-  auto probe = py::reinterpret_borrow<py::array>(out_obj);
+  auto X = chimera::bind::existing_array(X_obj, "X");
+  auto probe = chimera::bind::existing_array(out_obj, "out");
   require_ndim(X, 2, "X");
   require_ndim(probe, 2, "out");
   require((X.flags() & py::array::c_style) != 0, "X must be C-contiguous");

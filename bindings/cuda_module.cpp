@@ -77,7 +77,7 @@ bool read_cuda_interface(const py::object& obj, const char* name, Array& a) {
   }
   const std::string typestr = py::str(cai["typestr"]);
   if (!typestr.empty() && typestr[0] == '>') {
-    throw py::type_error(std::string(name) + " must be little-endian, got typestr " + typestr);
+    throw py::type_error(std::string(name) + " must be in native byte order");
   }
   a.dtype = py::dtype(typestr);
   a.itemsize = static_cast<std::size_t>(a.dtype.itemsize());
@@ -156,6 +156,9 @@ Array genome(const py::object& obj, const char* name, bool writeable) {
       a.data = arr.mutable_data();
     }
   }
+  if (a.dtype.byteorder() == '>') {
+    throw py::type_error(std::string(name) + " must be in native byte order");
+  }
   if (writeable) require(!a.readonly, std::string(name) + " must be writeable");
   return a;
 }
@@ -182,6 +185,9 @@ Array output(const py::object& obj, const char* name) {
 // Calls fn with a typed null pointer for the genome dtype (float64, float32, int32, bool).
 template <class Fn>
 void dispatch_genome(const py::dtype& dt, const char* name, Fn&& fn) {
+  if (dt.byteorder() == '>') {
+    throw py::type_error(std::string(name) + " must be in native byte order");
+  }
   const char kind = dt.kind();
   const auto size = dt.itemsize();
   if (kind == 'f' && size == 8) return fn(static_cast<double*>(nullptr));

@@ -24,6 +24,8 @@ constexpr bool kIntegral = std::is_integral_v<T>;
 template <class T>
 constexpr bool kBoolean = std::is_same_v<T, std::uint8_t>;
 
+}  // namespace
+
 // Stochastic universal sampling (Baker 1987) on weights max(f) - f, then a Fisher-Yates
 // shuffle so that mates are not neighbours in fitness order. Sequential: one stream for all.
 void sus_slots(const double* f, std::size_t n, std::int32_t* slots, std::size_t count,
@@ -61,8 +63,6 @@ void sus_slots(const double* f, std::size_t n, std::int32_t* slots, std::size_t 
     std::swap(slots[s - 1], slots[r]);
   }
 }
-
-}  // namespace
 
 int num_threads() {
 #ifdef _OPENMP

@@ -1,9 +1,10 @@
 """Which kernel backend runs: ``cuda``, ``cpp`` or ``numba``.
 
 Each backend module exposes the same kernels (``init_uniform``, ``breed``, ...; see
-docs/kernels.md). ``auto`` picks the first that works in the order cpp, numba; the CUDA
-backend works on device-resident (CuPy) populations and is chosen by name. Each failure to load
-is logged once, and ``CHIMERA_BACKEND`` overrides ``auto``.
+docs/kernels.md). ``auto`` picks the first that works in the order cpp, numba. The CUDA
+backend is chosen by name: its kernels take NumPy arrays (copied to the GPU and back) or CuPy
+arrays (bred in place on the GPU). Each failure to load is logged once, and
+``CHIMERA_BACKEND`` overrides ``auto``.
 """
 
 from __future__ import annotations

@@ -25,6 +25,11 @@ void breed(const T* X, const double* f, std::size_t n, std::size_t d, const doub
            const double* high, T* out, std::int32_t* parents, std::size_t m,
            const BreedConfig& cfg);
 
+// Stochastic universal sampling (Baker 1987) of count parent slots: sequential by definition,
+// shared by the host and CUDA drivers.
+void sus_slots(const double* f, std::size_t n, std::int32_t* slots, std::size_t count,
+               const BreedConfig& cfg);
+
 // Number of OpenMP threads kernels use (1 when built without OpenMP).
 int num_threads();
 void set_num_threads(int n);
