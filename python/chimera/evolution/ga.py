@@ -199,11 +199,9 @@ class GA:
         if f[b] < self._best_f:
             self._best_f = float(f[b])
             self._best_x = X[b].copy()
-        if self._pop is None or self.elitism == 0:
-            self._pop, self._fit = X, f
-        else:
+        if self._pop is not None and self._fit is not None:
             elitist_survival(self._pop, self._fit, X, f, self.elitism)
-            self._pop, self._fit = X, f
+        self._pop, self._fit = X, f
         self._pending = None
         self.generation += 1
         self.nfev += self.pop_size
