@@ -71,7 +71,10 @@ def test_run_refuses_a_non_empty_folder(tmp_path: Path, capsys: pytest.CaptureFi
     ("text", "match"),
     [
         (SPEC.replace("[budget]", "[budgett]"), r"unknown section \[budgett\]"),
-        (SPEC.replace("max_evals = 2000", "max_evals = 2000\nwallclock = 3"), "unknown key budget.wallclock"),
+        (
+            SPEC.replace("max_evals = 2000", "max_evals = 2000\nwallclock = 3"),
+            "unknown key budget.wallclock",
+        ),
         (SPEC.replace("max_evals = 2000", "max_evals = -1"), "positive integer"),
         (SPEC.replace('name = "sphere"\n', ""), "missing problem.name"),
         (SPEC.replace('name = "ga"', 'name = "pso"'), "algorithm.name 'pso'"),

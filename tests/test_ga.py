@@ -207,6 +207,15 @@ def test_bad_construction_is_refused(kwargs: dict, match: str) -> None:
         chimera.GA(args.pop("bounds"), **args)
 
 
+def test_an_operators_own_parameter_comes_first() -> None:
+    # rate is keyword-only, so a positional argument is the operator's own parameter
+    assert Gaussian(0.2).sigma == 0.2 and Gaussian(0.2).rate is None
+    assert SBX(10).eta == 10 and SBX(10).rate == 0.9
+    assert Tournament(5).k == 5 and Truncation(0.3).fraction == 0.3
+    with pytest.raises(TypeError):
+        Polynomial(20, 0.5)  # type: ignore[misc]
+
+
 def test_operator_parameters_are_checked() -> None:
     with pytest.raises(ValidationError, match="operator, a name or a table"):
         chimera.GA(BOUNDS, pop_size=10, selection=3.0)

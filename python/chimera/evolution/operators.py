@@ -8,7 +8,7 @@ Each maps onto a code of the native kernels (docs/kernels.md). Strings name them
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -100,7 +100,8 @@ class StochasticUniversal(Operator):
 class Crossover(Operator):
     """A recombination applied to each parent pair with probability ``rate``."""
 
-    rate: float = 0.9
+    # keyword-only, so that a subclass's own parameter comes first: SBX(15), Gaussian(0.2)
+    rate: float = field(default=0.9, kw_only=True)
     real_only: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
@@ -114,7 +115,7 @@ class Crossover(Operator):
 class NoCrossover(Crossover):
     """Children are copies of their parents."""
 
-    rate: float = 0.0
+    rate: float = field(default=0.0, kw_only=True)
     name: ClassVar[str] = "none"
     code: ClassVar[int] = 0
 
@@ -190,7 +191,7 @@ class SBX(Crossover):
 class Mutation(Operator):
     """A per-gene mutation with probability ``rate`` (``None``: 1 / dimension)."""
 
-    rate: float | None = None
+    rate: float | None = field(default=None, kw_only=True)
     kinds: ClassVar[tuple[str, ...]] = ("f",)
 
     def __post_init__(self) -> None:
@@ -207,7 +208,7 @@ class Mutation(Operator):
 class NoMutation(Mutation):
     """Children keep the genes crossover gave them."""
 
-    rate: float | None = 0.0
+    rate: float | None = field(default=0.0, kw_only=True)
     name: ClassVar[str] = "none"
     code: ClassVar[int] = 0
     kinds: ClassVar[tuple[str, ...]] = ("f", "i", "b")
