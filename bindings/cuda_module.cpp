@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "breed_config.hpp"
 #include "chimera/operators.hpp"
 #include "ga_cuda.hpp"
 
@@ -318,34 +319,14 @@ void breed(const py::object& X_obj, const py::object& f_obj, const py::object& l
   require_len(high, 0, d, "high");
   const Array cdf = input<std::uint32_t>(mutation_cdf_obj, "mutation_cdf");
   require_ndim(cdf, 1, "mutation_cdf");
-  require(static_cast<std::size_t>(cdf.shape[0]) <= ga::kMaxMutationTable,
-          "mutation_cdf has more than 64 entries");
-  require(selection >= ga::kTournament && selection <= ga::kStochasticUniversal, "unknown selection code");
-  require(crossover >= ga::kNoCrossover && crossover <= ga::kSBX, "unknown crossover code");
-  require(mutation >= ga::kNoMutation && mutation <= ga::kRandomReset, "unknown mutation code");
-  require(bounds == ga::kClip || bounds == ga::kReflect, "unknown bounds code");
-  if (selection == ga::kTournament) require(selection_size >= 1, "tournament size must be at least 1");
-  if (selection == ga::kTruncation) {
-    require(selection_size >= 1 && selection_size <= n, "truncation must keep between 1 and n rows");
-  }
   const Array parents = output<std::int32_t>(parents_obj, "parents");
   require_ndim(parents, 2, "parents");
   require_len(parents, 0, m, "parents");
   require_len(parents, 1, 2, "parents");
 
-  ga::BreedConfig cfg;
-  cfg.seed = seed;
-  cfg.generation = generation;
-  cfg.selection = selection;
-  cfg.selection_size = selection_size;
-  cfg.crossover = crossover;
-  cfg.crossover_threshold = crossover_threshold;
-  cfg.crossover_param = crossover_param;
-  cfg.mutation = mutation;
-  cfg.mutation_threshold = mutation_threshold;
-  cfg.mutation_param = mutation_param;
-  cfg.mutation_cdf_len = static_cast<std::size_t>(cdf.shape[0]);
-  cfg.bounds = bounds;
+  ga::BreedConfig cfg = chimera::bind::breed_config(
+      seed, generation, selection, selection_size, crossover, crossover_threshold, crossover_param,
+      mutation, mutation_threshold, mutation_param, static_cast<std::size_t>(cdf.shape[0]), bounds, n);
 
   dispatch_genome(X.dtype, "X", [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
