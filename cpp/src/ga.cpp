@@ -105,27 +105,30 @@ void breed(const T* X, const double* f, std::size_t n, std::size_t d, const doub
   const std::size_t pairs = (m + 1) / 2, count = 2 * pairs;
   std::vector<std::int32_t> slots(count);
   std::vector<std::int32_t> order;
-  if (cfg.selection == kStochasticUniversal) {
+  const bool sus = cfg.selection == kStochasticUniversal;
+  if (sus) {
     sus_slots(f, n, slots.data(), count, cfg);
-  } else {
-    if (cfg.selection == kTruncation) {
-      // Rank by fitness, ties by row: the same order on every backend.
-      order.resize(n);
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(),
-                       [f](std::int32_t a, std::int32_t b) { return f[a] < f[b]; });
-    }
-    const auto cc = static_cast<std::int64_t>(count);
-#pragma omp parallel for schedule(static) if (count * cfg.selection_size >= kParallelGrain)
-    for (std::int64_t s = 0; s < cc; ++s) {
-      slots[static_cast<std::size_t>(s)] = static_cast<std::int32_t>(select_slot(
-          f, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(s), cfg, order.data()));
-    }
+  } else if (cfg.selection == kTruncation) {
+    // Rank by fitness, ties by row: the same order on every backend.
+    order.resize(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [f](std::int32_t a, std::int32_t b) { return f[a] < f[b]; });
   }
+  // One parallel region per generation: a pair selects its own two parents, so no barrier is
+  // needed between selection and breeding, and sleeping workers are woken once, not twice.
   const bool real = !kIntegral<T>;
+  const auto nn = static_cast<std::uint32_t>(n);
   const auto pp = static_cast<std::int64_t>(pairs);
 #pragma omp parallel for schedule(static) if (count * d >= kParallelGrain)
   for (std::int64_t p = 0; p < pp; ++p) {
+    const auto s = static_cast<std::size_t>(2 * p);
+    if (!sus) {
+      slots[s] = static_cast<std::int32_t>(
+          select_slot(f, nn, static_cast<std::uint32_t>(s), cfg, order.data()));
+      slots[s + 1] = static_cast<std::int32_t>(
+          select_slot(f, nn, static_cast<std::uint32_t>(s + 1), cfg, order.data()));
+    }
     breed_pair(X, d, low, high, slots.data(), out, parents, m, static_cast<std::uint32_t>(p), cfg,
                real);
   }
