@@ -99,9 +99,10 @@ def test_same_seed_same_run_any_thread_count(backend: str) -> None:
     runs = []
     for threads in (1, 2, 1):
         chimera.set_num_threads(threads)
+        # 400 x 100 genes: above the kernels' 2^15-gene grain, so the parallel path runs
         ga = chimera.GA(
-            [(-5, 5)] * 40,
-            pop_size=64,
+            [(-5, 5)] * 100,
+            pop_size=400,
             seed=11,
             crossover=SBX(),
             mutation=Polynomial(),

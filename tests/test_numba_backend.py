@@ -248,7 +248,7 @@ def test_results_do_not_depend_on_thread_count() -> None:
     most = numba.config.NUMBA_NUM_THREADS
     before = nga.num_threads()
     rng = np.random.default_rng(5)
-    n, d, m = 257, 33, 301
+    n, d, m = 1025, 40, 1001  # above the 2^15-gene grain, so the parallel path runs
     low, high = np.full(d, -2.0), np.full(d, 3.0)
     X = rng.uniform(-3.0, 4.0, (n, d))
     f = rng.normal(size=n)

@@ -168,3 +168,27 @@ def test_sbx_preserves_the_parents_mean(backend: str) -> None:
     mid_children = (out[0::2] + out[1::2]) / 2
     mid_parents = (X[parents[0::2, 0]] + X[parents[0::2, 1]]) / 2
     np.testing.assert_allclose(mid_children, mid_parents, atol=1e-9)
+
+
+def test_kernels_run_concurrently_from_python_threads(backend: str) -> None:
+    # The kernels release the GIL; calls from several threads must not disturb each other.
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(7)
+    n, d = 300, 50
+    X, f = rng.uniform(-1, 1, (n, d)), rng.normal(size=n)
+    low, high = np.full(d, -1.0), np.full(d, 1.0)
+
+    def job(gen: int):
+        params = dict(seed=5, generation=gen, selection=0, selection_size=3, crossover=5,
+                      crossover_threshold=probability_threshold(0.9), crossover_param=15.0,
+                      mutation=2, mutation_threshold=probability_threshold(1 / d), mutation_param=20.0,
+                      mutation_cdf=mutation_table(d, 1 / d), bounds=1)  # fmt: skip
+        return run_kernel(backend, X, f, low, high, n, params)
+
+    alone = [job(g) for g in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(job, range(8)))
+    for (a, pa), (b, pb) in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(pa, pb)
