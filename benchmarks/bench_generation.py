@@ -19,6 +19,7 @@ See benchmarks/README.md for what differs between the libraries' operators.
 
 from __future__ import annotations
 
+import abc
 import argparse
 import importlib.util
 import math
@@ -59,15 +60,17 @@ def sphere(X: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-class Runner:
+class Runner(abc.ABC):
     label = ""
     evaluation = ""  # how this library evaluates fitness
 
+    @abc.abstractmethod
     def step(self, g: int) -> None:
-        raise NotImplementedError
+        """Run g generations."""
 
+    @abc.abstractmethod
     def best(self) -> float:
-        raise NotImplementedError
+        """Best fitness seen so far."""
 
 
 class NumpyGA(Runner):
@@ -490,6 +493,25 @@ def measure(
     }
 
 
+def check_agreement(quality: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answers agree when chimera's backends end on the same best fitness (same seed, same
+    random decisions) and every library's reduction factor is within 2x of the baseline's."""
+    problems = []
+    by_name = {q["library"]: q for q in quality}
+    chimera_best = {q["final_best"] for name, q in by_name.items() if name.startswith("chimera")}
+    if len(chimera_best) > 1:
+        problems.append(f"chimera backends end on different best fitness: {sorted(chimera_best)}")
+    base = by_name.get("numpy")
+    if base is not None:
+        for name, q in by_name.items():
+            ratio = q["reduction_factor"] / base["reduction_factor"]
+            if not 0.5 <= ratio <= 2.0:
+                problems.append(
+                    f"{name} reduces best fitness {ratio:.2f}x as much as the NumPy baseline"
+                )
+    return {"problems": problems}
+
+
 def quality_check(entry: Entry, *, n: int, gens: int, seed: int) -> dict[str, Any]:
     runner = entry.factory(n, DIM, seed)
     start = runner.best()
@@ -683,6 +705,14 @@ def main(argv: list[str] | None = None) -> int:
         ],
     )
 
+    agreement = check_agreement(quality)
+    for line in agreement["problems"]:
+        print(f"DISAGREE {line}")
+    if not agreement["problems"]:
+        print(
+            "answers agree: chimera's backends are identical, every library reduces best fitness within 2x of the NumPy baseline's factor"
+        )
+
     pygmo_check = None
     if "pygmo" in libs and "pygmo sga" not in skipped:
         try:
@@ -709,7 +739,7 @@ def main(argv: list[str] | None = None) -> int:
                     "crossover_rate": CX_RATE, "tournament": TOURNAMENT,
                     "mutation_rate_per_gene": 1.0 / DIM, "elitism": ELITISM, "pops": pops,
                     "repeats": repeats, "target_seconds_per_repeat": target, "warmup": warmup,
-                    "quick": args.quick, "seed": args.seed, "loadavg_at_start": load_at_start, "libs": libs, "isolated_processes": isolate, "malloc": args.malloc,
+                    "quick": args.quick, "agreement_problems": agreement["problems"], "seed": args.seed, "loadavg_at_start": load_at_start, "libs": libs, "isolated_processes": isolate, "malloc": args.malloc,
                 },
                 "results": results,
                 "quality_check": quality,
