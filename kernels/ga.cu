@@ -104,11 +104,9 @@ __global__ void select_kernel(const double* f, std::uint32_t n, std::size_t coun
 template <class T>
 __global__ void breed_kernel(const T* X, std::size_t d, const double* low, const double* high,
                              const std::int32_t* slots, T* out, std::int32_t* parents,
-                             std::size_t m, std::size_t pairs, ga::BreedConfig cfg,
-                             bool real_genes) {
+                             std::size_t m, std::size_t pairs, ga::BreedConfig cfg) {
   for (std::size_t p = thread_index(); p < pairs; p += thread_stride()) {
-    ga::breed_pair(X, d, low, high, slots, out, parents, m, static_cast<std::uint32_t>(p), cfg,
-                   real_genes);
+    ga::breed_pair(X, d, low, high, slots, out, parents, m, static_cast<std::uint32_t>(p), cfg);
   }
 }
 
@@ -216,7 +214,7 @@ void breed_on_device(const T* X, const double* f, const double* f_host, std::siz
     check_launch("select_kernel");
   }
   breed_kernel<T><<<blocks_for(pairs, kBreedThreads), kBreedThreads>>>(
-      X, d, low, high, sl, out, parents, m, pairs, cfg, !kIntegral<T>);
+      X, d, low, high, sl, out, parents, m, pairs, cfg);
   check_launch("breed_kernel");
   synchronize();
 }

@@ -146,7 +146,7 @@ def sbx_betaq(rand: float, beta: float, eta: float) -> float:
     return (1.0 / (2.0 - rand * alpha)) ** (1.0 / (eta + 1.0))
 
 
-def crossover(p1, p2, low, high, st: Stream, code: int, t: int, param: float):
+def crossover(p1, p2, low, high, st: Stream, code: int, t: int, param: float, bounds: int):
     c1, c2 = p1.astype(np.float64), p2.astype(np.float64)
     d = p1.size
     if code == 0 or d == 1 or not st.bernoulli(t):
@@ -170,7 +170,9 @@ def crossover(p1, p2, low, high, st: Stream, code: int, t: int, param: float):
             start, width = lo - param * span, span * (1 + 2 * param)
             u1 = st.uniform()
             u2 = st.uniform()
-            c1[j], c2[j] = start + u1 * width, start + u2 * width
+            # blend may leave the bounds: its genes are repaired at once
+            c1[j] = repair(start + u1 * width, low[j], high[j], bounds)
+            c2[j] = repair(start + u2 * width, low[j], high[j], bounds)
         return c1, c2
     else:
         for j in range(d):
@@ -191,9 +193,11 @@ def crossover(p1, p2, low, high, st: Stream, code: int, t: int, param: float):
     return np.where(swap, c2, c1), np.where(swap, c1, c2)
 
 
-def mutate_gene(x: float, lo: float, hi: float, st: Stream, code: int, param: float) -> float:
+def mutate_gene(
+    x: float, lo: float, hi: float, st: Stream, code: int, param: float, bounds: int
+) -> float:
     if code == 1:
-        return x + param * (hi - lo) * st.normal()
+        return repair(x + param * (hi - lo) * st.normal(), lo, hi, bounds)
     if code == 2:
         rng = hi - lo
         if not rng > 0:
@@ -212,7 +216,9 @@ def mutate_gene(x: float, lo: float, hi: float, st: Stream, code: int, param: fl
     return float(int(lo) + st.below(int(hi) - int(lo) + 1))
 
 
-def mutate(c, low, high, st: Stream, code: int, t: int, param: float, cdf: np.ndarray, cast):
+def mutate(
+    c, low, high, st: Stream, code: int, t: int, param: float, cdf: np.ndarray, bounds, cast
+):
     """Mutates c in place; cast rounds each written gene as the genome dtype does."""
     d = c.size
     if code == 0:
@@ -220,7 +226,7 @@ def mutate(c, low, high, st: Stream, code: int, t: int, param: float, cdf: np.nd
     if cdf.size == 0:
         for j in range(d):
             if st.bernoulli(t):
-                c[j] = cast(mutate_gene(c[j], low[j], high[j], st, code, param))
+                c[j] = cast(mutate_gene(c[j], low[j], high[j], st, code, param, bounds))
         return
     u = st.u32()
     k = min(_count(u, cdf), d)
@@ -231,7 +237,7 @@ def mutate(c, low, high, st: Stream, code: int, t: int, param: float, cdf: np.nd
         if pos in chosen:
             pos = top
         chosen.append(pos)
-        c[pos] = cast(mutate_gene(c[pos], low[pos], high[pos], st, code, param))
+        c[pos] = cast(mutate_gene(c[pos], low[pos], high[pos], st, code, param, bounds))
 
 
 def _count(u: int, cdf: np.ndarray) -> int:
@@ -266,16 +272,14 @@ def breed(
     parents = np.empty((m, 2), dtype=np.int32)
     for p in range(pairs):
         a, b = int(slot[2 * p]), int(slot[2 * p + 1])
-        c1, c2 = crossover(X[a], X[b], low, high, Stream(seed, gen, p, CROSSOVER), cx, cx_t, cx_p)
+        st = Stream(seed, gen, p, CROSSOVER)
+        c1, c2 = crossover(X[a], X[b], low, high, st, cx, cx_t, cx_p, bounds)
         for idx, child, pa in ((2 * p, c1, (a, b)), (2 * p + 1, c2, (b, a))):
             if idx >= m:
                 continue
             child = np.array([cast(v) for v in child])
-            mutate(child, low, high, Stream(seed, gen, idx, MUTATE), mut, mut_t, mut_p, cdf, cast)
-            if dtype.kind == "f":
-                child = np.array(
-                    [cast(repair(v, low[j], high[j], bounds)) for j, v in enumerate(child)]
-                )
+            st = Stream(seed, gen, idx, MUTATE)
+            mutate(child, low, high, st, mut, mut_t, mut_p, cdf, bounds, cast)
             out[idx] = child
             parents[idx] = pa
     return out, parents

@@ -117,7 +117,6 @@ void breed(const T* X, const double* f, std::size_t n, std::size_t d, const doub
   }
   // One parallel region per generation: a pair selects its own two parents, so no barrier is
   // needed between selection and breeding, and sleeping workers are woken once, not twice.
-  const bool real = !kIntegral<T>;
   const auto nn = static_cast<std::uint32_t>(n);
   const auto pp = static_cast<std::int64_t>(pairs);
 #pragma omp parallel for schedule(static) if (count * d >= kParallelGrain)
@@ -129,8 +128,7 @@ void breed(const T* X, const double* f, std::size_t n, std::size_t d, const doub
       slots[s + 1] = static_cast<std::int32_t>(
           select_slot(f, nn, static_cast<std::uint32_t>(s + 1), cfg, order.data()));
     }
-    breed_pair(X, d, low, high, slots.data(), out, parents, m, static_cast<std::uint32_t>(p), cfg,
-               real);
+    breed_pair(X, d, low, high, slots.data(), out, parents, m, static_cast<std::uint32_t>(p), cfg);
   }
 }
 

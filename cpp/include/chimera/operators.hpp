@@ -147,8 +147,8 @@ CHIMERA_HD void crossover_pair(const T* p1, const T* p2, T* c1, T* c2, std::size
         const double lo = x < y ? x : y, span = x < y ? y - x : x - y;
         const double from = lo - alpha * span, width = span * (1.0 + 2.0 * alpha);
         const double u1 = st.uniform(), u2 = st.uniform();
-        c1[j] = to_gene<T>(from + u1 * width);
-        if (c2) c2[j] = to_gene<T>(from + u2 * width);
+        c1[j] = to_gene<T>(repair(from + u1 * width, low[j], high[j], cfg.bounds));
+        if (c2) c2[j] = to_gene<T>(repair(from + u2 * width, low[j], high[j], cfg.bounds));
       }
       break;
     }
@@ -185,13 +185,15 @@ template <class T>
 CHIMERA_HD void mutate_gene(T* c, std::size_t j, const double* low, const double* high,
                             rng::Stream& st, const BreedConfig& cfg) {
   switch (cfg.mutation) {
-    case kGaussian:
-      c[j] = to_gene<T>(gene(c, j) + cfg.mutation_param * (high[j] - low[j]) * st.normal());
+    case kGaussian: {
+      const double v = gene(c, j) + cfg.mutation_param * (high[j] - low[j]) * st.normal();
+      c[j] = to_gene<T>(repair(v, low[j], high[j], cfg.bounds));
       break;
+    }
     case kPolynomial: {
       const double yl = low[j], yu = high[j], range = yu - yl;
       if (!(range > 0.0)) break;
-      // The bounded form needs y inside the bounds; blend crossover may have left them.
+      // The bounded form needs y inside the bounds (a parent from outside may not be).
       double y = gene(c, j);
       y = y < yl ? yl : (y > yu ? yu : y);
       const double eta = cfg.mutation_param, rnd = st.uniform(), power = 1.0 / (eta + 1.0);
@@ -258,15 +260,6 @@ CHIMERA_HD void mutate_child(T* c, std::size_t d, const double* low, const doubl
   }
 }
 
-template <class T>
-CHIMERA_HD void repair_child(T* c, std::size_t d, const double* low, const double* high,
-                             const BreedConfig& cfg) {
-  for (std::size_t j = 0; j < d; ++j) {
-    const double v = gene(c, j);
-    if (v < low[j] || v > high[j]) c[j] = to_gene<T>(repair(v, low[j], high[j], cfg.bounds));
-  }
-}
-
 // True for the operators that produce fractional genes, which integer genomes refuse.
 CHIMERA_HD bool needs_real_genes(const BreedConfig& cfg) {
   return cfg.crossover == kBlend || cfg.crossover == kSBX || cfg.mutation == kGaussian ||
@@ -277,20 +270,17 @@ CHIMERA_HD bool needs_real_genes(const BreedConfig& cfg) {
 template <class T>
 CHIMERA_HD void breed_pair(const T* X, std::size_t d, const double* low, const double* high,
                            const std::int32_t* slots, T* out, std::int32_t* parents,
-                           std::size_t m, std::uint32_t pair, const BreedConfig& cfg,
-                           bool real_genes) {
+                           std::size_t m, std::uint32_t pair, const BreedConfig& cfg) {
   const std::size_t i1 = 2 * std::size_t{pair}, i2 = i1 + 1;
   const std::int32_t a = slots[i1], b = slots[i2];
   T* c1 = out + i1 * d;
   T* c2 = i2 < m ? out + i2 * d : nullptr;
   crossover_pair(X + std::size_t(a) * d, X + std::size_t(b) * d, c1, c2, d, low, high, pair, cfg);
   mutate_child(c1, d, low, high, static_cast<std::uint32_t>(i1), cfg);
-  if (real_genes) repair_child(c1, d, low, high, cfg);
   parents[2 * i1] = a;
   parents[2 * i1 + 1] = b;
   if (c2) {
     mutate_child(c2, d, low, high, static_cast<std::uint32_t>(i2), cfg);
-    if (real_genes) repair_child(c2, d, low, high, cfg);
     parents[2 * i2] = b;
     parents[2 * i2 + 1] = a;
   }

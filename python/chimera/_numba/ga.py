@@ -136,6 +136,7 @@ def _crossover_pair(
     crossover: int,
     threshold: Any,
     param: float,
+    bounds: int,
 ) -> None:
     """Recombines p1 and p2 into c1 and, when has2, c2 (crossover_pair in operators.hpp)."""
     d = p1.shape[0]
@@ -183,9 +184,9 @@ def _crossover_pair(
             width = span * (1.0 + 2.0 * alpha)
             u1, st = next_uniform(st)
             u2, st = next_uniform(st)
-            c1[j] = start + u1 * width
+            c1[j] = _repair(start + u1 * width, low[j], high[j], bounds)
             if has2:
-                c2[j] = start + u2 * width
+                c2[j] = _repair(start + u2 * width, low[j], high[j], bounds)
     elif crossover == SBX:
         eta = param
         for j in range(d):
@@ -227,17 +228,18 @@ def _mutate_gene(
     has_spare: bool,
     mutation: int,
     param: float,
+    bounds: int,
 ) -> tuple:
     """Mutates gene j of c in place: (stream, spare, has_spare) (mutate_gene in operators.hpp)."""
     if mutation == GAUSSIAN:
         z, st, spare, has_spare = next_normal(st, spare, has_spare)
-        c[j] = np.float64(c[j]) + param * (high[j] - low[j]) * z
+        c[j] = _repair(np.float64(c[j]) + param * (high[j] - low[j]) * z, low[j], high[j], bounds)
     elif mutation == POLYNOMIAL:
         yl = low[j]
         yu = high[j]
         rng = yu - yl
         if rng > 0.0:
-            # The bounded form needs y inside the bounds; blend crossover may have left them.
+            # The bounded form needs y inside the bounds (a parent from outside may not be).
             y = np.float64(c[j])
             y = yl if y < yl else (yu if y > yu else y)
             eta = param
@@ -276,6 +278,7 @@ def _mutate_child(
     param: float,
     cdf: Any,
     chosen: Any,
+    bounds: int,
 ) -> None:
     """Mutates child number `child` in place (mutate_child in operators.hpp); `chosen` is
     scratch room for the mutated positions (at least len(cdf) entries).
@@ -313,7 +316,9 @@ def _mutate_child(
             if not hit:
                 continue
             t = np.uint32(i)
-        st, spare, has_spare = _mutate_gene(c, t, low, high, st, spare, has_spare, mutation, param)
+        st, spare, has_spare = _mutate_gene(
+            c, t, low, high, st, spare, has_spare, mutation, param, bounds
+        )
 
 
 @jit(inline=True)
@@ -329,21 +334,6 @@ def _repair(x: float, lo: float, hi: float, mode: int) -> float:
     if y > w:
         y = 2.0 * w - y
     return lo + y
-
-
-@jit(inline=True)
-def _repair_child(c: Any, low: Any, high: Any, mode: int) -> None:
-    # A branch-free scan first (it vectorises): most children are entirely inside.
-    outside = False
-    for j in range(c.shape[0]):
-        v = np.float64(c[j])
-        outside |= (v < low[j]) | (v > high[j])
-    if not outside:
-        return
-    for j in range(c.shape[0]):
-        v = np.float64(c[j])
-        if v < low[j] or v > high[j]:
-            c[j] = _repair(v, low[j], high[j], mode)
 
 
 # --- kernels --------------------------------------------------------------------------------
@@ -426,7 +416,6 @@ def _breed_block(
     mutation_param: float,
     cdf: Any,
     bounds: int,
-    real: bool,
     chosen: Any,
 ) -> None:
     """Pairs [lo, hi): children 2p and 2p+1, the second only when it is < m (breed_pair)."""
@@ -438,15 +427,13 @@ def _breed_block(
         b = slots[i1 + 1]
         _crossover_pair(
             X[a], X[b], out[i1], out[i1 + 1 if has2 else i1], has2, low, high, np.uint32(p),
-            seed, gen, crossover, crossover_threshold, crossover_param,
+            seed, gen, crossover, crossover_threshold, crossover_param, bounds,
         )  # fmt: skip
         for i in range(i1, i1 + 2 if has2 else i1 + 1):
             _mutate_child(
                 out[i], low, high, np.uint32(i), seed, gen,
-                mutation, mutation_threshold, mutation_param, cdf, chosen,
+                mutation, mutation_threshold, mutation_param, cdf, chosen, bounds,
             )  # fmt: skip
-            if real:
-                _repair_child(out[i], low, high, bounds)
             parents[i, 0] = a if i == i1 else b
             parents[i, 1] = b if i == i1 else a
 
@@ -471,7 +458,6 @@ def _breed_kernel(
     mutation_param: float,
     cdf: Any,
     bounds: int,
-    real: bool,
 ) -> None:
     m, d = out.shape
     pairs = (m + 1) // 2
@@ -496,7 +482,7 @@ def _breed_kernel(
         _breed_block(
             X, low, high, slots, out, parents, b * block, min(pairs, (b + 1) * block), seed, gen,
             crossover, crossover_threshold, crossover_param,
-            mutation, mutation_threshold, mutation_param, cdf, bounds, real, chosen[b],
+            mutation, mutation_threshold, mutation_param, cdf, bounds, chosen[b],
         )  # fmt: skip
 
 
@@ -667,8 +653,7 @@ def breed(
     _require_len(parents, 1, 2, "parents")
 
     dt = _genome_dtype(X, "X")
-    real = dt.kind == "f"
-    if not real and (crossover in (BLEND, SBX) or mutation in (GAUSSIAN, POLYNOMIAL)):
+    if dt.kind != "f" and (crossover in (BLEND, SBX) or mutation in (GAUSSIAN, POLYNOMIAL)):
         raise ValueError("blend, SBX, Gaussian and polynomial operators need float genomes")
     if dt != np.bool_ and out.dtype != dt:
         raise TypeError(f"out must be a NumPy array of dtype {dt}")
@@ -680,7 +665,7 @@ def breed(
         _readonly(_kernel_view(X)), _readonly(f), _readonly(low), _readonly(high),
         _kernel_view(out), parents, seed, generation,
         selection, selection_size, crossover, crossover_threshold, crossover_param,
-        mutation, mutation_threshold, mutation_param, _readonly(cdf), bounds, real,
+        mutation, mutation_threshold, mutation_param, _readonly(cdf), bounds,
     )  # fmt: skip
 
 
