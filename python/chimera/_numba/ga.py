@@ -463,24 +463,24 @@ def _breed_kernel(
     pairs = (m + 1) // 2
     count = 2 * pairs
     slots = np.empty(count, dtype=np.int32)
-    if selection == STOCHASTIC_UNIVERSAL:
+    sus = selection == STOCHASTIC_UNIVERSAL
+    if sus:
         _sus_slots(f, slots, seed, gen)
+    if selection == TRUNCATION:
+        order = np.argsort(f, kind="mergesort").astype(np.int32)
     else:
-        if selection == TRUNCATION:
-            order = np.argsort(f, kind="mergesort").astype(np.int32)
-        else:
-            order = np.empty(0, dtype=np.int32)
-        block = _block_size(count, count * size)
-        for b in numba.prange((count + block - 1) // block):
-            lo = b * block
-            hi = min(count, lo + block)
-            _select_block(f, order, slots, lo, hi, seed, gen, selection, size)
+        order = np.empty(0, dtype=np.int32)
     block = _block_size(pairs, count * d)
     blocks = (pairs + block - 1) // block
     chosen = np.empty((blocks, cdf.shape[0]), dtype=np.uint32)
+    # One parallel loop per generation, as in ga.cpp: a block selects its own pairs' parents.
     for b in numba.prange(blocks):
+        first = b * block
+        last = min(pairs, first + block)
+        if not sus:
+            _select_block(f, order, slots, 2 * first, 2 * last, seed, gen, selection, size)
         _breed_block(
-            X, low, high, slots, out, parents, b * block, min(pairs, (b + 1) * block), seed, gen,
+            X, low, high, slots, out, parents, first, last, seed, gen,
             crossover, crossover_threshold, crossover_param,
             mutation, mutation_threshold, mutation_param, cdf, bounds, chosen[b],
         )  # fmt: skip
