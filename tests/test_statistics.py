@@ -28,6 +28,16 @@ def breed(backend, X, f, low, high, m, **kw):
     return out, parents
 
 
+def cross_two_parents(backend, d: int, m: int, crossover: int, rate: float):
+    """m children of an all-zeros and an all-ones parent (SUS on equal fitness picks both);
+    returns the children of mixed pairs and each one's primary parent."""
+    X = np.stack([np.zeros(d), np.ones(d)])
+    out, parents = breed(backend, X, np.zeros(2), np.zeros(d), np.ones(d), m, selection=2,
+                         crossover=crossover, crossover_threshold=probability_threshold(rate))  # fmt: skip
+    mixed = parents[:, 0] != parents[:, 1]
+    return out[mixed], X[parents[mixed, 0]]
+
+
 def chi2(counts: np.ndarray, expected: np.ndarray) -> float:
     return float(((counts - expected) ** 2 / expected).sum())
 
@@ -69,13 +79,8 @@ def test_sus_expected_counts(backend: str) -> None:
 
 
 def test_single_point_cut_is_uniform(backend: str) -> None:
-    d, m = 11, 50_000
-    X = np.stack([np.zeros(d), np.ones(d)])
-    f = np.array([0.0, 0.0])
-    out, parents = breed(backend, X, f, np.zeros(d), np.ones(d), m, selection=2, crossover=1,
-                         crossover_threshold=probability_threshold(1.0))  # fmt: skip
-    mixed = parents[:, 0] != parents[:, 1]
-    child = out[mixed]
+    d = 11
+    child, _ = cross_two_parents(backend, d, 50_000, crossover=1, rate=1.0)
     first = child[:, 0]
     cut = np.argmax(child != first[:, None], axis=1)
     assert (cut >= 1).all()
@@ -84,12 +89,9 @@ def test_single_point_cut_is_uniform(backend: str) -> None:
 
 
 def test_crossover_rate(backend: str) -> None:
-    d, m = 8, 40_000
-    X = np.stack([np.zeros(d), np.ones(d)])
-    out, parents = breed(backend, X, np.zeros(2), np.zeros(d), np.ones(d), m, selection=2, crossover=3,
-                         crossover_threshold=probability_threshold(0.3))  # fmt: skip
-    mixed = parents[:, 0] != parents[:, 1]
-    recombined = (out[mixed] != X[parents[mixed, 0]]).any(axis=1)
+    d = 8
+    child, primary = cross_two_parents(backend, d, 40_000, crossover=3, rate=0.3)
+    recombined = (child != primary).any(axis=1)
     # P(no gene swapped | crossover) = 2^-d
     p = 0.3 * (1 - 2.0**-d)
     se = math.sqrt(p * (1 - p) / recombined.size)
@@ -97,12 +99,8 @@ def test_crossover_rate(backend: str) -> None:
 
 
 def test_uniform_crossover_swaps_half_the_genes(backend: str) -> None:
-    d, m = 64, 4000
-    X = np.stack([np.zeros(d), np.ones(d)])
-    out, parents = breed(backend, X, np.zeros(2), np.zeros(d), np.ones(d), m, selection=2, crossover=3,
-                         crossover_threshold=probability_threshold(1.0))  # fmt: skip
-    mixed = parents[:, 0] != parents[:, 1]
-    swapped = out[mixed] != X[parents[mixed, 0]]
+    child, primary = cross_two_parents(backend, 64, 4000, crossover=3, rate=1.0)
+    swapped = child != primary
     per_gene = swapped.mean(axis=0)
     se = math.sqrt(0.25 / swapped.shape[0])
     assert (np.abs(per_gene - 0.5) < 5 * se).all()

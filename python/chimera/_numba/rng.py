@@ -262,38 +262,34 @@ def philox4x32_10(ctr: Any, key: Any) -> np.ndarray:
     return out
 
 
+def _draws(fill: Any, dtype: Any, stream_args: tuple, n: Any, *extra: Any) -> np.ndarray:
+    """n successive draws of one stream, written by the jitted `fill`."""
+    args = _stream_args(*stream_args)
+    out = np.empty(_count(n), dtype=dtype)
+    fill(*args, *extra, out)
+    return out
+
+
 def u32(seed: Any, generation: Any, individual: Any, purpose: Any, n: Any) -> np.ndarray:
     """The first n words of Stream(seed, generation, individual, purpose)."""
-    args = _stream_args(seed, generation, individual, purpose)
-    out = np.empty(_count(n), dtype=np.uint32)
-    _fill_u32(*args, out)
-    return out
+    return _draws(_fill_u32, np.uint32, (seed, generation, individual, purpose), n)
 
 
 def uniform(seed: Any, generation: Any, individual: Any, purpose: Any, n: Any) -> np.ndarray:
     """n successive uniform() draws of one stream."""
-    args = _stream_args(seed, generation, individual, purpose)
-    out = np.empty(_count(n), dtype=np.float64)
-    _fill_uniform(*args, out)
-    return out
+    return _draws(_fill_uniform, np.float64, (seed, generation, individual, purpose), n)
 
 
 def normal(seed: Any, generation: Any, individual: Any, purpose: Any, n: Any) -> np.ndarray:
     """n successive normal() draws of one stream."""
-    args = _stream_args(seed, generation, individual, purpose)
-    out = np.empty(_count(n), dtype=np.float64)
-    _fill_normal(*args, out)
-    return out
+    return _draws(_fill_normal, np.float64, (seed, generation, individual, purpose), n)
 
 
 def below(
     seed: Any, generation: Any, individual: Any, purpose: Any, bound: Any, n: Any
 ) -> np.ndarray:
     """n successive below(bound) draws of one stream."""
-    args = _stream_args(seed, generation, individual, purpose)
     b = _integer(bound, "bound", 32)
     if b < 1:
         raise ValueError("bound must be at least 1")
-    out = np.empty(_count(n), dtype=np.uint32)
-    _fill_below(*args, np.uint32(b), out)
-    return out
+    return _draws(_fill_below, np.uint32, (seed, generation, individual, purpose), n, np.uint32(b))
