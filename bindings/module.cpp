@@ -5,6 +5,7 @@ namespace py = pybind11;
 
 void register_rng(py::module_& m);
 void register_ga(py::module_& m);
+void register_moo(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Chimera's native kernels (C++17, OpenMP). Use the chimera package, not this module.";
@@ -12,4 +13,6 @@ PYBIND11_MODULE(_core, m) {
   register_rng(rng);
   auto ga = m.def_submodule("ga", "Whole-population genetic operators");
   register_ga(ga);
+  auto moo = m.def_submodule("moo", "Non-dominated sorting, crowding distance, NSGA-III niching");
+  register_moo(moo);
 }

@@ -22,6 +22,7 @@ log = logging.getLogger("chimera.backend")
 
 NAMES = ("cuda", "cpp", "numba")
 AUTO_ORDER = ("cpp", "numba")
+AREAS = ("ga", "moo")
 
 
 @dataclass(frozen=True)
@@ -86,15 +87,18 @@ def backends() -> dict[str, BackendStatus]:
     return out
 
 
-def resolve(name: str = "auto") -> tuple[str, ModuleType]:
-    """The backend to use for ``name`` (``auto`` honours ``CHIMERA_BACKEND``)."""
+def resolve(name: str = "auto", area: str = "ga") -> tuple[str, ModuleType]:
+    """The backend to use for ``name`` (``auto`` honours ``CHIMERA_BACKEND``) and its kernels
+    of ``area``: ``ga`` (init_uniform, breed) or ``moo`` (pareto_rank, crowding_distance, ...)."""
+    if area not in AREAS:
+        raise ValidationError(f"unknown kernel area {area!r}; choose one of {', '.join(AREAS)}")
     if name == "auto":
         name = os.environ.get("CHIMERA_BACKEND", "auto").strip().lower() or "auto"
     if name == "auto":
         for candidate in AUTO_ORDER:
             mod, reason = _try(candidate)
             if mod is not None:
-                return candidate, mod
+                return candidate, _area(candidate, mod, area)
             log.warning("falling back from the %s backend: %s", candidate, reason)
         raise BackendUnavailable("no kernel backend works here: " + _reasons())
     if name not in NAMES:
@@ -102,7 +106,22 @@ def resolve(name: str = "auto") -> tuple[str, ModuleType]:
     mod, reason = _try(name)
     if mod is None:
         raise BackendUnavailable(f"backend {name!r} is not available here: {reason}")
-    return name, mod
+    return name, _area(name, mod, area)
+
+
+def _area(name: str, ga: ModuleType, area: str) -> ModuleType:
+    if area == "ga":
+        return ga
+    if name == "cpp":
+        return getattr(importlib.import_module("chimera._core"), area)
+    if name == "numba":
+        return importlib.import_module(f"chimera._numba.{area}")
+    mod = getattr(importlib.import_module("chimera._cuda"), area, None)
+    if mod is None:
+        raise BackendUnavailable(
+            f"the {name} backend has no {area} kernels yet; use backend='cpp' or 'numba'"
+        )
+    return mod
 
 
 def _reasons() -> str:

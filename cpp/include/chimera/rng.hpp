@@ -32,6 +32,7 @@ enum Purpose : std::uint32_t {
   kCrossover = 2,
   kMutate = 3,
   kShuffle = 4,
+  kNiche = 5,
 };
 
 CHIMERA_HD Block philox4x32_10(Block ctr, Key key) {

@@ -1,3 +1,4 @@
 # Stubs of the compiled module chimera._core (bindings/module.cpp).
 from . import ga as ga
+from . import moo as moo
 from . import rng as rng

@@ -1,8 +1,8 @@
 """Numba fallback kernels, a draw-for-draw twin of the C++ core (docs/kernels.md).
 
 ``rng`` holds Philox4x32-10 and the streams, ``ga`` the genetic-algorithm kernels with the
-signatures of ``chimera._core.ga``. The submodules load on first access, and nothing is
-compiled until a kernel is first called.
+signatures of ``chimera._core.ga``, ``moo`` the multi-objective ones of ``chimera._core.moo``.
+The submodules load on first access, and nothing is compiled until a kernel is first called.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["ga", "rng"]
+__all__ = ["ga", "moo", "rng"]
 
 
 def __getattr__(name: str) -> ModuleType:

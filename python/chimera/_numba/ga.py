@@ -17,6 +17,15 @@ from typing import Any
 import numba
 import numpy as np
 
+from ._arrays import (
+    as_array,
+    as_input,
+    readonly,
+    require,
+    require_len,
+    require_ndim,
+    writable_output,
+)
 from ._jit import jit
 from .rng import (
     CROSSOVER,
@@ -491,43 +500,6 @@ def _breed_kernel(
 _GENOME_DTYPES = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.int32), np.dtype(bool))
 
 
-def _require(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
-
-
-def _require_ndim(a: np.ndarray, ndim: int, name: str) -> None:
-    _require(a.ndim == ndim, f"{name} must be {ndim}-dimensional, got {a.ndim} dimensions")
-
-
-def _require_len(a: np.ndarray, axis: int, length: int, name: str) -> None:
-    _require(
-        a.shape[axis] == length,
-        f"{name} has {a.shape[axis]} entries along axis {axis}, expected {length}",
-    )
-
-
-def _array(obj: Any, name: str) -> np.ndarray:
-    if not isinstance(obj, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(obj).__name__}")
-    return obj
-
-
-def _input(obj: Any, dtype: type) -> np.ndarray:
-    """A read-only input as the C++ sees it: converted to a C-contiguous array of dtype."""
-    return np.ascontiguousarray(obj, dtype=dtype)
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    """A read-only view: Numba types writeable and read-only arrays differently, and inputs
-    always passed read-only give one compiled kernel per genome dtype, not up to 2^5."""
-    if not a.flags.writeable:
-        return a
-    v = a.view()
-    v.flags.writeable = False
-    return v
-
-
 def _real(value: Any, name: str) -> float:
     if isinstance(value, str | bytes):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
@@ -546,11 +518,6 @@ def _genome_dtype(a: np.ndarray, name: str) -> np.dtype:
     raise TypeError(f"{name} must be float64, float32, int32 or bool, got {a.dtype}")
 
 
-def _writable_output(a: np.ndarray, name: str) -> None:
-    _require(a.flags.c_contiguous, f"{name} must be C-contiguous")
-    _require(a.flags.writeable, f"{name} must be writeable")
-
-
 def _kernel_view(a: np.ndarray) -> np.ndarray:
     """Bool genomes as uint8 0/1, as the C++ handles them; other dtypes unchanged."""
     return a.view(np.uint8) if a.dtype == np.bool_ else a
@@ -559,23 +526,21 @@ def _kernel_view(a: np.ndarray) -> np.ndarray:
 def init_uniform(out: Any, low: Any, high: Any, seed: Any) -> None:
     """Fills out (n, d) with a uniform population: row i from Stream(seed, 0, i, INIT)."""
     seed = np.uint64(_integer(seed, "seed", 64))
-    low = _input(low, np.float64)
-    high = _input(high, np.float64)
-    out = _array(out, "out")
-    _require_ndim(out, 2, "out")
+    low = as_input(low, np.float64)
+    high = as_input(high, np.float64)
+    out = as_array(out, "out")
+    require_ndim(out, 2, "out")
     d = out.shape[1]
-    _require_ndim(low, 1, "low")
-    _require_ndim(high, 1, "high")
-    _require_len(low, 0, d, "low")
-    _require_len(high, 0, d, "high")
+    require_ndim(low, 1, "low")
+    require_ndim(high, 1, "high")
+    require_len(low, 0, d, "low")
+    require_len(high, 0, d, "high")
     dt = _genome_dtype(out, "out")
-    _writable_output(out, "out")
+    writable_output(out, "out")
     boolean = dt == np.bool_
     integral = boolean or dt == np.int32
     _start_pool()
-    _init_uniform_kernel(
-        _kernel_view(out), _readonly(low), _readonly(high), seed, integral, boolean
-    )
+    _init_uniform_kernel(_kernel_view(out), readonly(low), readonly(high), seed, integral, boolean)
 
 
 def breed(
@@ -610,62 +575,62 @@ def breed(
     mutation_threshold = np.uint64(_integer(mutation_threshold, "mutation_threshold", 64))
     mutation_param = _real(mutation_param, "mutation_param")
     bounds = _integer(bounds, "bounds", 32, signed=True)
-    f = _input(f, np.float64)
-    low = _input(low, np.float64)
-    high = _input(high, np.float64)
-    cdf = _input(mutation_cdf, np.uint32)
-    X = _array(X, "X")
-    out = _array(out, "out")
+    f = as_input(f, np.float64)
+    low = as_input(low, np.float64)
+    high = as_input(high, np.float64)
+    cdf = as_input(mutation_cdf, np.uint32)
+    X = as_array(X, "X")
+    out = as_array(out, "out")
 
-    _require_ndim(X, 2, "X")
-    _require_ndim(out, 2, "out")
-    _require(X.flags.c_contiguous, "X must be C-contiguous")
+    require_ndim(X, 2, "X")
+    require_ndim(out, 2, "out")
+    require(X.flags.c_contiguous, "X must be C-contiguous")
     n, d = X.shape
     m = out.shape[0]
-    _require(n >= 2, "X must hold at least 2 individuals")
-    _require(n < 2**31 and m < 2**31, "populations are limited to 2^31 rows")
-    _require_len(out, 1, d, "out")
-    _require(
+    require(n >= 2, "X must hold at least 2 individuals")
+    require(n < 2**31 and m < 2**31, "populations are limited to 2^31 rows")
+    require_len(out, 1, d, "out")
+    require(
         X.dtype.kind == out.dtype.kind and X.dtype.itemsize == out.dtype.itemsize,
         "out must have the dtype of X",
     )
-    _require_ndim(f, 1, "f")
-    _require_len(f, 0, n, "f")
-    _require_ndim(low, 1, "low")
-    _require_ndim(high, 1, "high")
-    _require_len(low, 0, d, "low")
-    _require_len(high, 0, d, "high")
-    _require_ndim(cdf, 1, "mutation_cdf")
-    _require(cdf.shape[0] <= MAX_MUTATION_TABLE, "mutation_cdf has more than 64 entries")
-    _require(TOURNAMENT <= selection <= STOCHASTIC_UNIVERSAL, "unknown selection code")
-    _require(NO_CROSSOVER <= crossover <= SBX, "unknown crossover code")
-    _require(NO_MUTATION <= mutation <= RANDOM_RESET, "unknown mutation code")
-    _require(bounds in (CLIP, REFLECT), "unknown bounds code")
+    require_ndim(f, 1, "f")
+    require_len(f, 0, n, "f")
+    require_ndim(low, 1, "low")
+    require_ndim(high, 1, "high")
+    require_len(low, 0, d, "low")
+    require_len(high, 0, d, "high")
+    require_ndim(cdf, 1, "mutation_cdf")
+    require(cdf.shape[0] <= MAX_MUTATION_TABLE, "mutation_cdf has more than 64 entries")
+    require(TOURNAMENT <= selection <= STOCHASTIC_UNIVERSAL, "unknown selection code")
+    require(NO_CROSSOVER <= crossover <= SBX, "unknown crossover code")
+    require(NO_MUTATION <= mutation <= RANDOM_RESET, "unknown mutation code")
+    require(bounds in (CLIP, REFLECT), "unknown bounds code")
     if selection == TOURNAMENT:
-        _require(selection_size >= 1, "tournament size must be at least 1")
+        require(selection_size >= 1, "tournament size must be at least 1")
     if selection == TRUNCATION:
-        _require(1 <= selection_size <= n, "truncation must keep between 1 and n rows")
+        require(1 <= selection_size <= n, "truncation must keep between 1 and n rows")
     if not (isinstance(parents, np.ndarray) and parents.dtype == np.int32):
         raise TypeError("parents must be a NumPy array of dtype int32")
-    _writable_output(parents, "parents")
-    _require_ndim(parents, 2, "parents")
-    _require_len(parents, 0, m, "parents")
-    _require_len(parents, 1, 2, "parents")
+    writable_output(parents, "parents")
+    require_ndim(parents, 2, "parents")
+    require_len(parents, 0, m, "parents")
+    require_len(parents, 1, 2, "parents")
 
     dt = _genome_dtype(X, "X")
     if dt.kind != "f" and (crossover in (BLEND, SBX) or mutation in (GAUSSIAN, POLYNOMIAL)):
         raise ValueError("blend, SBX, Gaussian and polynomial operators need float genomes")
     if dt != np.bool_ and out.dtype != dt:
         raise TypeError(f"out must be a NumPy array of dtype {dt}")
-    _writable_output(out, "out")
+    writable_output(out, "out")
     if m == 0:
         return
     _start_pool()
     _breed_kernel(
-        _readonly(_kernel_view(X)), _readonly(f), _readonly(low), _readonly(high),
+        readonly(_kernel_view(X)), readonly(f), readonly(low), readonly(high),
         _kernel_view(out), parents, seed, generation,
         selection, selection_size, crossover, crossover_threshold, crossover_param,
-        mutation, mutation_threshold, mutation_param, _readonly(cdf), bounds,
+        mutation, mutation_threshold, mutation_param, readonly(cdf), bounds,
     )  # fmt: skip
 
 

@@ -31,6 +31,7 @@ SELECT = 1
 CROSSOVER = 2
 MUTATE = 3
 SHUFFLE = 4
+NICHE = 5
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
-from .. import _backend
 from .._errors import StateError, ValidationError
-from .._validate import as_bounds, as_seed, check_fitness, check_nan_policy, genome_dtype
-from . import operators as ops
+from .._validate import check_fitness, check_nan_policy
+from . import _checkpoint
+from .variation import Variation
 
-_REPAIRS = {"clip": 0, "reflect": 1}
 _STATE_FORMAT = "chimera.GA/1"
-
-
-def _default_mutation(dtype: np.dtype) -> ops.Mutation:
-    return {"f": ops.Gaussian(), "i": ops.RandomReset(), "b": ops.BitFlip()}[dtype.kind]
 
 
 def elitist_survival(
@@ -100,34 +96,18 @@ class GA:
         nan_policy: str = "raise",
         backend: str = "auto",
     ) -> None:
-        self.dtype = genome_dtype(dtype)
-        self.low, self.high = as_bounds(bounds, self.dtype)
-        self.dim = int(self.low.size)
-        if (
-            isinstance(pop_size, bool)
-            or not isinstance(pop_size, (int, np.integer))
-            or pop_size < 2
-        ):
-            raise ValidationError(f"pop_size must be an integer >= 2, got {pop_size!r}")
-        if pop_size >= 2**31:
-            raise ValidationError(f"pop_size must be below 2**31, got {pop_size}")
-        self.pop_size = int(pop_size)
-        self.seed = as_seed(seed)
-        self.selection = ops.make("selection", selection, ops.SELECTIONS)
-        self.crossover = ops.make("crossover", crossover, ops.CROSSOVERS)
-        self.mutation = ops.make(
-            "mutation",
-            _default_mutation(self.dtype) if mutation is None else mutation,
-            ops.MUTATIONS,
+        self._variation = v = Variation(
+            bounds, pop_size=pop_size, seed=seed, dtype=dtype, selection=selection,
+            crossover=crossover, mutation=mutation, repair=repair, backend=backend,
+        )  # fmt: skip
+        self.dtype, self.low, self.high, self.dim = v.dtype, v.low, v.high, v.dim
+        self.pop_size, self.seed, self.repair, self.backend = (
+            v.pop_size,
+            v.seed,
+            v.repair,
+            v.backend,
         )
-        if self.dtype.kind != "f" and self.crossover.real_only:
-            raise ValidationError(
-                f"{self.crossover.name} crossover needs a float genome, not {self.dtype}"
-            )
-        if self.dtype.kind not in self.mutation.kinds:
-            raise ValidationError(
-                f"{self.mutation.name} mutation does not apply to {self.dtype} genomes"
-            )
+        self.selection, self.crossover, self.mutation = v.selection, v.crossover, v.mutation
         if (
             isinstance(elitism, bool)
             or not isinstance(elitism, (int, np.integer))
@@ -137,19 +117,8 @@ class GA:
                 f"elitism must be an integer in [0, pop_size={pop_size}], got {elitism!r}"
             )
         self.elitism = int(elitism)
-        if repair not in _REPAIRS:
-            raise ValidationError(f"repair must be one of {', '.join(_REPAIRS)}, got {repair!r}")
-        self.repair = repair
         self.maximize = bool(maximize)
         self.nan_policy = check_nan_policy(nan_policy)
-        self.backend, self._kernels = _backend.resolve(backend)
-
-        rate = self.mutation.gene_rate(self.dim)
-        self._mutation_code = self.mutation.code if rate > 0.0 else ops.NoMutation.code
-        self._mutation_cdf = ops.mutation_table(self.dim, rate)
-        self._mutation_threshold = ops.probability_threshold(rate)
-        self._crossover_threshold = ops.probability_threshold(self.crossover.rate)
-        self._selection_size = self.selection.size(self.pop_size)
 
         self._pop: np.ndarray | None = None
         self._fit: np.ndarray | None = None
@@ -170,22 +139,11 @@ class GA:
         """
         if self._pending is not None:
             return self._pending
-        out = np.empty((self.pop_size, self.dim), dtype=self.dtype)
         if self._pop is None:
-            self._kernels.init_uniform(out, self.low, self.high, self.seed)
-            self._parents = None
+            out, self._parents = self._variation.initial(), None
         else:
             assert self._fit is not None
-            parents = np.empty((self.pop_size, 2), dtype=np.int32)
-            self._kernels.breed(
-                self._pop, self._fit, self.low, self.high, out, parents,
-                self.seed, self.generation,
-                self.selection.code, self._selection_size,
-                self.crossover.code, self._crossover_threshold, self.crossover.param(),
-                self._mutation_code, self._mutation_threshold, self.mutation.param(),
-                self._mutation_cdf, _REPAIRS[self.repair],
-            )  # fmt: skip
-            self._parents = parents
+            out, self._parents = self._variation.offspring(self._pop, self._fit, self.generation)
         self._pending = out
         return out
 
@@ -240,17 +198,8 @@ class GA:
     def config(self) -> dict[str, Any]:
         """Everything that defines this optimizer's trajectory (backend aside)."""
         return {
-            "dim": self.dim,
-            "pop_size": self.pop_size,
-            "dtype": str(self.dtype),
-            "low": self.low.tolist(),
-            "high": self.high.tolist(),
-            "seed": self.seed,
-            "selection": {"name": self.selection.name, **self.selection.params()},
-            "crossover": {"name": self.crossover.name, **self.crossover.params()},
-            "mutation": {"name": self.mutation.name, **self.mutation.params()},
+            **self._variation.config(),
             "elitism": self.elitism,
-            "repair": self.repair,
             "maximize": self.maximize,
             "nan_policy": self.nan_policy,
         }
@@ -261,10 +210,7 @@ class GA:
         The generator is counter-based, so the state is just the population, its fitness,
         any pending offspring and the counters.
         """
-
-        def copy(a: np.ndarray | None) -> np.ndarray | None:
-            return None if a is None else a.copy()
-
+        copy = _checkpoint.copy
         return {
             "format": _STATE_FORMAT,
             "config": self.config(),
@@ -281,39 +227,19 @@ class GA:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a snapshot taken by ``state_dict`` from an identically configured GA."""
-        if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
-            raise ValidationError(f"not a GA checkpoint (expected format {_STATE_FORMAT!r})")
-        mine, theirs = self.config(), state.get("config", {})
-        diff = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
-        if diff:
-            detail = "; ".join(
-                f"{k}: checkpoint {theirs.get(k)!r}, this GA {mine.get(k)!r}" for k in diff[:4]
-            )
-            raise ValidationError(f"checkpoint is from another configuration ({detail})")
-
-        def array(key: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
-            a = state.get(key)
-            if a is None:
-                return None
-            a = np.asarray(a)
-            if a.shape != shape:
-                raise ValidationError(f"checkpoint {key} has shape {a.shape}, expected {shape}")
-            return np.array(a, dtype=dtype, copy=True)
-
+        _checkpoint.check(state, _STATE_FORMAT, self.config(), "GA")
+        array = functools.partial(_checkpoint.array, state)
         n, d = self.pop_size, self.dim
         pop = array("population", (n, d), self.dtype)
-        fit = array("fitness", (n,), np.dtype(np.float64))
+        fit = array("fitness", (n,), np.float64)
         pending = array("pending", (n, d), self.dtype)
-        parents = array("parents", (n, 2), np.dtype(np.int32))
+        parents = array("parents", (n, 2), np.int32)
         best_x = array("best_x", (d,), self.dtype)
         if (pop is None) != (fit is None):
             raise ValidationError("checkpoint has a population without fitness, or the reverse")
+        generation, nfev = _checkpoint.counters(state, "generation", "nfev")
         try:
-            best_f, generation, nfev = (
-                float(state["best_f"]),
-                int(state["generation"]),
-                int(state["nfev"]),
-            )
+            best_f = float(state["best_f"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValidationError(f"checkpoint counters are missing or malformed: {exc}") from exc
         self._pop, self._fit, self._pending, self._parents = pop, fit, pending, parents

@@ -1,0 +1,45 @@
+"""Helpers for the algorithms' ``state_dict``/``load_state_dict``: a checkpoint is refused,
+naming what differs, unless it comes from an identically configured optimizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._errors import ValidationError
+
+
+def check(state: Any, fmt: str, config: dict[str, Any], what: str) -> None:
+    """Refuses a checkpoint of another format or configuration."""
+    if not isinstance(state, dict) or state.get("format") != fmt:
+        raise ValidationError(f"not a {what} checkpoint (expected format {fmt!r})")
+    theirs = state.get("config", {})
+    diff = sorted(k for k in config.keys() | theirs.keys() if config.get(k) != theirs.get(k))
+    if diff:
+        detail = "; ".join(
+            f"{k}: checkpoint {theirs.get(k)!r}, this {what} {config.get(k)!r}" for k in diff[:4]
+        )
+        raise ValidationError(f"checkpoint is from another configuration ({detail})")
+
+
+def copy(a: np.ndarray | None) -> np.ndarray | None:
+    return None if a is None else a.copy()
+
+
+def array(state: dict[str, Any], key: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
+    """``state[key]`` as a fresh array of the expected shape and dtype (None stays None)."""
+    a = state.get(key)
+    if a is None:
+        return None
+    a = np.asarray(a)
+    if a.shape != shape:
+        raise ValidationError(f"checkpoint {key} has shape {a.shape}, expected {shape}")
+    return np.array(a, dtype=dtype, copy=True)
+
+
+def counters(state: dict[str, Any], *keys: str) -> list[int]:
+    try:
+        return [int(state[k]) for k in keys]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError(f"checkpoint counters are missing or malformed: {exc}") from exc

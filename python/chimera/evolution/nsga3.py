@@ -1,0 +1,164 @@
+"""NSGA-III (Deb and Jain 2014): non-dominated sorting, then niching on Das-Dennis reference
+directions in a normalised objective space, for three or more objectives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._errors import ValidationError
+from . import _checkpoint
+from .directions import das_dennis, default_partitions
+from .moea import MultiObjective
+
+# Off-axis weight of the achievement scalarising function that finds the extreme points.
+_ASF_EPS = 1e-6
+
+
+class NSGA3(MultiObjective):
+    """NSGA-III, minimising ``n_obj`` objectives under optional constraints.
+
+    Parameters
+    ----------
+    bounds : array_like, shape (dim, 2)
+        ``(low, high)`` per gene.
+    n_obj : int
+        Number of objectives (>= 2).
+    ref_dirs : array_like, shape (H, n_obj), optional
+        Reference directions (rows on the unit simplex). Default: the Das-Dennis lattice with
+        ``n_partitions`` divisions (default: the finest with at most ``pop_size`` rows, or 12
+        for three objectives, 91 directions, when ``pop_size`` is not given either).
+    pop_size : int, optional
+        Population size; default the number of directions rounded up to a multiple of 4.
+    seed, crossover, mutation, repair, nan_policy, backend
+        As for :class:`NSGA2` (SBX eta 15 and polynomial mutation eta 20 by default).
+
+    Parents are chosen by binary tournament on constraint violation (random among feasible
+    ones, as in the paper). Survival keeps whole fronts, then fills the split front by niche:
+    the ideal point is the best value seen per objective, the extreme points minimise the
+    achievement scalarising function along each axis, and their hyperplane's intercepts (or
+    the worst values of the first front when it is degenerate) give the normalisation.
+    """
+
+    _FORMAT = "chimera.NSGA3/1"
+
+    def __init__(
+        self,
+        bounds: Any,
+        *,
+        n_obj: int = 3,
+        ref_dirs: Any = None,
+        n_partitions: int | None = None,
+        pop_size: int | None = None,
+        **options: Any,
+    ) -> None:
+        if ref_dirs is not None:
+            if n_partitions is not None:
+                raise ValidationError("give ref_dirs or n_partitions, not both")
+            W = np.array(ref_dirs, dtype=np.float64)
+            if W.ndim != 2 or W.shape[1] != n_obj or W.shape[0] < 1:
+                raise ValidationError(
+                    f"ref_dirs must have shape (H, n_obj={n_obj}), got {np.shape(ref_dirs)}"
+                )
+            if not np.isfinite(W).all() or (W < 0).any() or not (W.sum(axis=1) > 0).all():
+                raise ValidationError("ref_dirs must be finite, non-negative and non-zero rows")
+        else:
+            if n_partitions is None:
+                n_partitions = (
+                    default_partitions(n_obj, pop_size)
+                    if pop_size is not None and pop_size >= n_obj
+                    else (12 if n_obj == 3 else default_partitions(n_obj, max(n_obj, 100)))
+                )
+            W = das_dennis(n_partitions, n_obj)
+        if pop_size is None:
+            pop_size = -(-W.shape[0] // 4) * 4
+        self.ref_dirs = W
+        super().__init__(bounds, n_obj=n_obj, pop_size=pop_size, **options)
+        self._ideal = np.full(self.n_obj, np.inf)
+        self._extremes: np.ndarray | None = None
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "ref_dirs": self.ref_dirs.tolist()}
+
+    def _survive(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = self.pop_size
+        feasible = np.flatnonzero(cv <= 0.0)
+        if feasible.size <= n:
+            # Every feasible row survives; the least violating infeasible ones fill up.
+            infeasible = np.flatnonzero(cv > 0.0)
+            fill = infeasible[np.argsort(cv[infeasible], kind="stable")][: n - feasible.size]
+            idx = np.concatenate([feasible, fill])
+            if feasible.size:
+                self._update_ideal(F[feasible])
+        else:
+            idx = feasible[self._niche_survival(F[feasible])]
+        return idx, cv[idx].copy()
+
+    def _update_ideal(self, F: np.ndarray) -> None:
+        finite = np.where(np.isfinite(F), F, np.inf)
+        self._ideal = np.minimum(self._ideal, finite.min(axis=0))
+
+    def _niche_survival(self, F: np.ndarray) -> np.ndarray:
+        n = self.pop_size
+        rank = np.empty(F.shape[0], dtype=np.int32)
+        self._moo.pareto_rank(F, rank)
+        counts = np.bincount(rank)
+        last = int(np.searchsorted(np.cumsum(counts), n))  # the front that fills the population
+        S = np.flatnonzero(rank <= last)
+        self._update_ideal(F)
+        nadir = self._nadir(F, rank, S)
+        scale = nadir - self._ideal
+        Fn = (F[S] - self._ideal) / scale
+        ref = np.empty(S.size, dtype=np.int32)
+        dist = np.empty(S.size)
+        self._moo.associate(Fn, self.ref_dirs, ref, dist)
+        if S.size == n:
+            return S
+        in_last = rank[S] == last
+        kept = S[~in_last]
+        niche = np.bincount(ref[~in_last], minlength=self.ref_dirs.shape[0]).astype(np.int32)
+        chosen = np.empty(n - kept.size, dtype=np.int32)
+        self._moo.niche_select(
+            niche, ref[in_last], dist[in_last], chosen.size, self.seed, self.generation, chosen
+        )
+        return np.concatenate([kept, S[in_last][chosen]])
+
+    def _nadir(self, F: np.ndarray, rank: np.ndarray, S: np.ndarray) -> np.ndarray:
+        """The normalisation's far corner: the intercepts of the extreme points' hyperplane,
+        or the worst values of the first front (then of S) where that is degenerate."""
+        m, ideal = self.n_obj, self._ideal
+        candidates = F[rank == 0]
+        if self._extremes is not None:
+            candidates = np.concatenate([candidates, self._extremes])
+        shifted = np.where(np.isfinite(candidates), candidates, np.inf) - ideal
+        shifted[shifted < 1e-3] = 0.0
+        weights = np.full((m, m), 1.0 / _ASF_EPS)
+        np.fill_diagonal(weights, 1.0)
+        asf = (shifted[None, :, :] * weights[:, None, :]).max(axis=2)  # (axis, candidate)
+        self._extremes = candidates[asf.argmin(axis=1)]
+        nadir = None
+        with np.errstate(all="ignore"):
+            try:
+                b = np.linalg.solve(self._extremes - ideal, np.ones(m))
+                intercepts = ideal + 1.0 / b
+                if np.all(np.isfinite(intercepts)) and np.all(intercepts > ideal + 1e-6):
+                    nadir = intercepts
+            except np.linalg.LinAlgError:
+                pass
+        if nadir is None:
+            front = F[rank == 0]
+            nadir = np.where(np.isfinite(front), front, -np.inf).max(axis=0)
+        worst = np.where(np.isfinite(F[S]), F[S], -np.inf).max(axis=0)
+        flat = ~(nadir - ideal > 1e-6)
+        nadir = np.where(flat, worst, nadir)
+        return np.where(nadir - ideal > 1e-6, nadir, ideal + 1.0)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"ideal": self._ideal.copy(), "extremes": _checkpoint.copy(self._extremes)}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        m = self.n_obj
+        ideal = _checkpoint.array(state, "ideal", (m,), np.float64)
+        self._ideal = np.full(m, np.inf) if ideal is None else ideal
+        self._extremes = _checkpoint.array(state, "extremes", (m, m), np.float64)
