@@ -1,6 +1,6 @@
 """Chimera: evolve, tune and safely run parameterised agents.
 
-The public API: :func:`minimize`, the optimizers (:class:`GA`) with ``ask()``/``tell()`` and
+The public API: :func:`minimize`, the optimizers (:class:`GA`, :class:`NSGA2`, :class:`NSGA3`) with ``ask()``/``tell()`` and
 ``state_dict()``/``load_state_dict()``, :func:`backends` to see which kernel backends work
 here, the built-in :mod:`chimera.problems`, and the layer subpackages.
 """
@@ -26,13 +26,15 @@ from ._errors import (
     StateError,
     ValidationError,
 )
-from .evolution import GA
+from .evolution import GA, NSGA2, NSGA3
 from .optimize import OptimizeResult, minimize
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GA",
+    "NSGA2",
+    "NSGA3",
     "BackendStatus",
     "BackendUnavailable",
     "BudgetExceeded",

@@ -189,13 +189,21 @@ def run_generations(
     *,
     progress: bool = False,
     callback: Callable[[Any], bool | None] | None = None,
+    before_tell: Callable[[np.ndarray, Any, Any], None] | None = None,
     elapsed_s: float = 0.0,
 ) -> str:
-    """Runs up to ``generations`` more generations; returns why it stopped."""
+    """Runs up to ``generations`` more generations; returns why it stopped.
+
+    ``before_tell(X, F, G)`` sees each evaluated generation before the optimizer takes it
+    (``tell`` may reuse X's rows); ``callback(opt)`` runs after, and True from it stops.
+    """
     start = time.perf_counter() - elapsed_s
     with _Progress(generations, enabled=progress) as bar:
         for _ in range(generations):
-            F, G = evaluate(opt.ask())
+            X = opt.ask()
+            F, G = evaluate(X)
+            if before_tell is not None:
+                before_tell(X, F, G)
             tell(opt, F, G)
             history.record(opt, time.perf_counter() - start)
             bar.advance(history.status())

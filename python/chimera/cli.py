@@ -1,68 +1,52 @@
-"""The ``chimera`` command: ``run`` an experiment spec, list ``backends``."""
+"""The ``chimera`` command: ``run`` (or resume) an experiment spec, ``report`` on a run folder,
+list ``backends``."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import pyarrow.parquet as pq
-
-from . import _backend, problems, spec
+from . import _backend, report, runs, spec
 from ._errors import ChimeraError
-from .optimize import minimize
 
 
 def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console(stderr=True, quiet=args.quiet)
-    s = spec.load(args.spec)
-    problem_opts = {k: v for k, v in s.problem.items() if k not in ("name", "dim")}
-    prob = problems.get(s.problem["name"], s.problem["dim"], **problem_opts)
-    options: dict[str, Any] = {"dtype": prob.dtype, "maximize": prob.maximize, **s.algorithm}
-    if args.backend:
-        options["backend"] = args.backend
-    out = (
-        Path(args.out) if args.out else s.output_dir / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    )
-    if out.exists() and any(out.iterdir()):
-        raise ChimeraError(f"run folder {out} exists and is not empty; pick another with --out")
-    console.print(
-        f"[bold]{s.name}[/]: {prob.name} in {prob.dim} dimensions, budget {s.max_evals} evaluations"
-    )
-    result = minimize(
-        prob.fun, prob.bounds, max_evals=s.max_evals, seed=s.seed,
-        progress=not args.quiet, **options,
-    )  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    pq.write_table(result.history, out / "history.parquet")
-    shutil.copyfile(args.spec, out / "spec.toml")
-    summary = {
-        "name": s.name,
-        "problem": prob.name,
-        "dim": prob.dim,
-        "fun": result.fun,
-        "optimum": prob.optimum,
-        "x": np.asarray(result.x).tolist(),
-        "nfev": result.nfev,
-        "ngen": result.ngen,
-        "seed": s.seed,
-        "backend": result.backend,
-        "elapsed_s": result.elapsed_s,
-        "message": result.message,
-    }
-    (out / "result.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    console.print(
-        f"best {result.fun:.6g} (optimum {prob.optimum}) after {result.nfev} evaluations, "
-        f"{result.ngen} generations, {result.elapsed_s:.2f} s on the {result.backend} backend"
-    )
-    print(out)
+    progress = not args.quiet
+    if args.resume:
+        outcome = runs.resume(Path(args.resume), args.spec, backend=args.backend, progress=progress)
+    else:
+        if args.spec is None:
+            raise ChimeraError("give a spec to run, or --resume RUN_DIR to continue a run")
+        s = spec.load(args.spec)
+        out = (
+            Path(args.out)
+            if args.out
+            else s.output_dir / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        )
+        console.print(f"[bold]{s.name}[/]: {s.problem['name']}, budget {s.max_evals} evaluations")
+        outcome = runs.start(args.spec, out, backend=args.backend, progress=progress)
+    for problem in outcome.skipped:
+        console.print(f"[yellow]skipped a damaged checkpoint[/]: {problem}")
+    if outcome.already_complete:
+        console.print(f"{outcome.run_dir} is already complete")
+    elif outcome.resumed_from is not None:
+        console.print(f"resumed after generation {outcome.resumed_from}")
+    console.print(report.headline(outcome.summary))
+    print(outcome.run_dir)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    text, written = report.write(Path(args.run_dir), Path(args.out) if args.out else None)
+    print(text)
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 
@@ -87,12 +71,19 @@ def main(argv: list[str] | None = None) -> int:
         prog="chimera", description="Evolve, tune and safely run agents."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run an experiment spec (TOML)")
-    run.add_argument("spec", help="path to the experiment spec, e.g. examples/quickstart.toml")
+    run = sub.add_parser("run", help="run an experiment spec (TOML), or resume a killed run")
+    run.add_argument(
+        "spec", nargs="?", help="path to the experiment spec, e.g. examples/quickstart.toml"
+    )
     run.add_argument("--out", help="run folder (default: <output.dir>/<name>-<time>)")
+    run.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     run.add_argument("--backend", choices=["auto", *_backend.NAMES], help="kernel backend")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
     run.set_defaults(func=_run)
+    rep = sub.add_parser("report", help="summarise a run folder and plot it (PNG)")
+    rep.add_argument("run_dir", help="a folder written by `chimera run`")
+    rep.add_argument("--out", help="folder for the plots (default: the run folder)")
+    rep.set_defaults(func=_report)
     be = sub.add_parser("backends", help="which kernel backends work here, and why not")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=_backends)

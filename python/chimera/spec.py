@@ -2,8 +2,9 @@
 
 ```toml
 [experiment]            # name = "quickstart", seed = 42
-[problem]               # name = "rastrigin", dim = 30 (a built-in from chimera.problems)
-[algorithm]             # name = "ga", pop_size, selection, crossover, mutation, elitism, ...
+[problem]               # name = "rastrigin", dim = 30 (a built-in from chimera.problems);
+                        # multi-objective: name = "dtlz2", n_obj = 3, ref_point = [1.1, 1.1, 1.1]
+[algorithm]             # name = "ga" | "nsga2" | "nsga3", pop_size, crossover, mutation, ...
 [budget]                # max_evals = 100000
 [output]                # dir = "runs" (one sub-folder per run)
 ```
@@ -26,9 +27,10 @@ else:  # pragma: no cover
 
 _ALLOWED: dict[str, set[str]] = {
     "experiment": {"name", "seed"},
-    "problem": {"name", "dim", "seed"},
+    "problem": {"name", "dim", "seed", "n_obj", "ref_point"},
     "algorithm": {
         "name",
+        "n_partitions",
         "pop_size",
         "selection",
         "crossover",
@@ -42,7 +44,14 @@ _ALLOWED: dict[str, set[str]] = {
     "budget": {"max_evals"},
     "output": {"dir"},
 }
-_REQUIRED = {"problem": {"name", "dim"}, "budget": {"max_evals"}}
+_REQUIRED = {"problem": {"name"}, "budget": {"max_evals"}}
+ALGORITHMS = ("ga", "nsga2", "nsga3")
+# Options each algorithm takes; the others are refused by name.
+_ALGORITHM_KEYS = {
+    "ga": _ALLOWED["algorithm"] - {"n_partitions"},
+    "nsga2": _ALLOWED["algorithm"] - {"n_partitions", "selection", "elitism", "dtype"},
+    "nsga3": _ALLOWED["algorithm"] - {"selection", "elitism", "dtype"},
+}
 
 
 @dataclass
@@ -52,6 +61,7 @@ class Spec:
     name: str
     seed: int | None
     problem: dict[str, Any]
+    algorithm_name: str
     algorithm: dict[str, Any]
     max_evals: int
     output_dir: Path
@@ -89,8 +99,14 @@ def parse(raw: dict[str, Any], where: str = "spec") -> Spec:
         ):
             problems.append(f"missing {section}.{key}")
     algorithm = dict(raw.get("algorithm", {})) if isinstance(raw.get("algorithm"), dict) else {}
-    if algorithm.get("name", "ga") != "ga":
-        problems.append(f"algorithm.name {algorithm['name']!r} is not available; allowed: ga")
+    algorithm_name = str(algorithm.get("name", "ga")).lower()
+    if algorithm_name not in ALGORITHMS:
+        problems.append(
+            f"algorithm.name {algorithm['name']!r} is not available; allowed: {', '.join(ALGORITHMS)}"
+        )
+    else:
+        for key in sorted(set(algorithm) - _ALGORITHM_KEYS[algorithm_name] - {"name"}):
+            problems.append(f"algorithm.{key} does not apply to {algorithm_name}")
     budget = raw.get("budget", {}) if isinstance(raw.get("budget"), dict) else {}
     max_evals = budget.get("max_evals")
     if "max_evals" in budget and (
@@ -105,6 +121,7 @@ def parse(raw: dict[str, Any], where: str = "spec") -> Spec:
         name=str(experiment.get("name", Path(where).stem)),
         seed=experiment.get("seed"),
         problem=dict(raw["problem"]),
+        algorithm_name=algorithm_name,
         algorithm=algorithm,
         max_evals=int(max_evals),  # type: ignore[arg-type]
         output_dir=Path(raw.get("output", {}).get("dir", "runs")),

@@ -1,6 +1,20 @@
-"""Layer 7, evolution: genomes, populations and the genetic algorithm."""
+"""Layer 7, evolution: genomes, populations, the genetic algorithm, NSGA-II and NSGA-III,
+Pareto ranking, reference directions and the genome store."""
 
 from . import operators
+from .directions import das_dennis
 from .ga import GA
+from .nsga2 import NSGA2
+from .nsga3 import NSGA3
+from .pareto import constraint_violation, crowding_distance, pareto_rank
 
-__all__ = ["GA", "operators"]
+__all__ = [
+    "GA",
+    "NSGA2",
+    "NSGA3",
+    "constraint_violation",
+    "crowding_distance",
+    "das_dennis",
+    "operators",
+    "pareto_rank",
+]

@@ -23,29 +23,34 @@ def elitist_survival(
     elitism: int,
     *,
     general: bool = False,
-) -> None:
+) -> np.ndarray:
     """Keep the best ``len(f)`` of the ``elitism`` best parents and the offspring, in place.
 
     Candidates are ranked by fitness in a stable order with the elite parents first, so ties
     go to parents; an offspring row that loses its place is refilled by a surviving elite, in
     order. Row order is therefore the same on every backend. ``elitism == 1`` takes an O(n)
     path with the same result (``general=True`` forces the sorting path, for tests).
+
+    Returns where each row of the new population came from: a parent row (< n) or ``n`` plus
+    the offspring row.
     """
     n, e = f.size, elitism
+    sources = np.arange(n, 2 * n)
     if e == 0:
-        return
+        return sources
     if e == 1 and not general:
         b = int(np.argmin(fp))
         w = n - 1 - int(np.argmax(f[::-1]))  # the last of the worst offspring drops first
         if fp[b] <= f[w]:
-            X[w], f[w] = Xp[b], fp[b]
-        return
+            X[w], f[w], sources[w] = Xp[b], fp[b], b
+        return sources
     elite = np.argsort(fp, kind="stable")[:e]
     order = np.argsort(np.concatenate([fp[elite], f]), kind="stable")
     dropped = np.sort(order[n:])
     rows = dropped[dropped >= e] - e
     kept = elite[np.setdiff1d(np.arange(e), dropped, assume_unique=True)]
-    X[rows], f[rows] = Xp[kept], fp[kept]
+    X[rows], f[rows], sources[rows] = Xp[kept], fp[kept], kept
+    return sources
 
 
 class GA:
@@ -124,6 +129,7 @@ class GA:
         self._fit: np.ndarray | None = None
         self._pending: np.ndarray | None = None
         self._parents: np.ndarray | None = None
+        self._survivors: np.ndarray | None = None
         self.generation = 0
         self.nfev = 0
         self._best_x: np.ndarray | None = None
@@ -158,7 +164,9 @@ class GA:
             self._best_f = float(f[b])
             self._best_x = X[b].copy()
         if self._pop is not None and self._fit is not None:
-            elitist_survival(self._pop, self._fit, X, f, self.elitism)
+            self._survivors = elitist_survival(self._pop, self._fit, X, f, self.elitism)
+        else:
+            self._survivors = np.arange(self.pop_size, 2 * self.pop_size)
         self._pop, self._fit = X, f
         self._pending = None
         self.generation += 1
@@ -193,6 +201,12 @@ class GA:
         """(pop_size, 2) parent rows of the pending offspring; None for the first generation."""
         return self._parents
 
+    @property
+    def survivors(self) -> np.ndarray | None:
+        """Where each row of the current population came from: a row of the previous
+        population (< pop_size) or ``pop_size`` plus a row of the last offspring."""
+        return self._survivors
+
     # checkpoints ------------------------------------------------------------------------
 
     def config(self) -> dict[str, Any]:
@@ -221,6 +235,7 @@ class GA:
             "fitness": copy(self._fit),
             "pending": copy(self._pending),
             "parents": copy(self._parents),
+            "survivors": copy(self._survivors),
             "best_x": copy(self._best_x),
             "best_f": self._best_f,
         }
@@ -234,6 +249,7 @@ class GA:
         fit = array("fitness", (n,), np.float64)
         pending = array("pending", (n, d), self.dtype)
         parents = array("parents", (n, 2), np.int32)
+        survivors = array("survivors", (n,), np.intp)
         best_x = array("best_x", (d,), self.dtype)
         if (pop is None) != (fit is None):
             raise ValidationError("checkpoint has a population without fitness, or the reverse")
@@ -243,6 +259,7 @@ class GA:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValidationError(f"checkpoint counters are missing or malformed: {exc}") from exc
         self._pop, self._fit, self._pending, self._parents = pop, fit, pending, parents
+        self._survivors = survivors
         self._best_x, self._best_f = best_x, best_f
         self.generation, self.nfev = generation, nfev
 

@@ -1,19 +1,16 @@
-"""Built-in benchmark problems, vectorised: each takes an ``(n, dim)`` array and returns ``(n,)``.
+"""Single-objective benchmark functions, vectorised: ``(n, dim)`` array in, ``(n,)`` out.
 
 Continuous ones are minimised with optimum 0; the binary ones (onemax, leading ones, knapsack)
-are maximised. :func:`get` returns a :class:`Problem` with the usual bounds, genome dtype and
-sense, which ``chimera run`` specs use by name.
+are maximised.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from ._errors import ValidationError
 
 Objective = Callable[[np.ndarray], np.ndarray]
 
@@ -108,56 +105,3 @@ class Knapsack:
             if w <= cap:
                 best[w:] = np.maximum(best[w:], best[:-w] + v)  # RHS reads the old row: 0/1 items
         return float(best[cap])
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A named objective with its usual bounds, genome dtype, sense and optimum."""
-
-    name: str
-    fun: Objective
-    bounds: np.ndarray
-    dtype: str = "float64"
-    maximize: bool = False
-    optimum: float | None = 0.0
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def dim(self) -> int:
-        return int(self.bounds.shape[0])
-
-
-_CONTINUOUS: dict[str, tuple[Objective, float]] = {
-    "sphere": (sphere, 5.12),
-    "rastrigin": (rastrigin, 5.12),
-    "rosenbrock": (rosenbrock, 5.0),
-    "ackley": (ackley, 32.768),
-    "griewank": (griewank, 600.0),
-    "schwefel": (schwefel, 500.0),
-}
-_BINARY: dict[str, Objective] = {"onemax": onemax, "leading_ones": leading_ones}
-NAMES = (*_CONTINUOUS, *_BINARY, "knapsack")
-
-
-def get(name: str, dim: int, **options: Any) -> Problem:
-    """The built-in problem ``name`` in ``dim`` dimensions (``knapsack`` takes ``seed``)."""
-    key = str(name).strip().lower().replace("-", "_")
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise ValidationError(f"problem dim must be an integer >= 1, got {dim!r}")
-    if key == "rosenbrock" and dim < 2:
-        raise ValidationError("rosenbrock needs dim >= 2")
-    unknown = set(options) - ({"seed"} if key == "knapsack" else set())
-    if unknown:
-        raise ValidationError(f"unknown option(s) {', '.join(sorted(unknown))} for problem {key!r}")
-    if key in _CONTINUOUS:
-        fun, half = _CONTINUOUS[key]
-        return Problem(key, fun, np.tile([-half, half], (dim, 1)))
-    binary = np.tile([0.0, 1.0], (dim, 1))
-    if key in _BINARY:
-        return Problem(key, _BINARY[key], binary, dtype="bool", maximize=True, optimum=float(dim))
-    if key == "knapsack":
-        ks = Knapsack.random(dim, int(options.get("seed", 0)))
-        return Problem(
-            key, ks, binary, dtype="bool", maximize=True, optimum=ks.optimum(), options=options
-        )
-    raise ValidationError(f"unknown problem {name!r}; choose one of {', '.join(NAMES)}")
