@@ -16,7 +16,7 @@ from ._errors import ChimeraError
 def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    console = Console(stderr=True, quiet=args.quiet)
+    console = Console(stderr=True, quiet=args.quiet, soft_wrap=True)
     progress = not args.quiet
     if args.resume:
         outcome = runs.resume(Path(args.resume), args.spec, backend=args.backend, progress=progress)
