@@ -15,7 +15,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
         f"({exc}); reinstall with `pip install chimera-engine` or build with `pip install .`"
     ) from exc
 
-from . import evolution, problems
+from . import evolution, indicators, problems
 from ._backend import BackendStatus, backends, set_num_threads
 from ._errors import (
     BackendUnavailable,
@@ -47,6 +47,7 @@ __all__ = [
     "__version__",
     "backends",
     "evolution",
+    "indicators",
     "minimize",
     "problems",
     "set_num_threads",

@@ -7,9 +7,11 @@ from .ga import GA
 from .nsga2 import NSGA2
 from .nsga3 import NSGA3
 from .pareto import constraint_violation, crowding_distance, pareto_rank
+from .store import GenomeStore
 
 __all__ = [
     "GA",
+    "GenomeStore",
     "NSGA2",
     "NSGA3",
     "constraint_violation",
