@@ -91,7 +91,13 @@ class Evaluator:
             return _split(self.fun(X))
         assert self.executor is not None
         values = list(self.executor.map(self.fun, X))
-        if values and isinstance(values[0], tuple) and len(values[0]) == 2:
+        # (f, g) per row: f and g are sequences; a tuple of two numbers is two objectives.
+        if (
+            values
+            and isinstance(values[0], tuple)
+            and len(values[0]) == 2
+            and np.ndim(values[0][0])
+        ):
             try:
                 F = np.asarray([np.asarray(v[0], dtype=np.float64) for v in values])
                 G = np.asarray([np.atleast_1d(np.asarray(v[1], dtype=np.float64)) for v in values])
@@ -128,10 +134,21 @@ def tell(opt: Optimizer, F: Any, G: Any) -> None:
 class History:
     """Per-generation statistics, one row per ``record``; ``table()`` as pyarrow."""
 
-    def __init__(self, multi: bool, ref_point: Any = None) -> None:
+    def __init__(self, multi: bool, ref_point: Any = None, n_obj: int | None = None) -> None:
         self.schema = MULTI_SCHEMA if multi else SINGLE_SCHEMA
         self.multi = multi
-        self.ref_point = None if ref_point is None else np.asarray(ref_point, dtype=np.float64)
+        self.ref_point = None
+        if ref_point is not None:
+            try:
+                ref = np.asarray(ref_point, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(f"ref_point must be numeric: {exc}") from exc
+            if not multi or ref.shape != (n_obj,) or not np.isfinite(ref).all():
+                raise ValidationError(
+                    f"ref_point must be {n_obj} finite numbers, one per objective, for a "
+                    f"multi-objective run; got {ref_point!r}"
+                )
+            self.ref_point = ref
         self.rows: list[tuple[Any, ...]] = []
 
     def record(self, opt: Optimizer, elapsed_s: float) -> None:
@@ -144,9 +161,10 @@ class History:
                 from .indicators import hypervolume
 
                 hv = hypervolume(front, self.ref_point)
-            masked = np.where(np.isfinite(F), F, np.nan)
-            with np.errstate(all="ignore"):
-                lo, hi = np.nanmin(masked, axis=0), np.nanmax(masked, axis=0)
+            finite = np.isfinite(F)
+            seen = finite.any(axis=0)
+            lo = np.where(seen, np.where(finite, F, np.inf).min(axis=0), np.nan)
+            hi = np.where(seen, np.where(finite, F, -np.inf).max(axis=0), np.nan)
             row: tuple[Any, ...] = (
                 opt.generation, opt.nfev, front.shape[0], float((cv <= 0).mean()), hv,
                 lo.tolist(), hi.tolist(), elapsed_s,

@@ -98,7 +98,8 @@ def minimize(
         objectives: ``(pop_size,)`` for one, ``(pop_size, n_obj)`` for several, or a pair
         ``(F, G)`` adding constraint values ``G`` (``(pop_size, n_constraints)``, ``g <= 0``
         satisfied). Otherwise it takes one genome and returns a number, ``n_obj`` numbers or
-        ``(f, g)``, and runs through ``executor`` (a thread pool by default).
+        ``(f, g)`` with f and g sequences (a tuple of two numbers is two objectives), and runs
+        through ``executor`` (a thread pool by default).
     bounds : array_like, shape (dim, 2)
         ``(low, high)`` per gene.
     algorithm : {"ga", "nsga2", "nsga3"}
@@ -127,7 +128,8 @@ def minimize(
     generations = generations_for(max_evals, opt.pop_size)
     own_pool = executor is None and not vectorized
     pool = ThreadPoolExecutor() if own_pool else executor
-    history = History(isinstance(opt, MultiObjective), ref_point)
+    n_obj = opt.n_obj if isinstance(opt, MultiObjective) else None
+    history = History(n_obj is not None, ref_point, n_obj)
     start = time.perf_counter()
     try:
         evaluate = Evaluator(fun, vectorized=vectorized, executor=pool)

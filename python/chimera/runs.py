@@ -188,7 +188,8 @@ def _execute(run_dir: Path, s: specs.Spec, *, backend: str | None, progress: boo
     opt = _optimizer(s, prob, backend)
     generations = generations_for(s.max_evals, opt.pop_size)
     ref = ref_point(s, prob)
-    history = History(isinstance(opt, MultiObjective), ref)
+    multi = isinstance(opt, MultiObjective)
+    history = History(multi, ref, prob.n_obj if multi else None)
     with GenomeStore(run_dir / STORE) as store:
         experiment = store.experiment(s.name, spec=s.source)
         existing = store.runs(experiment)

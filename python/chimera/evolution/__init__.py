@@ -11,9 +11,9 @@ from .store import GenomeStore
 
 __all__ = [
     "GA",
-    "GenomeStore",
     "NSGA2",
     "NSGA3",
+    "GenomeStore",
     "constraint_violation",
     "crowding_distance",
     "das_dennis",

@@ -122,7 +122,15 @@ class MultiObjective:
                 raise FitnessError(f"G is missing: this run has {self.n_constraints} constraints")
             cv = np.zeros(n)
         else:
-            g = np.asarray(G, dtype=np.float64)
+            try:
+                g = np.asarray(G, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise FitnessError(f"G must be a numeric (n, n_constraints) array: {exc}") from exc
+            if g.ndim not in (1, 2) or g.shape[0] != n:
+                raise FitnessError(
+                    f"G must have shape ({n}, n_constraints), one row per individual asked, "
+                    f"got {g.shape}"
+                )
             width = 1 if g.ndim == 1 else int(g.shape[-1])
             if self.n_constraints is not None and width != self.n_constraints:
                 raise FitnessError(
@@ -217,7 +225,11 @@ class MultiObjective:
     def _extra_state(self) -> dict[str, Any]:
         return {}
 
-    def _load_extra_state(self, state: dict[str, Any]) -> None:
+    def _check_extra_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """A subclass's own checkpoint fields, checked (nothing is assigned yet)."""
+        return {}
+
+    def _apply_extra_state(self, extra: dict[str, Any]) -> None:
         return None
 
     def state_dict(self) -> dict[str, Any]:
@@ -257,11 +269,15 @@ class MultiObjective:
         survivors = array("survivors", (n,), np.intp)
         generation, nfev = _checkpoint.counters(state, "generation", "nfev")
         n_con = state.get("n_constraints")
-        self._load_extra_state(state)
+        if n_con is not None:
+            (n_con,) = _checkpoint.counters(state, "n_constraints")
+        extra = self._check_extra_state(state)
+        # Every field is checked above: a refused checkpoint leaves this optimizer unchanged.
+        self._apply_extra_state(extra)
         self._pop, self._F, self._cv, self._key = pop, F, cv, key
         self._pending, self._parents, self._survivors = pending, parents, survivors
         self.generation, self.nfev = generation, nfev
-        self.n_constraints = None if n_con is None else int(n_con)
+        self.n_constraints = n_con
 
     def __repr__(self) -> str:
         return (

@@ -157,8 +157,13 @@ class NSGA3(MultiObjective):
     def _extra_state(self) -> dict[str, Any]:
         return {"ideal": self._ideal.copy(), "extremes": _checkpoint.copy(self._extremes)}
 
-    def _load_extra_state(self, state: dict[str, Any]) -> None:
+    def _check_extra_state(self, state: dict[str, Any]) -> dict[str, Any]:
         m = self.n_obj
         ideal = _checkpoint.array(state, "ideal", (m,), np.float64)
-        self._ideal = np.full(m, np.inf) if ideal is None else ideal
-        self._extremes = _checkpoint.array(state, "extremes", (m, m), np.float64)
+        return {
+            "ideal": np.full(m, np.inf) if ideal is None else ideal,
+            "extremes": _checkpoint.array(state, "extremes", (m, m), np.float64),
+        }
+
+    def _apply_extra_state(self, extra: dict[str, Any]) -> None:
+        self._ideal, self._extremes = extra["ideal"], extra["extremes"]

@@ -89,7 +89,12 @@ def crowding_distance(F: Any, rank: Any = None, *, backend: str = "auto") -> np.
         r = np.empty(a.shape[0], dtype=np.int32)
         k.pareto_rank(a, r)
     else:
-        r = np.ascontiguousarray(rank, dtype=np.int32)
+        given = np.asarray(rank)
+        if given.dtype.kind not in "iu" and not (
+            given.dtype.kind == "f" and np.array_equal(given, np.round(given))
+        ):
+            raise ValidationError(f"rank must hold integer front indices, got dtype {given.dtype}")
+        r = np.ascontiguousarray(given, dtype=np.int32)
         if r.shape != (a.shape[0],):
             raise ValidationError(f"rank must have shape ({a.shape[0]},), got {r.shape}")
         if r.size and (r.min() < 0 or r.max() >= r.size):
