@@ -13,6 +13,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 #: Distributions whose versions every result file records.
@@ -120,3 +122,14 @@ def _fmt(v: Any) -> str:
             return f"{v:.1f}"
         return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}"
     return str(v)
+
+
+def mann_whitney(a: list[float], b: list[float]) -> float | None:
+    """Two-sided Mann-Whitney U p-value (None without scipy)."""
+    try:
+        from scipy.stats import mannwhitneyu
+    except ImportError:
+        return None
+    if np.allclose(a, b):
+        return 1.0
+    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median, print_table, write_results
+from _common import mann_whitney, median, print_table, write_results
 
 DIM = 30
 POP = 100
@@ -176,17 +176,6 @@ def mean_rank(table: dict[str, dict[str, dict[str, Any]]]) -> dict[str, float]:
         for n, r in zip(names, order.tolist(), strict=True):
             ranks[n] += r / len(PROBLEMS)
     return ranks
-
-
-def mann_whitney(a: list[float], b: list[float]) -> float | None:
-    """Two-sided Mann-Whitney U p-value (None without scipy)."""
-    try:
-        from scipy.stats import mannwhitneyu
-    except ImportError:
-        return None
-    if np.allclose(a, b):
-        return 1.0
-    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,8 +21,10 @@ namespace {
 
 using Row = std::uint32_t;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-// Below this many values of work a parallel region costs more than it saves.
+// Below this many values of work a parallel region costs more than it saves; on a loaded
+// machine a region also waits for a descheduled thread (milliseconds, measured at pop 92).
 constexpr std::size_t kParallelGrain = 1 << 15;
+constexpr std::size_t kAssociateGrain = 1 << 21;  // multiply-adds of associate()
 
 // Every sort below visits rows in lexicographic order of their objectives (ties by row), so a
 // row can only be dominated by rows before it, and the fronts fill greedily: a row joins the
@@ -220,7 +222,7 @@ void associate(const double* F, std::size_t n, std::size_t m, const double* W, s
     ww[r] = s;
   }
   const auto n_i = static_cast<std::ptrdiff_t>(n);
-#pragma omp parallel for schedule(static) if (n * h * m >= kParallelGrain)
+#pragma omp parallel for schedule(static) if (n * h * m >= kAssociateGrain)
   for (std::ptrdiff_t ii = 0; ii < n_i; ++ii) {
     const auto i = static_cast<std::size_t>(ii);
     const double* f = F + i * m;

@@ -22,6 +22,7 @@ from ._jit import jit
 from .rng import NICHE, _integer, next_below, stream
 
 _INF = math.inf
+_ASSOCIATE_GRAIN = 1 << 21
 
 
 @jit()
@@ -138,33 +139,50 @@ def _crowding(F: Any, rank: Any, out: Any) -> None:
                 out[order[i]] += (F[order[i + 1], j] - F[order[i - 1], j]) / span
 
 
-@jit(parallel=True)
-def _associate(F: Any, W: Any, ref: Any, dist: Any) -> None:
-    n, m = F.shape
-    h = W.shape[0]
-    ww = np.empty(h)
-    for r in range(h):
-        s = 0.0
+@jit(inline=True)
+def _nearest(F: Any, W: Any, ww: Any, i: int, ref: Any, dist: Any) -> None:
+    m = F.shape[1]
+    best = _INF
+    best_r = 0
+    for r in range(W.shape[0]):
+        fw = 0.0
         for t in range(m):
+            fw += F[i, t] * W[r, t]
+        proj = fw / ww[r]
+        d2 = 0.0
+        for t in range(m):
+            e = F[i, t] - proj * W[r, t]
+            d2 += e * e
+        if d2 < best:
+            best = d2
+            best_r = r
+    ref[i] = best_r
+    dist[i] = math.sqrt(best)
+
+
+@jit(inline=True)
+def _norms(W: Any) -> Any:
+    ww = np.empty(W.shape[0])
+    for r in range(W.shape[0]):
+        s = 0.0
+        for t in range(W.shape[1]):
             s += W[r, t] * W[r, t]
         ww[r] = s
-    for i in numba.prange(n):
-        best = _INF
-        best_r = 0
-        for r in range(h):
-            fw = 0.0
-            for t in range(m):
-                fw += F[i, t] * W[r, t]
-            proj = fw / ww[r]
-            d2 = 0.0
-            for t in range(m):
-                e = F[i, t] - proj * W[r, t]
-                d2 += e * e
-            if d2 < best:
-                best = d2
-                best_r = r
-        ref[i] = best_r
-        dist[i] = math.sqrt(best)
+    return ww
+
+
+@jit(parallel=True)
+def _associate(F: Any, W: Any, ref: Any, dist: Any) -> None:
+    ww = _norms(W)
+    for i in numba.prange(F.shape[0]):
+        _nearest(F, W, ww, i, ref, dist)
+
+
+@jit()
+def _associate_serial(F: Any, W: Any, ref: Any, dist: Any) -> None:
+    ww = _norms(W)
+    for i in range(F.shape[0]):
+        _nearest(F, W, ww, i, ref, dist)
 
 
 @jit()
@@ -284,7 +302,11 @@ def associate(F: Any, W: Any, ref: Any, dist: Any) -> None:
     require(1 <= W.shape[0] < 2**31, "W must have between 1 and 2**31 - 1 reference directions")
     ref = _output(ref, np.int32, F.shape[0], "ref")
     dist = _output(dist, np.float64, F.shape[0], "dist")
-    _associate(F, W, ref, dist)
+    # As in moo.cpp: a parallel region only pays off for large problems.
+    if F.shape[0] * W.shape[0] * F.shape[1] >= _ASSOCIATE_GRAIN:
+        _associate(F, W, ref, dist)
+    else:
+        _associate_serial(F, W, ref, dist)
 
 
 def niche_select(
