@@ -150,6 +150,22 @@ void rank_ens(const double* F, std::size_t n, std::size_t m, std::int32_t* rank)
   }
 }
 
+// Indices 0..n-1 grouped by key in [0, groups), ascending within a group (a counting sort):
+// group g is rows[start[g], start[g + 1]).
+struct Groups {
+  std::vector<std::size_t> start;
+  std::vector<Row> rows;
+};
+
+Groups group_by(const std::int32_t* key, std::size_t n, std::size_t groups) {
+  Groups g{std::vector<std::size_t>(groups + 1, 0), std::vector<Row>(n)};
+  for (std::size_t i = 0; i < n; ++i) ++g.start[static_cast<std::size_t>(key[i]) + 1];
+  std::partial_sum(g.start.begin(), g.start.end(), g.start.begin());
+  std::vector<std::size_t> fill(g.start.begin(), g.start.end() - 1);
+  for (std::size_t i = 0; i < n; ++i) g.rows[fill[static_cast<std::size_t>(key[i])]++] = Row(i);
+  return g;
+}
+
 }  // namespace
 
 void pareto_rank(const double* F, std::size_t n, std::size_t m, std::int32_t* rank) {
@@ -174,16 +190,10 @@ void pareto_rank(const double* F, std::size_t n, std::size_t m, std::int32_t* ra
 void crowding_distance(const double* F, std::size_t n, std::size_t m, const std::int32_t* rank,
                        double* out) {
   if (n == 0) return;
-  // Rows grouped by front, ascending within each (a counting sort on rank).
   const std::size_t fronts = static_cast<std::size_t>(*std::max_element(rank, rank + n)) + 1;
-  std::vector<std::size_t> start(fronts + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) ++start[static_cast<std::size_t>(rank[i]) + 1];
-  std::partial_sum(start.begin(), start.end(), start.begin());
-  std::vector<Row> rows(n);
-  {
-    std::vector<std::size_t> fill(start.begin(), start.end() - 1);
-    for (std::size_t i = 0; i < n; ++i) rows[fill[static_cast<std::size_t>(rank[i])]++] = Row(i);
-  }
+  const Groups by_front = group_by(rank, n, fronts);
+  const auto& start = by_front.start;
+  const auto& rows = by_front.rows;
   std::fill(out, out + n, 0.0);
   const auto fronts_i = static_cast<std::ptrdiff_t>(fronts);
 #pragma omp parallel for schedule(dynamic) if (n * m >= kParallelGrain)
@@ -253,15 +263,10 @@ void niche_select(const std::int32_t* niche_count, std::size_t h, const std::int
                   std::uint32_t generation, std::int32_t* chosen) {
   std::vector<std::int64_t> count(niche_count, niche_count + h);
   // Candidates bucketed by reference, ascending within a bucket; left[r] of them remain.
-  std::vector<std::size_t> start(h + 1, 0);
-  for (std::size_t i = 0; i < c; ++i) ++start[static_cast<std::size_t>(ref[i]) + 1];
-  std::partial_sum(start.begin(), start.end(), start.begin());
-  std::vector<std::int32_t> bucket(c);
-  std::vector<std::size_t> left(h, 0);
-  for (std::size_t i = 0; i < c; ++i) {
-    const auto r = static_cast<std::size_t>(ref[i]);
-    bucket[start[r] + left[r]++] = static_cast<std::int32_t>(i);
-  }
+  Groups by_ref = group_by(ref, c, h);
+  const auto& start = by_ref.start;
+  std::vector<std::size_t> left(h);
+  for (std::size_t r = 0; r < h; ++r) left[r] = start[r + 1] - start[r];
   std::vector<std::int32_t> active;  // references with candidates left, ascending
   for (std::size_t r = 0; r < h; ++r) {
     if (left[r] > 0) active.push_back(static_cast<std::int32_t>(r));
@@ -281,7 +286,7 @@ void niche_select(const std::int32_t* niche_count, std::size_t h, const std::int
     }
     const std::size_t a = least[st.below(static_cast<std::uint32_t>(least.size()))];
     const auto r = static_cast<std::size_t>(active[a]);
-    std::int32_t* members = bucket.data() + start[r];
+    Row* members = by_ref.rows.data() + start[r];
     std::size_t pos = 0;
     if (count[r] == 0) {
       // An empty niche takes its nearest candidate (ties to the lower index).
@@ -291,7 +296,7 @@ void niche_select(const std::int32_t* niche_count, std::size_t h, const std::int
     } else {
       pos = st.below(static_cast<std::uint32_t>(left[r]));
     }
-    chosen[s] = members[pos];
+    chosen[s] = static_cast<std::int32_t>(members[pos]);
     std::copy(members + pos + 1, members + left[r], members + pos);
     --left[r];
     ++count[r];

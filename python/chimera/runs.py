@@ -200,7 +200,7 @@ def _execute(run_dir: Path, s: specs.Spec, *, backend: str | None, progress: boo
                 experiment, backend=opt.backend, dim=opt.dim, dtype=str(opt.dtype),
                 n_obj=prob.n_obj, seed=opt.seed, config=opt.config(),
             )  # fmt: skip
-        recorder = _Recorder(run_dir, store, run, opt, history, opt._variation.operators())
+        recorder = _Recorder(run_dir, store, run, opt, history, opt.operators)
         resumed_from: int | None = None
         skipped: tuple[str, ...] = ()
         if resuming:

@@ -449,79 +449,33 @@ def _breed_block(
 
 @jit(inline=True)
 def _breed_one(
-    b: int,
-    block: int,
-    pairs: int,
-    X: Any,
-    f: Any,
-    order: Any,
-    slots: Any,
-    low: Any,
-    high: Any,
-    out: Any,
-    parents: Any,
-    seed: Any,
-    gen: Any,
-    selection: int,
-    size: int,
-    sus: bool,
-    crossover: int,
-    crossover_threshold: Any,
-    crossover_param: float,
-    mutation: int,
-    mutation_threshold: Any,
-    mutation_param: float,
-    cdf: Any,
-    bounds: int,
-    chosen: Any,
+    b: int, block: int, pairs: int, seed: Any, gen: Any, arrays: tuple, ops: tuple
 ) -> None:
-    """Block b of the pairs: it selects its own pairs' parents, then breeds them."""
+    """Block b of the pairs: it selects its own pairs' parents, then breeds them.
+
+    ``arrays`` is (X, f, order, slots, low, high, out, parents, cdf, chosen); ``ops`` is
+    (selection, size, sus, crossover, crossover_threshold, crossover_param, mutation,
+    mutation_threshold, mutation_param, bounds).
+    """
+    X, f, order, slots, low, high, out, parents, cdf, chosen = arrays
+    selection, size, sus, cx, cx_threshold, cx_param, mut, mut_threshold, mut_param, bounds = ops
     first = b * block
     last = min(pairs, first + block)
     if not sus:
         _select_block(f, order, slots, 2 * first, 2 * last, seed, gen, selection, size)
     _breed_block(
         X, low, high, slots, out, parents, first, last, seed, gen,
-        crossover, crossover_threshold, crossover_param,
-        mutation, mutation_threshold, mutation_param, cdf, bounds, chosen[b],
+        cx, cx_threshold, cx_param, mut, mut_threshold, mut_param, cdf, bounds, chosen[b],
     )  # fmt: skip
 
 
 @jit(parallel=True)
 def _breed_blocks(
-    blocks: int,
-    block: int,
-    pairs: int,
-    X: Any,
-    f: Any,
-    order: Any,
-    slots: Any,
-    low: Any,
-    high: Any,
-    out: Any,
-    parents: Any,
-    seed: Any,
-    gen: Any,
-    selection: int,
-    size: int,
-    sus: bool,
-    crossover: int,
-    crossover_threshold: Any,
-    crossover_param: float,
-    mutation: int,
-    mutation_threshold: Any,
-    mutation_param: float,
-    cdf: Any,
-    bounds: int,
-    chosen: Any,
+    blocks: int, block: int, pairs: int, seed: Any, gen: Any, arrays: tuple, ops: tuple
 ) -> None:
     # One parallel loop per generation, as in ga.cpp.
     for b in numba.prange(blocks):
-        _breed_one(
-            b, block, pairs, X, f, order, slots, low, high, out, parents, seed, gen,
-            selection, size, sus, crossover, crossover_threshold, crossover_param,
-            mutation, mutation_threshold, mutation_param, cdf, bounds, chosen,
-        )  # fmt: skip
+        _breed_one(b, block, pairs, seed, gen, arrays, ops)
 
 
 @jit()
@@ -559,19 +513,16 @@ def _breed_kernel(
     block = _block_size(pairs, count * d)
     blocks = (pairs + block - 1) // block
     chosen = np.empty((blocks, cdf.shape[0]), dtype=np.uint32)
+    arrays = (X, f, order, slots, low, high, out, parents, cdf, chosen)
+    ops = (
+        selection, size, sus, crossover, crossover_threshold, crossover_param,
+        mutation, mutation_threshold, mutation_param, bounds,
+    )  # fmt: skip
     if blocks > 1:
-        _breed_blocks(
-            blocks, block, pairs, X, f, order, slots, low, high, out, parents, seed, gen,
-            selection, size, sus, crossover, crossover_threshold, crossover_param,
-            mutation, mutation_threshold, mutation_param, cdf, bounds, chosen,
-        )  # fmt: skip
+        _breed_blocks(blocks, block, pairs, seed, gen, arrays, ops)
     else:
         # Below the grain: no parallel region, which on a busy machine waits for a thread.
-        _breed_one(
-            0, block, pairs, X, f, order, slots, low, high, out, parents, seed, gen,
-            selection, size, sus, crossover, crossover_threshold, crossover_param,
-            mutation, mutation_threshold, mutation_param, cdf, bounds, chosen,
-        )  # fmt: skip
+        _breed_one(0, block, pairs, seed, gen, arrays, ops)
 
 
 # --- Python entry points, same signatures and checks as chimera._core.ga --------------------

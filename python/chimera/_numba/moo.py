@@ -101,22 +101,30 @@ def _rank_ens(F: Any, order: Any, rank: Any) -> None:
         rank[r] = lo
 
 
+@jit(inline=True)
+def _group_by(key: Any, groups: int) -> tuple:
+    """Indices grouped by key in [0, groups), ascending within a group (a counting sort):
+    group g is rows[start[g]:start[g + 1]]."""
+    start = np.zeros(groups + 1, dtype=np.int64)
+    for i in range(key.size):
+        start[key[i] + 1] += 1
+    for g in range(groups):
+        start[g + 1] += start[g]
+    rows = np.empty(key.size, dtype=np.int64)
+    fill = start[:-1].copy()
+    for i in range(key.size):
+        rows[fill[key[i]]] = i
+        fill[key[i]] += 1
+    return start, rows
+
+
 @jit()
 def _crowding(F: Any, rank: Any, out: Any) -> None:
     n, m = F.shape
     fronts = 0
     for i in range(n):
         fronts = max(fronts, rank[i] + 1)
-    start = np.zeros(fronts + 1, dtype=np.int64)
-    for i in range(n):
-        start[rank[i] + 1] += 1
-    for f in range(fronts):
-        start[f + 1] += start[f]
-    rows = np.empty(n, dtype=np.int64)
-    fill = start[:-1].copy()
-    for i in range(n):
-        rows[fill[rank[i]]] = i
-        fill[rank[i]] += 1
+    start, rows = _group_by(rank, fronts)
     out[:] = 0.0
     for f in range(fronts):
         members = rows[start[f] : start[f + 1]]
@@ -188,19 +196,10 @@ def _associate_serial(F: Any, W: Any, ref: Any, dist: Any) -> None:
 @jit()
 def _niche_select(niche_count: Any, ref: Any, dist: Any, seed: Any, gen: Any, chosen: Any) -> None:
     h = niche_count.size
-    c = ref.size
     count = niche_count.astype(np.int64)
-    start = np.zeros(h + 1, dtype=np.int64)
-    for i in range(c):
-        start[ref[i] + 1] += 1
-    for r in range(h):
-        start[r + 1] += start[r]
-    bucket = np.empty(c, dtype=np.int64)
-    left = np.zeros(h, dtype=np.int64)
-    for i in range(c):
-        r = ref[i]
-        bucket[start[r] + left[r]] = i
-        left[r] += 1
+    # Candidates bucketed by reference, ascending within a bucket; left[r] of them remain.
+    start, bucket = _group_by(ref, h)
+    left = start[1:] - start[:-1]
     active = np.empty(h, dtype=np.int64)
     n_active = 0
     for r in range(h):

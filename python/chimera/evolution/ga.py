@@ -202,6 +202,11 @@ class GA:
         return self._parents
 
     @property
+    def operators(self) -> str:
+        """The variation operators as one line, as the genome store records them."""
+        return self._variation.operators()
+
+    @property
     def survivors(self) -> np.ndarray | None:
         """Where each row of the current population came from: a row of the previous
         population (< pop_size) or ``pop_size`` plus a row of the last offspring."""

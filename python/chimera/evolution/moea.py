@@ -10,6 +10,7 @@ constraint domination.
 from __future__ import annotations
 
 import functools
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,7 +20,7 @@ from .._errors import FitnessError, StateError, ValidationError
 from .._validate import check_nan_policy
 from . import _checkpoint
 from . import operators as ops
-from .pareto import constraint_violation
+from .pareto import constraint_violation, ranks
 from .variation import Variation, check_count
 
 
@@ -53,7 +54,7 @@ def check_objectives(F: Any, n: int, n_obj: int, nan_policy: str) -> np.ndarray:
     return a
 
 
-class MultiObjective:
+class MultiObjective(ABC):
     """Base of the multi-objective algorithms; subclasses define ``_survive``."""
 
     _FORMAT: ClassVar[str] = ""
@@ -157,12 +158,17 @@ class MultiObjective:
         self.generation += 1
         self.nfev += n
 
+    @abstractmethod
     def _survive(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of (F, cv) that form the next population, in order, and the key (one per
         survivor, smaller is better) the binary tournament of the next ``ask`` selects on."""
-        raise NotImplementedError
 
     # results ------------------------------------------------------------------------------
+
+    @property
+    def operators(self) -> str:
+        """The variation operators as one line, as the genome store records them."""
+        return self._variation.operators()
 
     @property
     def population(self) -> np.ndarray | None:
@@ -196,9 +202,7 @@ class MultiObjective:
         feasible = np.flatnonzero(self._cv <= 0.0)
         if feasible.size == 0:
             return feasible
-        rank = np.empty(feasible.size, dtype=np.int32)
-        self._moo.pareto_rank(self._F[feasible], rank)
-        return feasible[rank == 0]
+        return feasible[ranks(self._moo, self._F[feasible]) == 0]
 
     @property
     def pareto_x(self) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .moea import MultiObjective
-from .pareto import pareto_rank
+from .pareto import ranks
 
 
 class NSGA2(MultiObjective):
@@ -45,13 +45,8 @@ class NSGA2(MultiObjective):
         super().__init__(bounds, n_obj=n_obj, pop_size=pop_size, **options)
 
     def _survive(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n = F.shape[0]
-        rank = np.empty(n, dtype=np.int32)
-        if (cv > 0.0).any():
-            rank = pareto_rank(F, constraint_violation=cv, backend=self.backend)
-        else:
-            self._moo.pareto_rank(F, rank)
-        crowding = np.empty(n)
+        rank = ranks(self._moo, F, cv)
+        crowding = np.empty(F.shape[0])
         self._moo.crowding_distance(F, rank, crowding)
         idx = np.lexsort((-crowding, rank))[: self.pop_size]
         r, c = rank[idx], crowding[idx]

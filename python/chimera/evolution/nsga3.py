@@ -11,6 +11,7 @@ from .._errors import ValidationError
 from . import _checkpoint
 from .directions import das_dennis, default_partitions
 from .moea import MultiObjective
+from .pareto import ranks
 
 # Off-axis weight of the achievement scalarising function that finds the extreme points.
 _ASF_EPS = 1e-6
@@ -101,8 +102,7 @@ class NSGA3(MultiObjective):
 
     def _niche_survival(self, F: np.ndarray) -> np.ndarray:
         n = self.pop_size
-        rank = np.empty(F.shape[0], dtype=np.int32)
-        self._moo.pareto_rank(F, rank)
+        rank = ranks(self._moo, F)
         counts = np.bincount(rank)
         last = int(np.searchsorted(np.cumsum(counts), n))  # the front that fills the population
         S = np.flatnonzero(rank <= last)
@@ -137,15 +137,7 @@ class NSGA3(MultiObjective):
         np.fill_diagonal(weights, 1.0)
         asf = (shifted[None, :, :] * weights[:, None, :]).max(axis=2)  # (axis, candidate)
         self._extremes = candidates[asf.argmin(axis=1)]
-        nadir = None
-        with np.errstate(all="ignore"):
-            try:
-                b = np.linalg.solve(self._extremes - ideal, np.ones(m))
-                intercepts = ideal + 1.0 / b
-                if np.all(np.isfinite(intercepts)) and np.all(intercepts > ideal + 1e-6):
-                    nadir = intercepts
-            except np.linalg.LinAlgError:
-                pass
+        nadir = _intercepts(self._extremes, ideal)
         if nadir is None:
             front = F[rank == 0]
             nadir = np.where(np.isfinite(front), front, -np.inf).max(axis=0)
@@ -167,3 +159,17 @@ class NSGA3(MultiObjective):
 
     def _apply_extra_state(self, extra: dict[str, Any]) -> None:
         self._ideal, self._extremes = extra["ideal"], extra["extremes"]
+
+
+def _intercepts(extremes: np.ndarray, ideal: np.ndarray) -> np.ndarray | None:
+    """Where the hyperplane through the extreme points cuts each axis, or None when it is
+    degenerate (singular, or an intercept not beyond the ideal point)."""
+    with np.errstate(all="ignore"):
+        try:
+            b = np.linalg.solve(extremes - ideal, np.ones(ideal.size))
+        except np.linalg.LinAlgError:
+            return None
+        intercepts = ideal + 1.0 / b
+    if np.all(np.isfinite(intercepts)) and np.all(intercepts > ideal + 1e-6):
+        return intercepts
+    return None

@@ -57,21 +57,24 @@ def pareto_rank(F: Any, *, constraint_violation: Any = None, backend: str = "aut
     Runs in O(n log n) for two and three objectives and by ENS with binary search beyond.
     """
     a = objectives(F)
-    n = a.shape[0]
     _, k = _backend.resolve(backend, "moo")
-    rank = np.empty(n, dtype=np.int32)
-    if constraint_violation is None:
-        k.pareto_rank(a, rank)
+    cv = None if constraint_violation is None else _violation(constraint_violation, a.shape[0])
+    return ranks(k, a, cv)
+
+
+def ranks(kernels: Any, F: np.ndarray, cv: np.ndarray | None = None) -> np.ndarray:
+    """``pareto_rank`` on checked arrays with a backend's moo kernels (the optimizers' path)."""
+    rank = np.empty(F.shape[0], dtype=np.int32)
+    if cv is None or not (cv > 0.0).any():
+        kernels.pareto_rank(F, rank)
         return rank
-    cv = _violation(constraint_violation, n)
     feasible = cv <= 0.0
     sub = np.empty(int(feasible.sum()), dtype=np.int32)
-    k.pareto_rank(a[feasible], sub)
+    kernels.pareto_rank(F[feasible], sub)
     rank[feasible] = sub
     base = int(sub.max()) + 1 if sub.size else 0
-    if not feasible.all():
-        _, dense = np.unique(cv[~feasible], return_inverse=True)
-        rank[~feasible] = base + dense.astype(np.int32)
+    _, dense = np.unique(cv[~feasible], return_inverse=True)
+    rank[~feasible] = base + dense.astype(np.int32)
     return rank
 
 

@@ -9,6 +9,7 @@ distance through ``g``; the Pareto-optimal set is ``g`` at its least (``x_M = 0.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -50,7 +51,7 @@ def _g_sphere(dist: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _DTLZ:
+class _DTLZ(ABC):
     """Shared shape of the family: ``n_obj`` objectives over ``[0, 1]^dim``."""
 
     n_obj: int = 3
@@ -82,11 +83,13 @@ class _DTLZ:
         split = int(self.n_obj) - 1
         return self._evaluate(A[:, :split], A[:, split:])
 
+    @abstractmethod
     def _evaluate(self, pos: np.ndarray, dist: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Objectives from the position and distance variables."""
 
+    @abstractmethod
     def pareto_front(self, n_points: int) -> np.ndarray:
-        raise NotImplementedError
+        """Points of the true front."""
 
     def _lattice(self, n_points: int) -> np.ndarray:
         m = int(self.n_obj)
@@ -153,8 +156,9 @@ def _degenerate_theta(pos: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 class _Degenerate(_DTLZ):
+    @abstractmethod
     def _distance(self, dist: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """g of the distance variables."""
 
     def _evaluate(self, pos: np.ndarray, dist: np.ndarray) -> np.ndarray:
         g = self._distance(dist)

@@ -7,6 +7,7 @@ front is the curve ``f2 = h(f1, 1)``, which :meth:`pareto_front` samples exactly
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -18,7 +19,7 @@ from ._util import as_rows, count, pareto_intervals, sample_intervals
 __all__ = ["ZDT1", "ZDT2", "ZDT3", "ZDT4", "ZDT6"]
 
 
-class _ZDT:
+class _ZDT(ABC):
     """Shared shape of the family; subclasses give ``f1``, ``g`` and ``h``."""
 
     n_obj: ClassVar[int] = 2
@@ -41,8 +42,9 @@ class _ZDT:
     def _g(self, rest: np.ndarray) -> np.ndarray:
         return 1.0 + 9.0 * rest.sum(axis=1) / rest.shape[1]
 
+    @abstractmethod
     def _h(self, f1: np.ndarray, g: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """f2 / g as a function of f1 and g."""
 
     def pareto_front(self, n_points: int) -> np.ndarray:
         """``n_points`` points of the true front, ``f1`` evenly spaced over its range."""
