@@ -28,6 +28,7 @@
 #include "chimera/operators.hpp"
 #include "chimera/rng.hpp"
 #include "ga_cuda.hpp"
+#include "launch.cuh"
 
 namespace chimera::cuda {
 
@@ -38,37 +39,9 @@ constexpr bool kIntegral = std::is_integral_v<T>;
 template <class T>
 constexpr bool kBoolean = std::is_same_v<T, std::uint8_t>;
 
-constexpr unsigned kThreads = 256;
+using namespace detail;  // NOLINT: launch.cuh, the helpers every .cu file shares
+
 constexpr unsigned kBreedThreads = 128;  // breed_pair keeps a 64-entry table per thread
-constexpr std::size_t kMaxBlocks = std::size_t{1} << 20;  // the kernels loop grid-stride beyond
-
-std::string describe(cudaError_t err) {
-  return std::string(cudaGetErrorString(err)) + " (" + cudaGetErrorName(err) + ")";
-}
-
-void check(cudaError_t err, const char* what) {
-  if (err == cudaSuccess) return;
-  (void)cudaGetLastError();  // clear a non-sticky error so the next call starts clean
-  throw Error(std::string(what) + ": " + describe(err));
-}
-
-// After a launch: configuration errors now, execution errors at the final synchronize.
-void check_launch(const char* kernel) { check(cudaGetLastError(), kernel); }
-
-void synchronize() { check(cudaStreamSynchronize(0), "cudaStreamSynchronize"); }
-
-unsigned blocks_for(std::size_t count, unsigned threads) {
-  const std::size_t b = (count + threads - 1) / threads;
-  return static_cast<unsigned>(std::min(std::max<std::size_t>(b, 1), kMaxBlocks));
-}
-
-__device__ __forceinline__ std::size_t thread_index() {
-  return static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-
-__device__ __forceinline__ std::size_t thread_stride() {
-  return static_cast<std::size_t>(gridDim.x) * blockDim.x;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Kernels
@@ -108,6 +81,110 @@ __global__ void breed_kernel(const T* X, std::size_t d, const double* low, const
   for (std::size_t p = thread_index(); p < pairs; p += thread_stride()) {
     ga::breed_pair(X, d, low, high, slots, out, parents, m, static_cast<std::uint32_t>(p), cfg);
   }
+}
+
+// Point crossovers (and none): each offspring pair is its parents with a segment [a, b)
+// swapped, then mutated. A warp takes 32 pairs; each lane plans its own (selection and the
+// segment, with breed_pair's draws); the warp copies the pairs one after another, lanes side by
+// side, so that every row moves in whole cache lines (16-byte vectors when the rows allow; a
+// thread per pair would touch 32 rows per instruction); then each lane mutates its two
+// children in place, while they are still in L2. The block size is a multiple of 32.
+struct PairPlan {
+  std::int32_t pa, pb;  // parent rows
+  std::uint32_t a, b;   // genes [a, b) come from the other parent
+};
+
+// V: T itself, or a 16-byte vector of T when d is a multiple of its width and the arrays are
+// 16-byte aligned. slots: the selected rows (stochastic universal sampling), or null to select
+// here.
+template <class T, class V>
+__global__ void breed_segment_kernel(const T* __restrict__ X, const double* f, std::uint32_t n,
+                                     const std::int32_t* order, const std::int32_t* slots,
+                                     std::size_t d, const double* low, const double* high,
+                                     T* __restrict__ out, std::int32_t* parents, std::size_t m,
+                                     std::size_t pairs, ga::BreedConfig cfg) {
+  constexpr unsigned kAll = 0xffffffffu;
+  constexpr unsigned kPer = sizeof(V) / sizeof(T);
+  __shared__ std::uint32_t table[ga::kMaxMutationTable];
+  for (std::size_t k = threadIdx.x; k < cfg.mutation_cdf_len; k += blockDim.x) {
+    table[k] = cfg.mutation_cdf[k];
+  }
+  __syncthreads();
+  cfg.mutation_cdf = table;
+  const std::size_t width = d / kPer;
+  const unsigned lane = threadIdx.x % 32;
+  for (std::size_t base = thread_index() - lane; base < pairs; base += thread_stride()) {
+    const std::size_t p = base + lane;  // base is the same across the warp
+    PairPlan pl{0, 0, 0, 0};
+    if (p < pairs) {
+      const auto s = static_cast<std::uint32_t>(2 * p);
+      pl.pa = slots ? slots[s] : static_cast<std::int32_t>(ga::select_slot(f, n, s, cfg, order));
+      pl.pb = slots ? slots[s + 1]
+                    : static_cast<std::int32_t>(ga::select_slot(f, n, s + 1, cfg, order));
+      ga::swap_segment(d, static_cast<std::uint32_t>(p), cfg, pl.a, pl.b);
+    }
+    const auto count = static_cast<unsigned>(pairs - base < 32 ? pairs - base : 32);
+    for (unsigned q = 0; q < count; ++q) {
+      const std::int32_t pa = __shfl_sync(kAll, pl.pa, q), pb = __shfl_sync(kAll, pl.pb, q);
+      const std::uint32_t a = __shfl_sync(kAll, pl.a, q), b = __shfl_sync(kAll, pl.b, q);
+      const V* r1 = reinterpret_cast<const V*>(X + static_cast<std::size_t>(pa) * d);
+      const V* r2 = reinterpret_cast<const V*>(X + static_cast<std::size_t>(pb) * d);
+      const std::size_t i1 = 2 * (base + q);
+      V* c1 = reinterpret_cast<V*>(out + i1 * d);
+      V* c2 = i1 + 1 < m ? c1 + width : nullptr;
+      for (std::size_t k = lane; k < width; k += 32) {
+        const V x = r1[k], y = r2[k];
+        V o1 = x, o2 = y;
+        const std::size_t j0 = k * kPer;
+        if (j0 + kPer > a && j0 < b) {  // the vector meets the segment
+          const T* xs = reinterpret_cast<const T*>(&x);
+          const T* ys = reinterpret_cast<const T*>(&y);
+          T* s1 = reinterpret_cast<T*>(&o1);
+          T* s2 = reinterpret_cast<T*>(&o2);
+#pragma unroll
+          for (unsigned e = 0; e < kPer; ++e) {
+            if (j0 + e >= a && j0 + e < b) {
+              s1[e] = ys[e];
+              s2[e] = xs[e];
+            }
+          }
+        }
+        c1[k] = o1;
+        if (c2) c2[k] = o2;
+      }
+    }
+    __syncwarp();  // the children are written before their owners mutate them
+    if (p < pairs) {
+      const std::size_t i1 = 2 * p, i2 = i1 + 1;
+      ga::mutate_child(out + i1 * d, d, low, high, static_cast<std::uint32_t>(i1), cfg);
+      parents[2 * i1] = pl.pa;
+      parents[2 * i1 + 1] = pl.pb;
+      if (i2 < m) {
+        ga::mutate_child(out + i2 * d, d, low, high, static_cast<std::uint32_t>(i2), cfg);
+        parents[2 * i2] = pl.pb;
+        parents[2 * i2 + 1] = pl.pa;
+      }
+    }
+  }
+}
+
+template <class T>
+void breed_segments(const T* X, const double* f, std::uint32_t n, const std::int32_t* order,
+                    const std::int32_t* slots, std::size_t d, const double* low,
+                    const double* high, T* out, std::int32_t* parents, std::size_t m,
+                    std::size_t pairs, const ga::BreedConfig& cfg) {
+  constexpr std::size_t kPer = 16 / sizeof(T);
+  const bool vectors = reinterpret_cast<std::uintptr_t>(X) % 16 == 0 &&
+                       reinterpret_cast<std::uintptr_t>(out) % 16 == 0 && d % kPer == 0;
+  const unsigned blocks = blocks_for(pairs, kBreedThreads);
+  if (vectors) {
+    breed_segment_kernel<T, uint4><<<blocks, kBreedThreads>>>(X, f, n, order, slots, d, low,
+                                                              high, out, parents, m, pairs, cfg);
+  } else {
+    breed_segment_kernel<T, T><<<blocks, kBreedThreads>>>(X, f, n, order, slots, d, low, high,
+                                                          out, parents, m, pairs, cfg);
+  }
+  check_launch("breed_segment_kernel");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,8 +267,8 @@ void breed_on_device(const T* X, const double* f, const double* f_host, std::siz
   check_genes<T>(cfg);
   const std::size_t pairs = (m + 1) / 2, count = 2 * pairs;
   Scratch scratch;
-  scratch.slots = DeviceBuffer(count * sizeof(std::int32_t));
-  auto* sl = static_cast<std::int32_t*>(scratch.slots.get());
+  const std::int32_t* order = nullptr;
+  const std::int32_t* slots = nullptr;
   if (cfg.selection == ga::kStochasticUniversal) {
     std::vector<double> staged;
     if (f_host == nullptr) {
@@ -202,154 +279,33 @@ void breed_on_device(const T* X, const double* f, const double* f_host, std::siz
     }
     std::vector<std::int32_t> host_slots(count);
     ga::sus_slots(f_host, n, host_slots.data(), count, cfg);  // sequential by definition
+    scratch.slots = DeviceBuffer(count * sizeof(std::int32_t));
     scratch.slots.upload(host_slots.data(), count * sizeof(std::int32_t));
-  } else {
-    if (cfg.selection == ga::kTruncation) {
-      scratch.order = DeviceBuffer(n * sizeof(std::int32_t));
-      stable_order(f, n, static_cast<std::int32_t*>(scratch.order.get()), scratch);
-    }
-    select_kernel<<<blocks_for(count, kThreads), kThreads>>>(
-        f, static_cast<std::uint32_t>(n), count, cfg,
-        static_cast<const std::int32_t*>(scratch.order.get()), sl);
-    check_launch("select_kernel");
+    slots = static_cast<const std::int32_t*>(scratch.slots.get());
+  } else if (cfg.selection == ga::kTruncation) {
+    scratch.order = DeviceBuffer(n * sizeof(std::int32_t));
+    stable_order(f, n, static_cast<std::int32_t*>(scratch.order.get()), scratch);
+    order = static_cast<const std::int32_t*>(scratch.order.get());
   }
-  breed_kernel<T><<<blocks_for(pairs, kBreedThreads), kBreedThreads>>>(
-      X, d, low, high, sl, out, parents, m, pairs, cfg);
-  check_launch("breed_kernel");
+  const auto rows = static_cast<std::uint32_t>(n);
+  if (ga::swaps_segment(cfg)) {
+    breed_segments<T>(X, f, rows, order, slots, d, low, high, out, parents, m, pairs, cfg);
+  } else {
+    if (slots == nullptr) {
+      scratch.slots = DeviceBuffer(count * sizeof(std::int32_t));
+      auto* sl = static_cast<std::int32_t*>(scratch.slots.get());
+      select_kernel<<<blocks_for(count, kThreads), kThreads>>>(f, rows, count, cfg, order, sl);
+      check_launch("select_kernel");
+      slots = sl;
+    }
+    breed_kernel<T><<<blocks_for(pairs, kBreedThreads), kBreedThreads>>>(
+        X, d, low, high, slots, out, parents, m, pairs, cfg);
+    check_launch("breed_kernel");
+  }
   synchronize();
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Runtime helpers
-
-std::pair<bool, std::string> status() {
-  int count = 0;
-  cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) {
-    (void)cudaGetLastError();
-    return {false, "no usable CUDA driver or device: " + describe(err)};
-  }
-  if (count <= 0) return {false, "no CUDA device found"};
-  int device = 0;
-  err = cudaGetDevice(&device);
-  cudaDeviceProp prop{};
-  if (err == cudaSuccess) err = cudaGetDeviceProperties(&prop, device);
-  if (err != cudaSuccess) {
-    (void)cudaGetLastError();
-    return {false, "cannot query CUDA device " + std::to_string(device) + ": " + describe(err)};
-  }
-  const std::string where = std::string(prop.name) + " (device " + std::to_string(device) +
-                            ", compute capability " + std::to_string(prop.major) + "." +
-                            std::to_string(prop.minor) + ")";
-  // Is there a kernel image (SASS or PTX) this GPU can run? This creates the context.
-  cudaFuncAttributes attr{};
-  err = cudaFuncGetAttributes(&attr, breed_kernel<double>);
-  if (err != cudaSuccess) {
-    (void)cudaGetLastError();
-    return {false, "the CUDA kernels of this build cannot run on " + where + ": " +
-                       describe(err) + "; rebuild with CMAKE_CUDA_ARCHITECTURES including " +
-                       std::to_string(prop.major * 10 + prop.minor)};
-  }
-  int runtime = 0, driver = 0;
-  (void)cudaRuntimeGetVersion(&runtime);
-  (void)cudaDriverGetVersion(&driver);
-  (void)cudaGetLastError();
-  auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
-  return {true, std::to_string(count) + " CUDA device(s); using " + where + ", runtime " +
-                    version(runtime) + ", driver " + version(driver)};
-}
-
-std::vector<DeviceInfo> device_info() {
-  std::vector<DeviceInfo> out;
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    (void)cudaGetLastError();
-    return out;
-  }
-  for (int i = 0; i < count; ++i) {
-    cudaDeviceProp prop{};
-    if (cudaGetDeviceProperties(&prop, i) != cudaSuccess) {
-      (void)cudaGetLastError();
-      continue;
-    }
-    DeviceInfo info;
-    info.index = i;
-    info.name = prop.name;
-    info.major = prop.major;
-    info.minor = prop.minor;
-    info.total_memory = prop.totalGlobalMem;
-    info.multiprocessors = prop.multiProcessorCount;
-    out.push_back(std::move(info));
-  }
-  return out;
-}
-
-int pointer_device(const void* p) {
-  cudaPointerAttributes attr{};
-  check(cudaPointerGetAttributes(&attr, p), "cudaPointerGetAttributes");
-  if (attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged) return attr.device;
-  return -1;
-}
-
-void synchronize_stream(std::uintptr_t stream) {
-  // 0 is not a valid handle in the interface; 1 (legacy default stream) and 2 (per-thread
-  // default stream) are ordered before the kernels, which run on the legacy default stream.
-  if (stream <= 2) return;
-  check(cudaStreamSynchronize(reinterpret_cast<cudaStream_t>(stream)),
-        "cudaStreamSynchronize (the array's stream)");
-}
-
-DeviceScope::DeviceScope(int device) {
-  if (device < 0) return;
-  int current = 0;
-  check(cudaGetDevice(&current), "cudaGetDevice");
-  if (current == device) return;
-  check(cudaSetDevice(device), "cudaSetDevice");
-  previous_ = current;
-}
-
-DeviceScope::~DeviceScope() {
-  if (previous_ >= 0 && cudaSetDevice(previous_) != cudaSuccess) (void)cudaGetLastError();
-}
-
-DeviceBuffer::DeviceBuffer(std::size_t bytes) : bytes_(bytes) {
-  if (bytes == 0) return;
-  const cudaError_t err = cudaMalloc(&ptr_, bytes);
-  if (err != cudaSuccess) {
-    ptr_ = nullptr;
-    check(err, ("cudaMalloc (" + std::to_string(bytes) + " bytes)").c_str());
-  }
-}
-
-DeviceBuffer::~DeviceBuffer() {
-  if (ptr_ != nullptr && cudaFree(ptr_) != cudaSuccess) (void)cudaGetLastError();
-}
-
-DeviceBuffer::DeviceBuffer(DeviceBuffer&& other) noexcept
-    : ptr_(std::exchange(other.ptr_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
-
-DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
-  if (this != &other) {
-    if (ptr_ != nullptr && cudaFree(ptr_) != cudaSuccess) (void)cudaGetLastError();
-    ptr_ = std::exchange(other.ptr_, nullptr);
-    bytes_ = std::exchange(other.bytes_, 0);
-  }
-  return *this;
-}
-
-void DeviceBuffer::upload(const void* host, std::size_t bytes) {
-  if (bytes == 0) return;
-  if (bytes > bytes_) throw std::length_error("DeviceBuffer::upload past the end of the buffer");
-  check(cudaMemcpy(ptr_, host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (host to device)");
-}
-
-void DeviceBuffer::download(void* host, std::size_t bytes) const {
-  if (bytes == 0) return;
-  if (bytes > bytes_) throw std::length_error("DeviceBuffer::download past the end of the buffer");
-  check(cudaMemcpy(host, ptr_, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (device to host)");
-}
 
 // ---------------------------------------------------------------------------------------------
 // Launchers

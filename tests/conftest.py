@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import importlib
 import os
+from types import ModuleType
+from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -24,3 +28,55 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 def kernels(name: str):
     return chimera._backend.resolve(name)[1]
+
+
+# --------------------------------------------------------------------------------------------
+# The CUDA backend (tests marked cuda): each test skips where chimera._cuda was not built or no
+# GPU is usable; `side` runs it with NumPy arrays (copied over) and with CuPy arrays (in place).
+
+
+@pytest.fixture(scope="session")
+def cuda() -> ModuleType:
+    try:
+        mod = importlib.import_module("chimera._cuda")
+    except ImportError as exc:
+        pytest.skip(f"chimera._cuda is not built: {exc}")
+    ok, reason = mod.cuda_status()
+    if not ok:
+        pytest.skip(f"chimera._cuda cannot run here: {reason}")
+    return mod
+
+
+@pytest.fixture(scope="session")
+def core() -> ModuleType:
+    return importlib.import_module("chimera._core")
+
+
+@pytest.fixture(scope="session")
+def cp(cuda: ModuleType) -> ModuleType:
+    try:
+        import cupy
+    except Exception as exc:  # not installed, or installed for another CUDA
+        pytest.skip(f"CuPy is not usable: {type(exc).__name__}: {exc}")
+    return cupy
+
+
+class Side:
+    """Where the CUDA backend's arrays live: ``host`` (NumPy) or ``device`` (CuPy)."""
+
+    def __init__(self, name: str, cp: ModuleType | None = None) -> None:
+        self.name = name
+        self.cp = cp
+
+    def put(self, a: np.ndarray) -> Any:
+        return a if self.cp is None else self.cp.asarray(a)
+
+    def get(self, a: Any) -> np.ndarray:
+        return a if self.cp is None else self.cp.asnumpy(a)
+
+
+@pytest.fixture(params=["host", "device"])
+def side(request: pytest.FixtureRequest, cuda: ModuleType) -> Side:
+    if request.param == "host":
+        return Side("host")
+    return Side("device", request.getfixturevalue("cp"))

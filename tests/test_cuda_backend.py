@@ -11,13 +11,14 @@ Every test skips, one by one, where ``chimera._cuda`` was not built or no GPU is
 
 from __future__ import annotations
 
-import importlib
 import math
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+
+from conftest import Side
 
 pytestmark = pytest.mark.cuda
 
@@ -38,51 +39,7 @@ MUTATION_PARAM = {GAUSSIAN: 0.3, POLYNOMIAL: 20.0}
 # Backends and array sides
 
 
-@pytest.fixture(scope="module")
-def cuda() -> ModuleType:
-    try:
-        mod = importlib.import_module("chimera._cuda")
-    except ImportError as exc:
-        pytest.skip(f"chimera._cuda is not built: {exc}")
-    ok, reason = mod.cuda_status()
-    if not ok:
-        pytest.skip(f"chimera._cuda cannot run here: {reason}")
-    return mod
-
-
-@pytest.fixture(scope="module")
-def core() -> ModuleType:
-    return importlib.import_module("chimera._core")
-
-
-@pytest.fixture(scope="module")
-def cp(cuda: ModuleType) -> ModuleType:
-    try:
-        import cupy
-    except Exception as exc:  # not installed, or installed for another CUDA
-        pytest.skip(f"CuPy is not usable: {type(exc).__name__}: {exc}")
-    return cupy
-
-
-class Side:
-    """Where the CUDA backend's arrays live: ``host`` (NumPy) or ``device`` (CuPy)."""
-
-    def __init__(self, name: str, cp: ModuleType | None = None) -> None:
-        self.name = name
-        self.cp = cp
-
-    def put(self, a: np.ndarray) -> Any:
-        return a if self.cp is None else self.cp.asarray(a)
-
-    def get(self, a: Any) -> np.ndarray:
-        return a if self.cp is None else self.cp.asnumpy(a)
-
-
-@pytest.fixture(params=["host", "device"])
-def side(request: pytest.FixtureRequest, cuda: ModuleType) -> Side:
-    if request.param == "host":
-        return Side("host")
-    return Side("device", request.getfixturevalue("cp"))
+# The fixtures cuda, core, cp and side are in conftest.py.
 
 
 # --------------------------------------------------------------------------------------------

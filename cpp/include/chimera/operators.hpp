@@ -91,35 +91,61 @@ CHIMERA_HD double sbx_betaq(double rand, double beta, double eta) {
   return std::pow(1.0 / (2.0 - rand * alpha), 1.0 / (eta + 1.0));
 }
 
+// Whether the pair recombines at all: the first draw of its crossover stream.
+CHIMERA_HD bool mates(rng::Stream& st, std::size_t d, const BreedConfig& cfg) {
+  return cfg.crossover != kNoCrossover && d > 1 && st.bernoulli(cfg.crossover_threshold);
+}
+
+// Single and two point crossover: genes in [a, b) come from the other parent; single point
+// is b = d.
+CHIMERA_HD void cut_points(rng::Stream& st, std::size_t d, const BreedConfig& cfg,
+                           std::uint32_t& a, std::uint32_t& b) {
+  const auto dd = static_cast<std::uint32_t>(d);
+  a = 1 + st.below(dd - 1);
+  b = dd;
+  if (cfg.crossover == kTwoPoint) {
+    b = 1 + st.below(dd - 1);
+    if (b >= a) {
+      ++b;
+    } else {
+      const std::uint32_t t = a;
+      a = b;
+      b = t;
+    }
+  }
+}
+
+// True for the crossovers whose children are their parents with a segment swapped.
+CHIMERA_HD bool swaps_segment(const BreedConfig& cfg) {
+  return cfg.crossover == kNoCrossover || cfg.crossover == kSinglePoint ||
+         cfg.crossover == kTwoPoint;
+}
+
+// For those: the segment [a, b) the pair swaps (empty when it does not mate), with the
+// draws crossover_pair makes.
+CHIMERA_HD void swap_segment(std::size_t d, std::uint32_t pair, const BreedConfig& cfg,
+                             std::uint32_t& a, std::uint32_t& b) {
+  rng::Stream st(cfg.seed, cfg.generation, pair, rng::kCrossover);
+  a = b = 0;
+  if (mates(st, d, cfg)) cut_points(st, d, cfg, a, b);
+}
+
 // Recombines p1 and p2 into c1 and, when c2 is not null, c2.
 template <class T>
 CHIMERA_HD void crossover_pair(const T* p1, const T* p2, T* c1, T* c2, std::size_t d,
                                const double* low, const double* high, std::uint32_t pair,
                                const BreedConfig& cfg) {
   rng::Stream st(cfg.seed, cfg.generation, pair, rng::kCrossover);
-  const bool mate = cfg.crossover != kNoCrossover && d > 1 && st.bernoulli(cfg.crossover_threshold);
-  if (!mate) {
+  if (!mates(st, d, cfg)) {
     copy_genes(c1, p1, 0, d);
     if (c2) copy_genes(c2, p2, 0, d);
     return;
   }
-  const auto dd = static_cast<std::uint32_t>(d);
   switch (cfg.crossover) {
     case kSinglePoint:
     case kTwoPoint: {
-      // Genes in [a, b) come from the other parent; single point is b = d.
-      std::uint32_t a = 1 + st.below(dd - 1);
-      std::uint32_t b = dd;
-      if (cfg.crossover == kTwoPoint) {
-        b = 1 + st.below(dd - 1);
-        if (b >= a) {
-          ++b;
-        } else {
-          const std::uint32_t t = a;
-          a = b;
-          b = t;
-        }
-      }
+      std::uint32_t a = 0, b = 0;
+      cut_points(st, d, cfg, a, b);
       copy_genes(c1, p1, 0, a);
       copy_genes(c1, p2, a, b);
       copy_genes(c1, p1, b, d);

@@ -31,8 +31,9 @@ class NSGA2(MultiObjective):
         What happens to a gene that leaves its bounds.
     nan_policy : {"raise", "worst"}
         NaN or infinite objectives raise, or count as the worst value.
-    backend : {"auto", "cpp", "numba"}
-        Kernel backend.
+    backend : {"auto", "cpp", "numba", "cuda"}
+        Kernel backend: breeding, sorting and crowding run on it (``cuda`` copies the arrays to
+        the GPU and back each call, which pays for large populations).
 
     The next population is the best ``pop_size`` of parents and offspring by (constrained)
     Pareto rank, then by crowding distance, ties by position; parents are chosen by binary

@@ -1,7 +1,7 @@
 """Pareto ranking and crowding: the public face of the native multi-objective kernels.
 
 Objectives are minimised. ``pareto_rank`` and ``crowding_distance`` run on a kernel backend
-(``cpp`` or ``numba``, the same fronts and distances bit for bit); constraint handling is
+(``cpp``, ``numba`` or ``cuda``, the same fronts and distances bit for bit); constraint handling is
 Deb's constraint domination: a feasible point beats an infeasible one, and of two infeasible
 points the one with the smaller total violation wins.
 """
