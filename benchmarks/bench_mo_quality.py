@@ -8,8 +8,8 @@ Three studies, 10 seeds each (seeds 0, 1, ...; the same seed number for every li
    IGD+ to 1,000 points of the true front. Target: chimera's median HV >= 0.659.
    - chimera: ``NSGA2(bounds, n_obj=2, pop_size=100, seed=s)`` with its defaults (SBX eta 15
      at 0.9, polynomial mutation eta 20 at 1/dim), 250 ask/tell rounds.
-   - pymoo: ``NSGA2(pop_size=100)`` with its defaults (the same operators, duplicate
-     elimination), ``minimize(..., ("n_evals", 25000), seed=s)``.
+   - pymoo: ``NSGA2(pop_size=100)`` with its defaults (the same SBX, polynomial mutation on
+     90% of the children, duplicate elimination), ``minimize(..., ("n_evals", 25000), seed=s)``.
    - pygmo: ``nsga2(gen=249, cr=0.9, eta_c=15, m=1/dim, eta_m=20, seed=s)`` on
      ``pygmo.zdt(1, 30)`` from a population of 100 drawn with ``seed=s`` (pygmo's own defaults
      are cr 0.95, eta_c 10, m 0.01, eta_m 50; this uses the common ones).
@@ -19,9 +19,15 @@ Three studies, 10 seeds each (seeds 0, 1, ...; the same seed number for every li
    hypervolume with reference point (1.1, 1.1, 1.1) (the largest possible is 1.331 - pi/6 =
    0.8074). chimera: ``NSGA3(bounds, n_obj=3, seed=s)`` (its defaults are these directions and
    pop 92). pymoo: ``NSGA3(ref_dirs=get_reference_directions("das-dennis", 3,
-   n_partitions=12), pop_size=92)`` with ``("n_evals", 36800)``.
+   n_partitions=12), pop_size=92)`` with ``("n_evals", 36800)``. pymoo's NSGA-III defaults
+   differ from chimera's (and pymoo's NSGA-II's): SBX eta 30 on every pair, and polynomial
+   mutation on 90% of the children.
 3. Secondary: NSGA-II on ZDT2 (30 variables), ZDT4 and ZDT6 (10 variables), 25,000
    evaluations, the same three libraries and metrics as 1 (HV reference point (1, 1)).
+
+``pymoo-same`` runs pymoo with chimera's operator settings (SBX eta 15 at 0.9, polynomial
+mutation eta 20 at 1/dim on every child; duplicate elimination stays on, as in chimera), so
+that a difference between the two is the algorithm's, not its parameters'.
 
 chimera and pymoo evaluate the same vectorised NumPy functions (chimera.problems', checked
 against pymoo's own problem definitions before the runs); pygmo evaluates its built-in C++
@@ -120,7 +126,7 @@ def run_chimera(st: Study, seed: int) -> tuple[np.ndarray, int]:
     return np.asarray(algo.objectives), int(algo.nfev)
 
 
-def run_pymoo(st: Study, seed: int) -> tuple[np.ndarray, int]:
+def run_pymoo(st: Study, seed: int, same: bool = False) -> tuple[np.ndarray, int]:
     from pymoo.core.problem import Problem
     from pymoo.optimize import minimize
 
@@ -136,18 +142,31 @@ def run_pymoo(st: Study, seed: int) -> tuple[np.ndarray, int]:
         def _evaluate(self, x: np.ndarray, out: dict[str, Any], *args: Any, **kw: Any) -> None:
             out["F"] = fun(x)
 
+    operators: dict[str, Any] = {}
+    if same:
+        from pymoo.operators.crossover.sbx import SBX
+        from pymoo.operators.mutation.pm import PM
+
+        operators = {
+            "crossover": SBX(eta=ETA_C, prob=CX_PROB),
+            "mutation": PM(eta=ETA_M, prob=1.0),  # pymoo's prob: the share of children mutated
+        }
     if st.algorithm == "nsga3":
         from pymoo.algorithms.moo.nsga3 import NSGA3
         from pymoo.util.ref_dirs import get_reference_directions
 
         W = get_reference_directions("das-dennis", st.n_obj, n_partitions=PARTITIONS3)
-        algo: Any = NSGA3(ref_dirs=W, pop_size=st.pop)
+        algo: Any = NSGA3(ref_dirs=W, pop_size=st.pop, **operators)
     else:
         from pymoo.algorithms.moo.nsga2 import NSGA2
 
-        algo = NSGA2(pop_size=st.pop)
+        algo = NSGA2(pop_size=st.pop, **operators)
     res = minimize(Wrapped(), algo, ("n_evals", st.gens * st.pop), seed=seed, verbose=False)
     return np.asarray(res.pop.get("F")), int(res.algorithm.evaluator.n_eval)
+
+
+def run_pymoo_same(st: Study, seed: int) -> tuple[np.ndarray, int]:
+    return run_pymoo(st, seed, same=True)
 
 
 def run_pygmo(st: Study, seed: int) -> tuple[np.ndarray, int]:
@@ -165,6 +184,7 @@ def run_pygmo(st: Study, seed: int) -> tuple[np.ndarray, int]:
 RUNNERS: dict[str, tuple[str, Callable[[Study, int], tuple[np.ndarray, int]]]] = {
     "chimera": ("chimera", run_chimera),
     "pymoo": ("pymoo", run_pymoo),
+    "pymoo-same": ("pymoo", run_pymoo_same),
     "pygmo": ("pygmo", run_pygmo),
 }
 
@@ -261,7 +281,7 @@ def table(title: str, rows: list[dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--libs", default="chimera,pymoo,pygmo")
+    ap.add_argument("--libs", default="chimera,pymoo,pymoo-same,pygmo")
     ap.add_argument("--no-secondary", action="store_true", help="skip ZDT2, ZDT4 and ZDT6")
     ap.add_argument("--quick", action="store_true", help="2 seeds, 30 / 40 generations")
     ap.add_argument(

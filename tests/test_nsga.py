@@ -552,3 +552,37 @@ def test_ref_point_of_the_wrong_length_is_refused_before_any_evaluation() -> Non
 def test_crowding_refuses_fractional_ranks() -> None:
     with pytest.raises(chimera.ValidationError, match="integer"):
         crowding_distance(np.zeros((3, 2)), [0.7, 0.2, 1.9])
+
+
+def test_duplicate_rows_finds_repeats_of_parents_and_earlier_children() -> None:
+    from chimera.evolution.moea import _duplicate_rows
+
+    pop = np.array([[0.0, 1.0], [2.0, 3.0]])
+    X = np.array([[2.0, 3.0], [4.0, 5.0], [4.0, 5.0], [0.0, 1.5], [-0.0, 1.0]])
+    # -0.0 differs from 0.0 bit for bit: a different point to evaluate, as far as copies go.
+    np.testing.assert_array_equal(_duplicate_rows(X, pop), [True, False, True, False, False])
+
+
+@pytest.mark.parametrize("cls", [NSGA2, NSGA3])
+def test_offspring_repeat_no_parent_and_no_sibling(cls: type, backend: str) -> None:
+    """A child that is a copy (no crossover, no mutation: about 3% of them) is redrawn, so no
+    evaluation goes to a point the population already holds."""
+    opt = cls(zdt1.bounds(12), n_obj=2, pop_size=40, seed=4, backend=backend)
+    copies = 0
+    for _ in range(30):
+        X = opt.ask()
+        if opt.population is not None:
+            rows = {r.tobytes() for r in opt.population}
+            copies += sum(r.tobytes() in rows for r in X)
+        assert len({r.tobytes() for r in X}) == len(X)
+        opt.tell(zdt1(X))
+    assert copies == 0
+
+
+def test_offspring_that_can_only_be_copies_stay_copies() -> None:
+    """Without crossover or mutation every child is a parent: the redraws give up."""
+    opt = NSGA2(zdt1.bounds(5), pop_size=20, seed=1, crossover="none", mutation="none")
+    run(opt, zdt1, 3)
+    X = opt.ask()
+    rows = {r.tobytes() for r in opt.population}
+    assert all(r.tobytes() in rows for r in X)

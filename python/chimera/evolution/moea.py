@@ -106,10 +106,21 @@ class MultiObjective(ABC):
                 self._pending, self._parents = self._variation.initial(), None
             else:
                 assert self._key is not None
-                self._pending, self._parents = self._variation.offspring(
-                    self._pop, self._key, self.generation
-                )
+                self._pending, self._parents = self._offspring(self._pop, self._key)
         return self._pending
+
+    def _offspring(self, pop: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Children of ``pop``; a child equal to a parent or to an earlier child (no crossover
+        and no mutation, on about 3% of them) is redrawn, up to ``_REDRAWS`` times, so that no
+        evaluation is spent on a point the population already holds."""
+        X, parents = self._variation.offspring(pop, key, self.generation)
+        for retry in range(1, _REDRAWS + 1):
+            dup = _duplicate_rows(X, pop)
+            if not dup.any():
+                break
+            Y, P = self._variation.offspring(pop, key, self.generation, retry)
+            X[dup], parents[dup] = Y[dup], P[dup]
+        return X, parents
 
     def tell(self, F: Any, G: Any = None) -> None:
         """Objectives ``F`` (pop_size, n_obj) of the last ``ask()``, and optionally constraint
@@ -289,3 +300,16 @@ class MultiObjective(ABC):
             f"pop_size={self.pop_size}, crossover={self.crossover}, mutation={self.mutation}, "
             f"backend={self.backend!r}, generation={self.generation})"
         )
+
+
+_REDRAWS = 3
+
+
+def _duplicate_rows(X: np.ndarray, pop: np.ndarray) -> np.ndarray:
+    """Which rows of X repeat a row of ``pop`` or an earlier row of X, bit for bit."""
+    rows = np.ascontiguousarray(np.concatenate([pop, X]))
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first = np.unique(keys, return_index=True)
+    original = np.zeros(keys.size, dtype=bool)
+    original[first] = True
+    return ~original[pop.shape[0] :]

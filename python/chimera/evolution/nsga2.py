@@ -37,7 +37,8 @@ class NSGA2(MultiObjective):
 
     The next population is the best ``pop_size`` of parents and offspring by (constrained)
     Pareto rank, then by crowding distance, ties by position; parents are chosen by binary
-    tournament on the same order.
+    tournament on the same order. A child that repeats a parent or a sibling is redrawn (up to
+    three times), so that no evaluation goes to a point the population already holds.
     """
 
     _FORMAT = "chimera.NSGA2/1"

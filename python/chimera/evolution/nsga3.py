@@ -39,7 +39,8 @@ class NSGA3(MultiObjective):
     ones, as in the paper). Survival keeps whole fronts, then fills the split front by niche:
     the ideal point is the best value seen per objective, the extreme points minimise the
     achievement scalarising function along each axis, and their hyperplane's intercepts (or
-    the worst values of the first front when it is degenerate) give the normalisation.
+    the worst values of the population when it is degenerate) give the normalisation, capped
+    at the worst values seen. Offspring copies are redrawn as in :class:`NSGA2`.
     """
 
     _FORMAT = "chimera.NSGA3/1"
@@ -77,6 +78,7 @@ class NSGA3(MultiObjective):
         self.ref_dirs = W
         super().__init__(bounds, n_obj=n_obj, pop_size=pop_size, **options)
         self._ideal = np.full(self.n_obj, np.inf)
+        self._worst = np.full(self.n_obj, -np.inf)
         self._extremes: np.ndarray | None = None
 
     def config(self) -> dict[str, Any]:
@@ -97,8 +99,9 @@ class NSGA3(MultiObjective):
         return idx, cv[idx].copy()
 
     def _update_ideal(self, F: np.ndarray) -> None:
-        finite = np.where(np.isfinite(F), F, np.inf)
-        self._ideal = np.minimum(self._ideal, finite.min(axis=0))
+        """The best and worst finite value seen per objective, over every generation."""
+        self._ideal = np.minimum(self._ideal, np.where(np.isfinite(F), F, np.inf).min(axis=0))
+        self._worst = np.maximum(self._worst, np.where(np.isfinite(F), F, -np.inf).max(axis=0))
 
     def _niche_survival(self, F: np.ndarray) -> np.ndarray:
         n = self.pop_size
@@ -126,11 +129,13 @@ class NSGA3(MultiObjective):
 
     def _nadir(self, F: np.ndarray, rank: np.ndarray, S: np.ndarray) -> np.ndarray:
         """The normalisation's far corner: the intercepts of the extreme points' hyperplane,
-        or the worst values of the first front (then of S) where that is degenerate."""
+        capped at the worst values seen so far (an early, nearly flat hyperplane would
+        otherwise squash the front), or the worst values of the population where the plane
+        is degenerate; an objective whose range is still flat takes the first front's worst."""
         m, ideal = self.n_obj, self._ideal
-        candidates = F[rank == 0]
-        if self._extremes is not None:
-            candidates = np.concatenate([candidates, self._extremes])
+        front = F[rank == 0]
+        # The previous extreme points first, so that they win ties and are never lost.
+        candidates = front if self._extremes is None else np.concatenate([self._extremes, front])
         shifted = np.where(np.isfinite(candidates), candidates, np.inf) - ideal
         shifted[shifted < 1e-3] = 0.0
         weights = np.full((m, m), 1.0 / _ASF_EPS)
@@ -138,27 +143,36 @@ class NSGA3(MultiObjective):
         asf = (shifted[None, :, :] * weights[:, None, :]).max(axis=2)  # (axis, candidate)
         self._extremes = candidates[asf.argmin(axis=1)]
         nadir = _intercepts(self._extremes, ideal)
-        if nadir is None:
-            front = F[rank == 0]
-            nadir = np.where(np.isfinite(front), front, -np.inf).max(axis=0)
-        worst = np.where(np.isfinite(F[S]), F[S], -np.inf).max(axis=0)
+        nadir = _worst(F) if nadir is None else np.minimum(nadir, self._worst)
         flat = ~(nadir - ideal > 1e-6)
-        nadir = np.where(flat, worst, nadir)
+        nadir = np.where(flat, _worst(front), nadir)
         return np.where(nadir - ideal > 1e-6, nadir, ideal + 1.0)
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"ideal": self._ideal.copy(), "extremes": _checkpoint.copy(self._extremes)}
+        return {
+            "ideal": self._ideal.copy(),
+            "worst": self._worst.copy(),
+            "extremes": _checkpoint.copy(self._extremes),
+        }
 
     def _check_extra_state(self, state: dict[str, Any]) -> dict[str, Any]:
         m = self.n_obj
         ideal = _checkpoint.array(state, "ideal", (m,), np.float64)
+        worst = _checkpoint.array(state, "worst", (m,), np.float64)
         return {
             "ideal": np.full(m, np.inf) if ideal is None else ideal,
+            "worst": np.full(m, -np.inf) if worst is None else worst,
             "extremes": _checkpoint.array(state, "extremes", (m, m), np.float64),
         }
 
     def _apply_extra_state(self, extra: dict[str, Any]) -> None:
-        self._ideal, self._extremes = extra["ideal"], extra["extremes"]
+        self._ideal, self._worst = extra["ideal"], extra["worst"]
+        self._extremes = extra["extremes"]
+
+
+def _worst(F: np.ndarray) -> np.ndarray:
+    """The worst finite value per objective (-inf where there is none)."""
+    return np.where(np.isfinite(F), F, -np.inf).max(axis=0)
 
 
 def _intercepts(extremes: np.ndarray, ideal: np.ndarray) -> np.ndarray | None:

@@ -19,6 +19,9 @@ from . import operators as ops
 
 REPAIRS = {"clip": 0, "reflect": 1}
 
+# Seeds of redrawn offspring: the run's seed plus multiples of the golden-ratio constant.
+_RETRY_STRIDE = 0x9E3779B97F4A7C15
+
 
 def _default_mutation(dtype: np.dtype) -> ops.Mutation:
     return {"f": ops.Gaussian(), "i": ops.RandomReset(), "b": ops.BitFlip()}[dtype.kind]
@@ -97,15 +100,17 @@ class Variation:
         return out
 
     def offspring(
-        self, X: np.ndarray, key: np.ndarray, generation: int
+        self, X: np.ndarray, key: np.ndarray, generation: int, retry: int = 0
     ) -> tuple[np.ndarray, np.ndarray]:
         """``pop_size`` children of the rows of X, selected on ``key`` (smaller is better),
-        and each child's (primary, secondary) parent rows."""
+        and each child's (primary, secondary) parent rows. ``retry`` > 0 breeds from other
+        random streams (a seed derived from the run's), for children that must be redrawn."""
         out = np.empty((self.pop_size, self.dim), dtype=self.dtype)
         parents = np.empty((self.pop_size, 2), dtype=np.int32)
+        seed = (self.seed + retry * _RETRY_STRIDE) % 2**64
         self.kernels.breed(
             X, key, self.low, self.high, out, parents,
-            self.seed, generation,
+            seed, generation,
             self.selection.code, self._selection_size,
             self.crossover.code, self._crossover_threshold, self.crossover.param(),
             self._mutation_code, self._mutation_threshold, self.mutation.param(),
