@@ -6,6 +6,7 @@ namespace py = pybind11;
 void register_rng(py::module_& m);
 void register_ga(py::module_& m);
 void register_moo(py::module_& m);
+void register_bandit(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Chimera's native kernels (C++17, OpenMP). Use the chimera package, not this module.";
@@ -15,4 +16,6 @@ PYBIND11_MODULE(_core, m) {
   register_ga(ga);
   auto moo = m.def_submodule("moo", "Non-dominated sorting, crowding distance, NSGA-III niching");
   register_moo(moo);
+  auto bandit = m.def_submodule("bandit", "Multi-armed bandits: online select / update");
+  register_bandit(bandit);
 }

@@ -33,6 +33,7 @@ enum Purpose : std::uint32_t {
   kMutate = 3,
   kShuffle = 4,
   kNiche = 5,
+  kBandit = 6,
 };
 
 CHIMERA_HD Block philox4x32_10(Block ctr, Key key) {

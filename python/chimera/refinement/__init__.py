@@ -1,13 +1,27 @@
 """Layer 5, refinement: turning agents' KPIs into decisions.
 
+- :mod:`~chimera.refinement.bandits`: which variant gets the next request (epsilon-greedy,
+  UCB1, Thompson sampling, softmax, EXP3; native select / update);
 - :mod:`~chimera.refinement.abtest`: is a new version better (fixed-horizon tests, CUPED,
   sample-ratio mismatch, multiple-testing corrections, an always-valid sequential test);
 - :mod:`~chimera.refinement.patterns`: has a KPI shifted (CUSUM, Page-Hinkley), is a value
-  anomalous (EWMA chart, robust z-score).
+  anomalous (EWMA chart, robust z-score);
+- :mod:`~chimera.refinement.bo`: which parameters to try next (Gaussian-process Bayesian
+  optimisation over mixed spaces, ask/tell).
 """
 
 from __future__ import annotations
 
-from . import abtest, patterns
+from . import abtest, bandits, bo, patterns
+from .bo import BayesianOptimizer, Categorical, Integer, Real
 
-__all__ = ["abtest", "patterns"]
+__all__ = [
+    "BayesianOptimizer",
+    "Categorical",
+    "Integer",
+    "Real",
+    "abtest",
+    "bandits",
+    "bo",
+    "patterns",
+]

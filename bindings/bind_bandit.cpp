@@ -1,0 +1,218 @@
+// chimera._core.bandit: the Bandit class. select() and update() are the online hot path: a
+// scalar call does its checks on the raw Python objects and never builds an array, so that a
+// select + update pair costs a few hundred nanoseconds from Python.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arrays.hpp"
+#include "chimera/bandit.hpp"
+
+namespace py = pybind11;
+namespace bd = chimera::bandit;
+using chimera::bind::require;
+
+namespace {
+
+constexpr std::size_t kReleaseGil = 4096;  // batched selections at least this large drop the GIL
+
+void no_context(py::handle context) {
+  if (!context.is_none()) {
+    throw py::value_error("this policy takes no context; LinUCB and LinearThompson do");
+  }
+}
+
+bool unit_rewards(const bd::Bandit& b) {
+  return b.params().policy == bd::kThompsonBeta || b.params().policy == bd::kEXP3;
+}
+
+void check_arm(const bd::Bandit& b, long long arm) {
+  if (arm < 0 || static_cast<std::size_t>(arm) >= b.arms() ||
+      !b.is_active(static_cast<std::int32_t>(arm))) {
+    throw py::value_error("arm " + std::to_string(arm) + " is not an active arm (arms are 0.." +
+                          std::to_string(static_cast<long long>(b.arms()) - 1) +
+                          ", removed ones excluded)");
+  }
+}
+
+void check_reward(const bd::Bandit& b, double r) {
+  if (!std::isfinite(r)) throw py::value_error("reward must be finite, got " + std::to_string(r));
+  if (unit_rewards(b) && !(r >= 0.0 && r <= 1.0)) {
+    throw py::value_error("this policy takes rewards in [0, 1], got " + std::to_string(r));
+  }
+}
+
+py::object select_arms(bd::Bandit& b, py::handle n, py::handle context) {
+  no_context(context);
+  require(b.active_arms() > 0, "no active arm to select from: add_arm() first");
+  if (n.is_none()) return py::int_(b.select());
+  if (PyBool_Check(n.ptr()) || !PyLong_Check(n.ptr())) {
+    throw py::type_error("n must be None or a non-negative integer");
+  }
+  const long long count = PyLong_AsLongLong(n.ptr());
+  require(count >= 0, "n must be None or a non-negative integer, got " + std::to_string(count));
+  py::array_t<std::int32_t> out(static_cast<py::ssize_t>(count));
+  std::int32_t* o = out.mutable_data();
+  if (static_cast<std::size_t>(count) >= kReleaseGil) {
+    py::gil_scoped_release release;
+    b.select_many(o, static_cast<std::size_t>(count));
+  } else {
+    b.select_many(o, static_cast<std::size_t>(count));
+  }
+  return std::move(out);
+}
+
+void update_arms(bd::Bandit& b, py::handle arms, py::handle rewards, py::handle context) {
+  no_context(context);
+  PyObject* a = arms.ptr();
+  PyObject* r = rewards.ptr();
+  if (PyLong_Check(a) && !PyBool_Check(a) && (PyFloat_Check(r) || PyLong_Check(r))) {
+    const long long arm = PyLong_AsLongLong(a);
+    const double reward = PyFloat_AsDouble(r);
+    if (PyErr_Occurred()) throw py::error_already_set();
+    check_arm(b, arm);
+    check_reward(b, reward);
+    b.update(static_cast<std::int32_t>(arm), reward);
+    return;
+  }
+  const bool bool_array = py::isinstance<py::array>(arms) &&
+                          py::reinterpret_borrow<py::array>(arms).dtype().kind() == 'b';
+  if (PyBool_Check(a) || bool_array) {
+    throw py::value_error("arms must be integer arm ids, not booleans");
+  }
+  // Arrays (or NumPy scalars): every pair is checked before any is applied.
+  auto A = py::array_t<long long, py::array::c_style | py::array::forcecast>::ensure(arms);
+  auto R = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(rewards);
+  if (!A || !R) {
+    PyErr_Clear();
+    throw py::type_error("arms must be integers and rewards numbers (scalars or 1-D arrays)");
+  }
+  require(A.ndim() <= 1 && R.ndim() <= 1, "arms and rewards must be scalars or 1-D arrays");
+  require(A.size() == R.size(), "rewards must have one value per arm: got " +
+                                    std::to_string(A.size()) + " arms and " +
+                                    std::to_string(R.size()) + " rewards");
+  const long long* ap = A.data();
+  const double* rp = R.data();
+  for (py::ssize_t i = 0; i < A.size(); ++i) {
+    check_arm(b, ap[i]);
+    check_reward(b, rp[i]);
+  }
+  for (py::ssize_t i = 0; i < A.size(); ++i) b.update(static_cast<std::int32_t>(ap[i]), rp[i]);
+}
+
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v) {
+  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+template <class T>
+std::vector<T> from_array(const py::dict& state, const char* key, std::size_t len) {
+  require(state.contains(key), std::string("bandit state lacks '") + key + "'");
+  auto a = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(state[key]);
+  require(a && a.ndim() == 1, std::string("bandit state '") + key + "' must be a 1-D array");
+  if (len != static_cast<std::size_t>(-1)) {
+    require(static_cast<std::size_t>(a.size()) == len,
+            std::string("bandit state '") + key + "' has " + std::to_string(a.size()) +
+                " entries, expected " + std::to_string(len));
+  }
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+py::dict get_state(const bd::Bandit& b) {
+  const auto s = b.state();
+  py::dict d;
+  d["pulls"] = to_array(s.pulls);
+  d["sums"] = to_array(s.sums);
+  d["squares"] = to_array(s.squares);
+  d["log_weights"] = to_array(s.log_weights);
+  d["active"] = to_array(s.active);
+  d["window_arms"] = to_array(s.window_arms);
+  d["window_rewards"] = to_array(s.window_rewards);
+  d["decisions"] = s.decisions;
+  d["updates"] = s.updates;
+  return d;
+}
+
+void set_state(bd::Bandit& b, const py::dict& d) {
+  bd::Bandit::State s;
+  const auto any = static_cast<std::size_t>(-1);
+  s.pulls = from_array<double>(d, "pulls", any);
+  const std::size_t arms = s.pulls.size();
+  s.sums = from_array<double>(d, "sums", arms);
+  s.squares = from_array<double>(d, "squares", arms);
+  s.log_weights = from_array<double>(d, "log_weights", arms);
+  s.active = from_array<std::uint8_t>(d, "active", arms);
+  s.window_arms = from_array<std::int32_t>(d, "window_arms", any);
+  s.window_rewards = from_array<double>(d, "window_rewards", s.window_arms.size());
+  for (auto a : s.window_arms) {
+    require(a >= 0 && static_cast<std::size_t>(a) < arms, "bandit state window names an unknown arm");
+  }
+  require(s.window_arms.size() <= b.params().window, "bandit state window is longer than the window");
+  require(d.contains("decisions") && d.contains("updates"), "bandit state lacks its counters");
+  s.decisions = d["decisions"].cast<std::uint64_t>();
+  s.updates = d["updates"].cast<std::uint64_t>();
+  b.set_state(s);
+}
+
+}  // namespace
+
+void register_bandit(py::module_& m) {
+  m.attr("EPSILON_GREEDY") = static_cast<int>(bd::kEpsilonGreedy);
+  m.attr("UCB1") = static_cast<int>(bd::kUCB1);
+  m.attr("THOMPSON_BETA") = static_cast<int>(bd::kThompsonBeta);
+  m.attr("THOMPSON_GAUSSIAN") = static_cast<int>(bd::kThompsonGaussian);
+  m.attr("SOFTMAX") = static_cast<int>(bd::kSoftmax);
+  m.attr("EXP3") = static_cast<int>(bd::kEXP3);
+  py::class_<bd::Bandit>(m, "Bandit")
+      .def(py::init([](int policy, std::size_t arms, double epsilon, double decay, double c,
+                       double alpha, double beta, double sigma, double temperature, double gamma,
+                       double discount, std::size_t window, std::uint64_t seed) {
+             require(policy >= bd::kEpsilonGreedy && policy <= bd::kEXP3, "unknown policy code");
+             bd::Params p;
+             p.policy = policy;
+             p.epsilon = epsilon;
+             p.decay = decay;
+             p.c = c;
+             p.alpha = alpha;
+             p.beta = beta;
+             p.sigma = sigma;
+             p.temperature = temperature;
+             p.gamma = gamma;
+             p.discount = discount;
+             p.window = window;
+             p.seed = seed;
+             return bd::Bandit(p, arms);
+           }),
+           py::kw_only(), py::arg("policy"), py::arg("arms"), py::arg("epsilon") = 0.1,
+           py::arg("decay") = 0.0, py::arg("c") = 2.0, py::arg("alpha") = 1.0,
+           py::arg("beta") = 1.0, py::arg("sigma") = 1.0, py::arg("temperature") = 0.1,
+           py::arg("gamma") = 0.1, py::arg("discount") = 1.0, py::arg("window") = 0,
+           py::arg("seed") = 0)
+      .def("select", &select_arms, py::arg("n") = py::none(), py::arg("context") = py::none())
+      .def("update", &update_arms, py::arg("arms"), py::arg("rewards"),
+           py::arg("context") = py::none())
+      .def("add_arm", &bd::Bandit::add_arm)
+      .def("remove_arm",
+           [](bd::Bandit& b, long long arm) {
+             check_arm(b, arm);
+             b.remove_arm(static_cast<std::int32_t>(arm));
+           },
+           py::arg("arm"))
+      .def_property_readonly("arms", &bd::Bandit::arms)
+      .def_property_readonly("active",
+                             [](const bd::Bandit& b) {
+                               py::array_t<bool> out(static_cast<py::ssize_t>(b.arms()));
+                               for (std::size_t a = 0; a < b.arms(); ++a) {
+                                 out.mutable_data()[a] = b.is_active(static_cast<std::int32_t>(a));
+                               }
+                               return out;
+                             })
+      .def("state", &get_state)
+      .def("set_state", &set_state, py::arg("state"));
+}

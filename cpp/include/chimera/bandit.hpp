@@ -1,0 +1,95 @@
+// Multi-armed bandits (Layer 5): the online select / update loop of the stochastic and
+// adversarial policies, with per-arm statistics owned here so that one call from Python does
+// one decision or one reward. docs/kernels.md ("Bandits") is the contract the twins follow.
+//
+// Decision number k (counted over the bandit's life, batched or not) draws from
+// Stream(seed, k mod 2^32, k / 2^32, kBandit): the same seed gives the same decisions whatever
+// the batching, backend or thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "chimera/rng.hpp"
+
+namespace chimera::bandit {
+
+enum Policy : int {
+  kEpsilonGreedy = 0,
+  kUCB1 = 1,
+  kThompsonBeta = 2,
+  kThompsonGaussian = 3,
+  kSoftmax = 4,
+  kEXP3 = 5,
+};
+
+struct Params {
+  int policy = kUCB1;
+  double epsilon = 0.1;      // epsilon-greedy: explore with epsilon / (1 + decay * updates)
+  double decay = 0.0;
+  double c = 2.0;            // UCB1: mean + sqrt(c * ln(total pulls) / pulls)
+  double alpha = 1.0;        // Beta(alpha, beta) prior of Bernoulli Thompson sampling
+  double beta = 1.0;
+  double sigma = 1.0;        // Gaussian Thompson sampling: reward noise sd, N(0, sigma^2) prior
+  double temperature = 0.1;  // softmax over mean rewards
+  double gamma = 0.1;        // EXP3: share of uniform exploration
+  double discount = 1.0;     // statistics times discount before each update (1: stationary)
+  std::size_t window = 0;    // only the last `window` rewards count (0: all)
+  std::uint64_t seed = 0;
+};
+
+// Beta(a, b) and Gamma(a, 1) variates (Marsaglia and Tsang 2000; a < 1 by the boost
+// Gamma(a) = Gamma(a + 1) * U^(1/a)).
+double gamma_variate(rng::Stream& st, double a);
+double beta_variate(rng::Stream& st, double a, double b);
+
+class Bandit {
+ public:
+  Bandit(const Params& params, std::size_t arms);
+
+  const Params& params() const { return p_; }
+  std::size_t arms() const { return n_.size(); }  // ids are stable: removed arms keep theirs
+  std::size_t active_arms() const { return active_count_; }
+
+  // One decision (an active arm id), or n decisions on the current statistics.
+  std::int32_t select();
+  void select_many(std::int32_t* out, std::size_t n);
+
+  // A reward for an arm; the caller checks the arm is active and the reward finite (and in
+  // [0, 1] for Bernoulli Thompson sampling and EXP3).
+  void update(std::int32_t arm, double reward);
+
+  std::int32_t add_arm();
+  void remove_arm(std::int32_t arm);
+  bool is_active(std::int32_t arm) const { return active_[static_cast<std::size_t>(arm)] != 0; }
+
+  // The state, for checkpoints: per-arm pulls, reward sums and squares, EXP3 log-weights,
+  // the active mask, the window's (arm, reward) history, and the two counters.
+  struct State {
+    std::vector<double> pulls, sums, squares, log_weights;
+    std::vector<std::uint8_t> active;
+    std::vector<std::int32_t> window_arms;
+    std::vector<double> window_rewards;
+    std::uint64_t decisions = 0, updates = 0;
+  };
+  State state() const;
+  void set_state(const State& s);  // the caller checks the shapes
+
+ private:
+  std::int32_t decide(std::uint64_t k) const;
+  std::int32_t nth_active(std::uint32_t i) const;
+  double mean(std::size_t i) const { return n_[i] > 0.0 ? sum_[i] / n_[i] : 0.0; }
+  double exp3_probability(std::size_t i) const;
+
+  Params p_;
+  std::vector<double> n_, sum_, sq_, logw_;
+  std::vector<std::uint8_t> active_;
+  std::size_t active_count_ = 0;
+  std::deque<std::pair<std::int32_t, double>> history_;  // the sliding window
+  std::uint64_t decisions_ = 0, updates_ = 0;
+};
+
+}  // namespace chimera::bandit

@@ -1,0 +1,250 @@
+#include "chimera/bandit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace chimera::bandit {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+rng::Stream decision_stream(std::uint64_t seed, std::uint64_t k) {
+  return rng::Stream(seed, static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32),
+                     rng::kBandit);
+}
+
+}  // namespace
+
+double gamma_variate(rng::Stream& st, double a) {
+  if (a < 1.0) {
+    const double boost = std::pow(st.uniform_pos(), 1.0 / a);
+    return gamma_variate(st, a + 1.0) * boost;
+  }
+  const double d = a - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    double x = 0.0, v = 0.0;
+    do {
+      x = st.normal();
+      v = 1.0 + c * x;
+    } while (v <= 0.0);
+    v = v * v * v;
+    const double u = st.uniform_pos();
+    const double x2 = x * x;
+    if (u < 1.0 - 0.0331 * x2 * x2) return d * v;
+    if (std::log(u) < 0.5 * x2 + d * (1.0 - v + std::log(v))) return d * v;
+  }
+}
+
+double beta_variate(rng::Stream& st, double a, double b) {
+  const double x = gamma_variate(st, a);
+  const double y = gamma_variate(st, b);
+  return x / (x + y);
+}
+
+Bandit::Bandit(const Params& params, std::size_t arms)
+    : p_(params),
+      n_(arms, 0.0),
+      sum_(arms, 0.0),
+      sq_(arms, 0.0),
+      logw_(arms, 0.0),
+      active_(arms, 1),
+      active_count_(arms) {}
+
+std::int32_t Bandit::nth_active(std::uint32_t i) const {
+  for (std::size_t a = 0; a < active_.size(); ++a) {
+    if (active_[a] && i-- == 0) return static_cast<std::int32_t>(a);
+  }
+  return -1;
+}
+
+double Bandit::exp3_probability(std::size_t i) const {
+  double top = -kInf;
+  for (std::size_t a = 0; a < logw_.size(); ++a) {
+    if (active_[a]) top = std::max(top, logw_[a]);
+  }
+  double total = 0.0;
+  for (std::size_t a = 0; a < logw_.size(); ++a) {
+    if (active_[a]) total += std::exp(logw_[a] - top);
+  }
+  const auto k = static_cast<double>(active_count_);
+  return (1.0 - p_.gamma) * std::exp(logw_[i] - top) / total + p_.gamma / k;
+}
+
+// Decision k on the current statistics; -1 when no arm is active.
+std::int32_t Bandit::decide(std::uint64_t k) const {
+  if (active_count_ == 0) return -1;
+  const std::size_t arms = n_.size();
+  std::int32_t best = -1;
+  double best_score = -kInf;
+  auto consider = [&](std::size_t a, double score) {
+    if (best < 0 || score > best_score) {
+      best = static_cast<std::int32_t>(a);
+      best_score = score;
+    }
+  };
+  switch (p_.policy) {
+    case kEpsilonGreedy: {
+      rng::Stream st = decision_stream(p_.seed, k);
+      const double eps = p_.epsilon / (1.0 + p_.decay * static_cast<double>(updates_));
+      if (st.uniform() < eps) return nth_active(st.below(static_cast<std::uint32_t>(active_count_)));
+      for (std::size_t a = 0; a < arms; ++a) {
+        if (active_[a]) consider(a, mean(a));
+      }
+      return best;
+    }
+    case kUCB1: {
+      double total = 0.0;
+      for (std::size_t a = 0; a < arms; ++a) {
+        if (!active_[a]) continue;
+        if (n_[a] <= 0.0) return static_cast<std::int32_t>(a);  // every arm once first
+        total += n_[a];
+      }
+      const double log_total = std::log(total);
+      for (std::size_t a = 0; a < arms; ++a) {
+        if (active_[a]) consider(a, mean(a) + std::sqrt(p_.c * log_total / n_[a]));
+      }
+      return best;
+    }
+    case kThompsonBeta: {
+      rng::Stream st = decision_stream(p_.seed, k);
+      for (std::size_t a = 0; a < arms; ++a) {
+        if (!active_[a]) continue;
+        const double wins = sum_[a], losses = std::max(n_[a] - sum_[a], 0.0);
+        consider(a, beta_variate(st, p_.alpha + wins, p_.beta + losses));
+      }
+      return best;
+    }
+    case kThompsonGaussian: {
+      rng::Stream st = decision_stream(p_.seed, k);
+      for (std::size_t a = 0; a < arms; ++a) {
+        if (!active_[a]) continue;
+        // Posterior of the mean under a N(0, sigma^2) prior and N(mean, sigma^2) rewards.
+        const double precision = n_[a] + 1.0;
+        consider(a, sum_[a] / precision + p_.sigma / std::sqrt(precision) * st.normal());
+      }
+      return best;
+    }
+    case kSoftmax: {
+      rng::Stream st = decision_stream(p_.seed, k);
+      double top = -kInf;
+      for (std::size_t a = 0; a < arms; ++a) {
+        if (active_[a]) top = std::max(top, mean(a));
+      }
+      double total = 0.0;
+      for (std::size_t a = 0; a < arms; ++a) {
+        if (active_[a]) total += std::exp((mean(a) - top) / p_.temperature);
+      }
+      double u = st.uniform() * total;
+      for (std::size_t a = 0; a < arms; ++a) {
+        if (!active_[a]) continue;
+        best = static_cast<std::int32_t>(a);  // the last active arm absorbs rounding
+        u -= std::exp((mean(a) - top) / p_.temperature);
+        if (u < 0.0) break;
+      }
+      return best;
+    }
+    case kEXP3: {
+      rng::Stream st = decision_stream(p_.seed, k);
+      double u = st.uniform();
+      for (std::size_t a = 0; a < arms; ++a) {
+        if (!active_[a]) continue;
+        best = static_cast<std::int32_t>(a);
+        u -= exp3_probability(a);
+        if (u < 0.0) break;
+      }
+      return best;
+    }
+    default:
+      return -1;
+  }
+}
+
+std::int32_t Bandit::select() { return decide(decisions_++); }
+
+void Bandit::select_many(std::int32_t* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = decide(decisions_ + i);
+  decisions_ += n;
+}
+
+void Bandit::update(std::int32_t arm, double reward) {
+  const auto a = static_cast<std::size_t>(arm);
+  if (p_.policy == kEXP3) {
+    // Importance-weighted reward of the arm played, at the probability it had.
+    const double p = exp3_probability(a);
+    logw_[a] += p_.gamma * (reward / p) / static_cast<double>(active_count_);
+  }
+  if (p_.discount < 1.0) {
+    for (std::size_t i = 0; i < n_.size(); ++i) {
+      n_[i] *= p_.discount;
+      sum_[i] *= p_.discount;
+      sq_[i] *= p_.discount;
+    }
+  }
+  if (p_.window > 0 && history_.size() == p_.window) {
+    const auto [old_arm, old_reward] = history_.front();
+    history_.pop_front();
+    const auto o = static_cast<std::size_t>(old_arm);
+    n_[o] -= 1.0;
+    sum_[o] -= old_reward;
+    sq_[o] -= old_reward * old_reward;
+  }
+  if (p_.window > 0) history_.emplace_back(arm, reward);
+  n_[a] += 1.0;
+  sum_[a] += reward;
+  sq_[a] += reward * reward;
+  ++updates_;
+}
+
+std::int32_t Bandit::add_arm() {
+  n_.push_back(0.0);
+  sum_.push_back(0.0);
+  sq_.push_back(0.0);
+  // A new EXP3 arm starts at the mean log-weight of the others, neither favoured nor starved.
+  double mean_logw = 0.0;
+  if (active_count_ > 0) {
+    for (std::size_t a = 0; a < active_.size(); ++a) {
+      if (active_[a]) mean_logw += logw_[a];
+    }
+    mean_logw /= static_cast<double>(active_count_);
+  }
+  logw_.push_back(mean_logw);
+  active_.push_back(1);
+  ++active_count_;
+  return static_cast<std::int32_t>(n_.size() - 1);
+}
+
+void Bandit::remove_arm(std::int32_t arm) {
+  auto& flag = active_[static_cast<std::size_t>(arm)];
+  if (flag) {
+    flag = 0;
+    --active_count_;
+  }
+}
+
+Bandit::State Bandit::state() const {
+  State s{n_, sum_, sq_, logw_, active_, {}, {}, decisions_, updates_};
+  for (const auto& [arm, reward] : history_) {
+    s.window_arms.push_back(arm);
+    s.window_rewards.push_back(reward);
+  }
+  return s;
+}
+
+void Bandit::set_state(const State& s) {
+  n_ = s.pulls;
+  sum_ = s.sums;
+  sq_ = s.squares;
+  logw_ = s.log_weights;
+  active_ = s.active;
+  active_count_ = static_cast<std::size_t>(std::count(active_.begin(), active_.end(), 1));
+  history_.clear();
+  for (std::size_t i = 0; i < s.window_arms.size(); ++i) {
+    history_.emplace_back(s.window_arms[i], s.window_rewards[i]);
+  }
+  decisions_ = s.decisions;
+  updates_ = s.updates;
+}
+
+}  // namespace chimera::bandit

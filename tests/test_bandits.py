@@ -1,0 +1,171 @@
+"""Bandits: the native kernel against plain-Python definitions draw for draw, regret on
+seeded environments, batching, non-stationary variants, arms at run time, state, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chimera import ValidationError
+from chimera.refinement.bandits import EXP3, UCB1, EpsilonGreedy, Softmax, ThompsonSampling
+from reference_bandit import Bandit as Reference
+
+POLICIES = {
+    "epsilon_greedy": (lambda **o: EpsilonGreedy(5, epsilon=0.2, decay=0.01, **o),
+                       {"epsilon": 0.2, "decay": 0.01}),
+    "ucb1": (lambda **o: UCB1(5, c=1.5, **o), {"c": 1.5}),
+    "thompson_bernoulli": (lambda **o: ThompsonSampling(5, alpha=1.0, beta=2.0, **o),
+                           {"alpha": 1.0, "beta": 2.0}),
+    "thompson_gaussian": (lambda **o: ThompsonSampling(5, likelihood="gaussian", sigma=0.5, **o),
+                          {"sigma": 0.5}),
+    "softmax": (lambda **o: Softmax(5, temperature=0.2, **o), {"temperature": 0.2}),
+    "exp3": (lambda **o: EXP3(5, gamma=0.2, **o), {"gamma": 0.2}),
+}  # fmt: skip
+MEANS = np.array([0.2, 0.5, 0.35, 0.7, 0.1])
+
+
+def reward(arm: int, rng: np.random.Generator) -> float:
+    return float(rng.random() < MEANS[arm])
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("variant", [{}, {"discount": 0.97}, {"window": 25}])
+def test_decisions_match_the_definition(policy: str, variant: dict) -> None:
+    if policy == "exp3" and variant:
+        pytest.skip("EXP3 has no discount or window")
+    make, params = POLICIES[policy]
+    fast = make(seed=11, **variant)
+    ref = Reference(policy, 5, 11, **variant, **params)
+    rng = np.random.default_rng(0)
+    for step in range(400):
+        a = fast.select()
+        assert a == ref.select(), f"decision {step}"
+        r = reward(a, rng)
+        fast.update(a, r)
+        ref.update(a, r)
+
+
+@pytest.mark.parametrize("policy", ["ucb1", "thompson_bernoulli", "epsilon_greedy"])
+def test_the_best_arm_takes_most_pulls(policy: str) -> None:
+    make, _ = POLICIES[policy]
+    pulls = np.zeros(5, dtype=int)
+    for seed in range(5):
+        b, rng = make(seed=seed), np.random.default_rng(seed)
+        for _ in range(2000):
+            a = b.select()
+            b.update(a, reward(a, rng))
+            pulls[a] += 1
+    assert pulls.argmax() == 3 and pulls[3] > 0.6 * pulls.sum()
+
+
+def test_a_batch_is_the_next_decisions_on_frozen_statistics() -> None:
+    a, b = ThompsonSampling(4, seed=3), ThompsonSampling(4, seed=3)
+    for arm, r in [(0, 1.0), (1, 0.0), (2, 1.0), (2, 1.0)]:
+        a.update(arm, r)
+        b.update(arm, r)
+    batch = a.select(50)
+    assert batch.dtype == np.int32 and batch.shape == (50,)
+    assert batch.tolist() == [b.select() for _ in range(50)]
+    assert a.select() == b.select()  # both at decision 50 now
+    assert a.select(0).shape == (0,)
+
+
+def test_array_updates_equal_scalar_updates() -> None:
+    a, b = UCB1(3, seed=1), UCB1(3, seed=1)
+    arms, rewards = np.array([0, 1, 2, 1, 1]), np.array([0.5, 1.0, 0.0, 0.25, 1.0])
+    a.update(arms, rewards)
+    for arm, r in zip(arms, rewards, strict=True):
+        b.update(int(arm), float(r))
+    assert _same_state(a, b)
+
+
+def _same_state(a, b) -> bool:
+    sa, sb = a.state_dict()["state"], b.state_dict()["state"]
+    return all(np.array_equal(sa[k], sb[k]) for k in sa)
+
+
+def test_window_keeps_only_the_last_rewards() -> None:
+    b = UCB1(2, window=3, seed=0)
+    b.update([0, 0, 0, 1, 1], [1.0, 1.0, 1.0, 0.0, 0.0])
+    state = b.state_dict()["state"]
+    np.testing.assert_array_equal(state["pulls"], [1.0, 2.0])
+    np.testing.assert_array_equal(state["sums"], [1.0, 0.0])
+    np.testing.assert_array_equal(state["window_arms"], [0, 1, 1])
+
+
+def test_arms_come_and_go() -> None:
+    b = EpsilonGreedy(3, epsilon=1.0, seed=2)  # always explores: every active arm is drawn
+    b.remove_arm(1)
+    assert set(b.select(300).tolist()) == {0, 2}
+    new = b.add_arm()
+    assert new == 3 and b.n_arms == 4 and b.active.tolist() == [True, False, True, True]
+    assert set(b.select(300).tolist()) == {0, 2, 3}
+    with pytest.raises(ValueError, match="arm 1 is not an active arm"):
+        b.update(1, 1.0)
+    e = EXP3(2, seed=1)
+    e.update(0, 1.0)
+    e.add_arm()
+    assert 2 in set(e.select(500).tolist())
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_state_dict_resumes_exactly(policy: str) -> None:
+    make, _ = POLICIES[policy]
+    a, rng = make(seed=5), np.random.default_rng(1)
+    for _ in range(100):
+        arm = a.select()
+        a.update(arm, reward(arm, rng))
+    b = make(seed=5)
+    b.load_state_dict(a.state_dict())
+    assert a.select(20).tolist() == b.select(20).tolist()
+    other = UCB1(5, c=1.0, seed=5) if policy != "ucb1" else UCB1(5, c=3.0, seed=5)
+    with pytest.raises(ValidationError, match="belongs to another bandit"):
+        other.load_state_dict(a.state_dict())
+    with pytest.raises(ValidationError, match="not a chimera bandit state"):
+        b.load_state_dict({"pulls": [1.0]})
+
+
+def test_seeds_repeat_and_differ() -> None:
+    runs = [ThompsonSampling(6, seed=s).select(40).tolist() for s in (7, 7, 8)]
+    assert runs[0] == runs[1] != runs[2]
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: UCB1(3).update(3, 1.0), ValueError, "arm 3 is not an active arm"),
+        (lambda: UCB1(3).update(-1, 1.0), ValueError, "arm -1 is not an active arm"),
+        (lambda: UCB1(3).update(0, float("nan")), ValueError, "reward must be finite"),
+        (lambda: ThompsonSampling(3).update(0, 2.0), ValueError, r"rewards in \[0, 1\]"),
+        (lambda: EXP3(3).update(0, -0.5), ValueError, r"rewards in \[0, 1\]"),
+        (lambda: UCB1(3).update([0, 1], [1.0]), ValueError, "one value per arm"),
+        (lambda: UCB1(3).update([0, 1], [1.0, np.inf]), ValueError, "finite"),
+        (lambda: UCB1(3).update(True, 1.0), ValueError, "not booleans"),
+        (lambda: UCB1(3).update(np.array([True]), [1.0]), ValueError, "not booleans"),
+        (lambda: UCB1(3).select(context=[1.0]), ValueError, "takes no context"),
+        (lambda: UCB1(3).select(-2), ValueError, "non-negative"),
+        (lambda: UCB1(3).select(2.5), TypeError, "non-negative integer"),
+        (lambda: UCB1(0), ValidationError, "n_arms must be a positive integer"),
+        (lambda: UCB1(3, c=0), ValidationError, "c must be a positive number"),
+        (lambda: EpsilonGreedy(3, epsilon=1.5), ValidationError, "epsilon must be"),
+        (lambda: UCB1(3, discount=0.9, window=5), ValidationError, "not both"),
+        (lambda: EXP3(3, discount=0.9), ValidationError, "no discount or window"),
+        (lambda: ThompsonSampling(3, likelihood="poisson"), ValidationError, "likelihood"),
+        (lambda: UCB1(3, window=0), ValidationError, "window must be a positive integer"),
+    ],
+)
+def test_bad_input(call, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_a_refused_batch_update_changes_nothing() -> None:
+    b = UCB1(3, seed=0)
+    before = b.state_dict()
+    with pytest.raises(ValueError):
+        b.update([0, 1, 7], [1.0, 1.0, 1.0])
+    assert _same_state(b, type(b)(3, seed=0)) and before["state"]["updates"] == 0
+    with pytest.raises(ValueError, match="no active arm"):
+        one = UCB1(1)
+        one.remove_arm(0)
+        one.select()
