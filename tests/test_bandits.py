@@ -169,3 +169,46 @@ def test_a_refused_batch_update_changes_nothing() -> None:
         one = UCB1(1)
         one.remove_arm(0)
         one.select()
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("variant", [{}, {"discount": 0.9}, {"window": 10}])
+def test_numba_twin_matches_cpp(policy: str, variant: dict) -> None:
+    if policy == "exp3" and variant:
+        pytest.skip("EXP3 has no discount or window")
+    make, _ = POLICIES[policy]
+    fast, twin = make(seed=4, backend="cpp", **variant), make(seed=4, backend="numba", **variant)
+    assert twin.backend == "numba"
+    rng = np.random.default_rng(2)
+    for _ in range(150):
+        a = fast.select()
+        assert twin.select() == a
+        r = reward(a, rng)
+        fast.update(a, r)
+        twin.update(a, r)
+    assert fast.select(30).tolist() == twin.select(30).tolist()
+    fast.add_arm()
+    twin.add_arm()
+    fast.remove_arm(0)
+    twin.remove_arm(0)
+    assert fast.select(30).tolist() == twin.select(30).tolist()
+    moved = make(seed=4, backend="numba", **variant)
+    moved.load_state_dict(fast.state_dict())  # a checkpoint moves between backends
+    assert moved.select(10).tolist() == fast.select(10).tolist()
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda b: b.update(9, 1.0), ValueError, "arm 9 is not an active arm"),
+        (lambda b: b.update(0, float("inf")), ValueError, "reward must be finite"),
+        (lambda b: b.update([0, 1], [1.0]), ValueError, "one value per arm"),
+        (lambda b: b.update(True, 1.0), ValueError, "not booleans"),
+        (lambda b: b.select(context=[1.0]), ValueError, "takes no context"),
+        (lambda b: b.select(2.5), TypeError, "non-negative integer"),
+    ],
+)
+def test_numba_twin_refuses_like_cpp(call, error: type, match: str) -> None:
+    for backend in ("cpp", "numba"):
+        with pytest.raises(error, match=match):
+            call(ThompsonSampling(3, seed=0, backend=backend))

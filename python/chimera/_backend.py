@@ -22,7 +22,7 @@ log = logging.getLogger("chimera.backend")
 
 NAMES = ("cuda", "cpp", "numba")
 AUTO_ORDER = ("cpp", "numba")
-AREAS = ("ga", "moo")
+AREAS = ("ga", "moo", "bandit")
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,8 @@ def backends() -> dict[str, BackendStatus]:
 
 def resolve(name: str = "auto", area: str = "ga") -> tuple[str, ModuleType]:
     """The backend to use for ``name`` (``auto`` honours ``CHIMERA_BACKEND``) and its kernels
-    of ``area``: ``ga`` (init_uniform, breed) or ``moo`` (pareto_rank, crowding_distance, ...)."""
+    of ``area``: ``ga`` (init_uniform, breed), ``moo`` (pareto_rank, crowding_distance, ...)
+    or ``bandit`` (the Bandit class)."""
     if area not in AREAS:
         raise ValidationError(f"unknown kernel area {area!r}; choose one of {', '.join(AREAS)}")
     if name == "auto":

@@ -7,6 +7,7 @@ Every policy has the same interface:
 - ``update(arm, reward)`` with scalars, or ``update(arms, rewards)`` with arrays;
 - ``add_arm()`` -> the new arm's id, ``remove_arm(arm)`` (ids stay stable);
 - ``state_dict()`` / ``load_state_dict()``: a restored bandit continues exactly;
+- ``backend``: ``cpp`` (default) or ``numba``, the same decisions draw for draw;
 - ``seed``: decisions draw from the project's counter-based generator (Philox), decision k
   from its own stream, so a seeded run repeats whatever the batching.
 
@@ -25,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import _core
+from .. import _backend, _core
 from .._errors import ValidationError
 from .._validate import as_seed
 
@@ -55,6 +56,7 @@ class Bandit:
         seed: int | None = None,
         discount: float | None = None,
         window: int | None = None,
+        backend: str = "auto",
         **params: Any,
     ) -> None:
         if isinstance(n_arms, bool) or not isinstance(n_arms, (int, np.integer)) or n_arms < 1:
@@ -73,7 +75,8 @@ class Bandit:
         self.params = dict(params)
         self.discount = 1.0 if discount is None else float(discount)
         self.window = 0 if window is None else int(window)
-        self._impl = _core.bandit.Bandit(
+        self.backend, kernels = _backend.resolve(backend, "bandit")
+        self._impl = kernels.Bandit(
             policy=self._code, arms=int(n_arms), discount=self.discount, window=self.window,
             seed=self.seed, **params,
         )  # fmt: skip

@@ -1,0 +1,316 @@
+"""Numba twin of chimera._core.bandit: the same ``Bandit`` class (constructor, select, update,
+arms, state) and the same decisions draw for draw (docs/kernels.md, "Bandits"). The
+statistics live in NumPy arrays; decisions and updates are jitted; the argument checks and the
+sliding window's history are plain Python, with the C++ binding's messages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from ._jit import jit
+from .rng import next_below, next_normal, next_uniform, next_uniform_pos, stream
+
+BANDIT = 6  # the Philox purpose of bandit decisions
+EPSILON_GREEDY, UCB1, THOMPSON_BETA, THOMPSON_GAUSSIAN, SOFTMAX, EXP3 = range(6)
+# Positions of the parameters in the jitted kernels' parameter vector.
+_EPSILON, _DECAY, _C, _ALPHA, _BETA, _SIGMA, _TEMPERATURE, _GAMMA = range(8)
+
+
+@jit()
+def _gamma(st: Any, spare: float, has: bool, a: float) -> tuple:
+    boost = 1.0
+    if a < 1.0:
+        u, st = next_uniform_pos(st)
+        boost = u ** (1.0 / a)
+        a += 1.0
+    d = a - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x, st, spare, has = next_normal(st, spare, has)
+        v = 1.0 + c * x
+        while v <= 0.0:
+            x, st, spare, has = next_normal(st, spare, has)
+            v = 1.0 + c * x
+        v = v * v * v
+        u, st = next_uniform_pos(st)
+        x2 = x * x
+        if u < 1.0 - 0.0331 * x2 * x2 or math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
+            return d * v * boost, st, spare, has
+
+
+@jit()
+def _exp3_probability(logw: Any, active: Any, count: int, gamma: float, i: int) -> float:
+    top = -np.inf
+    for a in range(logw.size):
+        if active[a]:
+            top = max(top, logw[a])
+    total = 0.0
+    for a in range(logw.size):
+        if active[a]:
+            total += math.exp(logw[a] - top)
+    return (1.0 - gamma) * math.exp(logw[i] - top) / total + gamma / count
+
+
+@jit()
+def _decide(policy: int, p: Any, n: Any, s: Any, logw: Any, active: Any, seed: Any, k: Any,
+            updates: Any) -> int:  # fmt: skip
+    arms = n.size
+    count = 0
+    for a in range(arms):
+        count += active[a]
+    if count == 0:
+        return -1
+    st = stream(seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT)
+    spare, has = 0.0, False
+    best, best_score = -1, -np.inf
+    if policy == EPSILON_GREEDY:
+        u, st = next_uniform(st)
+        if u < p[_EPSILON] / (1.0 + p[_DECAY] * updates):
+            i, st = next_below(st, count)
+            for a in range(arms):
+                if active[a]:
+                    if i == 0:
+                        return a
+                    i -= 1
+        for a in range(arms):
+            if active[a]:
+                m = s[a] / n[a] if n[a] > 0.0 else 0.0
+                if best < 0 or m > best_score:
+                    best, best_score = a, m
+        return best
+    if policy == UCB1:
+        total = 0.0
+        for a in range(arms):
+            if active[a]:
+                if n[a] <= 0.0:
+                    return a
+                total += n[a]
+        log_total = math.log(total)
+        for a in range(arms):
+            if active[a]:
+                score = s[a] / n[a] + math.sqrt(p[_C] * log_total / n[a])
+                if best < 0 or score > best_score:
+                    best, best_score = a, score
+        return best
+    if policy in (THOMPSON_BETA, THOMPSON_GAUSSIAN):
+        for a in range(arms):
+            if not active[a]:
+                continue
+            if policy == THOMPSON_BETA:
+                x, st, spare, has = _gamma(st, spare, has, p[_ALPHA] + s[a])
+                y, st, spare, has = _gamma(st, spare, has, p[_BETA] + max(n[a] - s[a], 0.0))
+                score = x / (x + y)
+            else:
+                z, st, spare, has = next_normal(st, spare, has)
+                precision = n[a] + 1.0
+                score = s[a] / precision + p[_SIGMA] / math.sqrt(precision) * z
+            if best < 0 or score > best_score:
+                best, best_score = a, score
+        return best
+    if policy == SOFTMAX:
+        top = -np.inf
+        for a in range(arms):
+            if active[a]:
+                top = max(top, s[a] / n[a] if n[a] > 0.0 else 0.0)
+        total = 0.0
+        for a in range(arms):
+            if active[a]:
+                total += math.exp(((s[a] / n[a] if n[a] > 0.0 else 0.0) - top) / p[_TEMPERATURE])
+        u, st = next_uniform(st)
+        u *= total
+        for a in range(arms):
+            if active[a]:
+                best = a
+                u -= math.exp(((s[a] / n[a] if n[a] > 0.0 else 0.0) - top) / p[_TEMPERATURE])
+                if u < 0.0:
+                    break
+        return best
+    u, st = next_uniform(st)  # EXP3
+    for a in range(arms):
+        if active[a]:
+            best = a
+            u -= _exp3_probability(logw, active, count, p[_GAMMA], a)
+            if u < 0.0:
+                break
+    return best
+
+
+@jit()
+def _select_many(policy: int, p: Any, n: Any, s: Any, logw: Any, active: Any, seed: Any,
+                 k0: Any, updates: Any, out: Any) -> None:  # fmt: skip
+    for i in range(out.size):
+        out[i] = _decide(policy, p, n, s, logw, active, seed, k0 + np.uint64(i), updates)
+
+
+class Bandit:
+    """The state and methods of ``chimera._core.bandit.Bandit``, on NumPy arrays."""
+
+    def __init__(
+        self,
+        *,
+        policy: int,
+        arms: int,
+        epsilon: float = 0.1,
+        decay: float = 0.0,
+        c: float = 2.0,
+        alpha: float = 1.0,
+        beta: float = 1.0,
+        sigma: float = 1.0,
+        temperature: float = 0.1,
+        gamma: float = 0.1,
+        discount: float = 1.0,
+        window: int = 0,
+        seed: int = 0,
+    ) -> None:
+        if not EPSILON_GREEDY <= policy <= EXP3:
+            raise ValueError("unknown policy code")
+        self.policy = int(policy)
+        self._p = np.array([epsilon, decay, c, alpha, beta, sigma, temperature, gamma], float)
+        self.discount, self.window, self.seed = float(discount), int(window), np.uint64(seed)
+        self._n, self._s, self._sq, self._lw = (np.zeros(arms) for _ in range(4))
+        self._active = np.ones(arms, dtype=np.uint8)
+        self._history: deque[tuple[int, float]] = deque()
+        self._decisions = self._updates = 0
+
+    # --- decisions ------------------------------------------------------------------------
+
+    def select(self, n: Any = None, context: Any = None) -> Any:
+        _no_context(context)
+        if not self._active.any():
+            raise ValueError("no active arm to select from: add_arm() first")
+        if n is None:
+            out = np.empty(1, dtype=np.int32)
+            self._fill(out)
+            return int(out[0])
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError("n must be None or a non-negative integer")
+        if n < 0:
+            raise ValueError(f"n must be None or a non-negative integer, got {n}")
+        out = np.empty(int(n), dtype=np.int32)
+        self._fill(out)
+        return out
+
+    def _fill(self, out: np.ndarray) -> None:
+        _select_many(self.policy, self._p, self._n, self._s, self._lw, self._active, self.seed,
+                     np.uint64(self._decisions), float(self._updates), out)  # fmt: skip
+        self._decisions += out.size
+
+    def update(self, arms: Any, rewards: Any, context: Any = None) -> None:
+        _no_context(context)
+        if isinstance(arms, (bool, np.bool_)) or (
+            isinstance(arms, np.ndarray) and arms.dtype.kind == "b"
+        ):
+            raise ValueError("arms must be integer arm ids, not booleans")
+        try:
+            a = np.asarray(arms, dtype=np.int64)
+            r = np.asarray(rewards, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                "arms must be integers and rewards numbers (scalars or 1-D arrays)"
+            ) from exc
+        if a.ndim > 1 or r.ndim > 1:
+            raise ValueError("arms and rewards must be scalars or 1-D arrays")
+        a, r = a.ravel(), r.ravel()
+        if a.size != r.size:
+            raise ValueError(
+                f"rewards must have one value per arm: got {a.size} arms and {r.size} rewards"
+            )
+        for arm, reward in zip(a.tolist(), r.tolist(), strict=True):
+            self._check_arm(arm)
+            self._check_reward(reward)
+        for arm, reward in zip(a.tolist(), r.tolist(), strict=True):
+            self._apply(arm, reward)
+
+    def _apply(self, arm: int, reward: float) -> None:
+        if self.policy == EXP3:
+            count = int(self._active.sum())
+            prob = _exp3_probability(self._lw, self._active, count, self._p[_GAMMA], arm)
+            self._lw[arm] += self._p[_GAMMA] * (reward / prob) / count
+        if self.discount < 1.0:
+            self._n *= self.discount
+            self._s *= self.discount
+            self._sq *= self.discount
+        if self.window > 0 and len(self._history) == self.window:
+            old, old_reward = self._history.popleft()
+            self._n[old] -= 1.0
+            self._s[old] -= old_reward
+            self._sq[old] -= old_reward * old_reward
+        if self.window > 0:
+            self._history.append((arm, reward))
+        self._n[arm] += 1.0
+        self._s[arm] += reward
+        self._sq[arm] += reward * reward
+        self._updates += 1
+
+    def _check_arm(self, arm: int) -> None:
+        if not (0 <= arm < self._n.size and self._active[arm]):
+            raise ValueError(
+                f"arm {arm} is not an active arm (arms are 0..{self._n.size - 1}, "
+                "removed ones excluded)"
+            )
+
+    def _check_reward(self, r: float) -> None:
+        if not math.isfinite(r):
+            raise ValueError(f"reward must be finite, got {r}")
+        if self.policy in (THOMPSON_BETA, EXP3) and not 0.0 <= r <= 1.0:
+            raise ValueError(f"this policy takes rewards in [0, 1], got {r}")
+
+    # --- arms and state ---------------------------------------------------------------------
+
+    def add_arm(self) -> int:
+        mean_lw = float(self._lw[self._active == 1].mean()) if self._active.any() else 0.0
+        self._n, self._s, self._sq = (np.append(v, 0.0) for v in (self._n, self._s, self._sq))
+        self._lw = np.append(self._lw, mean_lw)
+        self._active = np.append(self._active, np.uint8(1))
+        return int(self._n.size - 1)
+
+    def remove_arm(self, arm: int) -> None:
+        self._check_arm(int(arm))
+        self._active[arm] = 0
+
+    @property
+    def arms(self) -> int:
+        return int(self._n.size)
+
+    @property
+    def active(self) -> np.ndarray:
+        return self._active.astype(bool)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "pulls": self._n.copy(), "sums": self._s.copy(), "squares": self._sq.copy(),
+            "log_weights": self._lw.copy(), "active": self._active.copy(),
+            "window_arms": np.array([h[0] for h in self._history], dtype=np.int32),
+            "window_rewards": np.array([h[1] for h in self._history], dtype=np.float64),
+            "decisions": self._decisions, "updates": self._updates,
+        }  # fmt: skip
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        pulls = np.array(state["pulls"], dtype=np.float64)
+        arms = pulls.size
+        arrays = {
+            k: np.array(state[k], dtype=dt)
+            for k, dt in (("sums", float), ("squares", float), ("log_weights", float),
+                          ("active", np.uint8))
+        }  # fmt: skip
+        for k, v in arrays.items():
+            if v.shape != (arms,):
+                raise ValueError(f"bandit state '{k}' has {v.size} entries, expected {arms}")
+        wa = np.array(state["window_arms"], dtype=np.int32)
+        wr = np.array(state["window_rewards"], dtype=np.float64)
+        if wa.shape != wr.shape or len(wa) > self.window or ((wa < 0) | (wa >= arms)).any():
+            raise ValueError("bandit state window does not fit this bandit")
+        self._n, self._s, self._sq = pulls, arrays["sums"], arrays["squares"]
+        self._lw, self._active = arrays["log_weights"], arrays["active"]
+        self._history = deque(zip(wa.tolist(), wr.tolist(), strict=True))
+        self._decisions, self._updates = int(state["decisions"]), int(state["updates"])
+
+
+def _no_context(context: Any) -> None:
+    if context is not None:
+        raise ValueError("this policy takes no context; LinUCB and LinearThompson do")
