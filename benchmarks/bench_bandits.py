@@ -127,6 +127,7 @@ def throughput(n: int) -> list[list[Any]]:
             rows.append([f"{policy}: MABWiser online", rate])
         except ImportError as exc:
             rows.append([f"{policy}: MABWiser online", f"not run: {exc}"])
+    rows += linucb_rates(max(n // 10, 2000))
     b = cb.ThompsonSampling(K, seed=2)
     b.update(np.arange(K), (means > 0.5).astype(float))
     t0 = time.perf_counter()
@@ -138,6 +139,35 @@ def throughput(n: int) -> list[list[Any]]:
     t0 = time.perf_counter()
     gen.beta(a, bb, (n, K)).argmax(axis=1)
     rows.append(["thompson: NumPy beta + argmax", n / (time.perf_counter() - t0)])
+    return rows
+
+
+def linucb_rates(n: int, d: int = 16) -> list[list[Any]]:
+    """Online LinUCB with d = 16 features: select(context=x), update(arm, r, context=x)."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(n, d))
+    R = rng.random((n, K))
+    rows = []
+    b = cb.LinUCB(K, d, seed=1)
+    s, u = b.select, b.update
+    t0 = time.perf_counter()
+    for x, r in zip(X, R, strict=True):
+        a = s(context=x)
+        u(a, r[a], context=x)
+    rows.append([f"linucb d={d}: chimera online", n / (time.perf_counter() - t0)])
+    try:
+        from mabwiser.mab import MAB, LearningPolicy
+
+        mab = MAB(list(range(K)), LearningPolicy.LinUCB(alpha=1.0), seed=1)
+        mab.fit(list(range(K)), [0.0] * K, X[:K])
+        m = min(n, 1000)
+        t0 = time.perf_counter()
+        for x, r in zip(X[:m], R[:m], strict=True):
+            a = mab.predict(x[None, :])
+            mab.partial_fit([a], [r[a]], x[None, :])
+        rows.append([f"linucb d={d}: MABWiser online", m / (time.perf_counter() - t0)])
+    except ImportError as exc:
+        rows.append([f"linucb d={d}: MABWiser online", f"not run: {exc}"])
     return rows
 
 

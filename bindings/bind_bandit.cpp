@@ -160,6 +160,97 @@ void set_state(bd::Bandit& b, const py::dict& d) {
   b.set_state(s);
 }
 
+// Which arm ids can be selected, as a bool array.
+template <class B>
+py::array_t<bool> active_mask(const B& b) {
+  py::array_t<bool> out(static_cast<py::ssize_t>(b.arms()));
+  for (std::size_t a = 0; a < b.arms(); ++a) {
+    out.mutable_data()[a] = b.is_active(static_cast<std::int32_t>(a));
+  }
+  return out;
+}
+
+// --- contextual ---------------------------------------------------------------------------
+
+using Contexts = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+// The contexts as a (rows, dim) array; a 1-D context is one row. Finite values only.
+Contexts contexts(const bd::LinearBandit& b, py::handle context, bool one) {
+  if (context.is_none()) {
+    throw py::value_error("this policy needs a context: an array of " +
+                          std::to_string(b.dim()) + " features");
+  }
+  auto c = Contexts::ensure(context);
+  if (!c) {
+    PyErr_Clear();
+    throw py::type_error("context must be an array of numbers");
+  }
+  const auto d = static_cast<py::ssize_t>(b.dim());
+  const bool ok = one ? (c.ndim() == 1 && c.shape(0) == d)
+                      : (c.ndim() == 2 && c.shape(1) == d) || (c.ndim() == 1 && c.shape(0) == d);
+  if (!ok) {
+    std::string got = "shape (";
+    for (py::ssize_t i = 0; i < c.ndim(); ++i) got += (i ? ", " : "") + std::to_string(c.shape(i));
+    throw py::value_error("context must have " + std::to_string(d) + " features per row" +
+                          (one ? "" : " ((n, " + std::to_string(d) + ") for n decisions)") +
+                          ", got " + got + ")");
+  }
+  const double* p = c.data();
+  for (py::ssize_t i = 0; i < c.size(); ++i) {
+    if (!std::isfinite(p[i])) throw py::value_error("context contains a non-finite value");
+  }
+  return c;
+}
+
+py::object linear_select(bd::LinearBandit& b, py::handle n, py::handle context) {
+  require(b.active_arms() > 0, "no active arm to select from: add_arm() first");
+  if (n.is_none()) {
+    Contexts c = contexts(b, context, true);
+    std::int32_t arm = 0;
+    b.select_many(c.data(), 1, &arm);
+    return py::int_(arm);
+  }
+  Contexts c = contexts(b, context, false);
+  const py::ssize_t rows = c.ndim() == 1 ? 1 : c.shape(0);
+  if (PyBool_Check(n.ptr()) || !PyLong_Check(n.ptr()) || PyLong_AsLongLong(n.ptr()) != rows) {
+    throw py::value_error("n must equal the number of context rows (" + std::to_string(rows) +
+                          ")");
+  }
+  py::array_t<std::int32_t> out(rows);
+  std::int32_t* o = out.mutable_data();
+  const double* cp = c.data();
+  py::gil_scoped_release release;
+  b.select_many(cp, static_cast<std::size_t>(rows), o);
+  return std::move(out);
+}
+
+void linear_update(bd::LinearBandit& b, py::handle arms, py::handle rewards, py::handle context) {
+  Contexts c = contexts(b, context, false);
+  const py::ssize_t rows = c.ndim() == 1 ? 1 : c.shape(0);
+  if (PyBool_Check(arms.ptr())) throw py::value_error("arms must be integer arm ids, not booleans");
+  auto A = py::array_t<long long, py::array::c_style | py::array::forcecast>::ensure(arms);
+  auto R = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(rewards);
+  if (!A || !R) {
+    PyErr_Clear();
+    throw py::type_error("arms must be integers and rewards numbers (scalars or 1-D arrays)");
+  }
+  require(A.size() == R.size() && A.size() == rows,
+          "arms, rewards and context rows must match: got " + std::to_string(A.size()) +
+              " arms, " + std::to_string(R.size()) + " rewards and " + std::to_string(rows) +
+              " context rows");
+  for (py::ssize_t i = 0; i < A.size(); ++i) {
+    const long long arm = A.data()[i];
+    if (arm < 0 || static_cast<std::size_t>(arm) >= b.arms() ||
+        !b.is_active(static_cast<std::int32_t>(arm))) {
+      throw py::value_error("arm " + std::to_string(arm) + " is not an active arm");
+    }
+    if (!std::isfinite(R.data()[i])) throw py::value_error("reward must be finite");
+  }
+  for (py::ssize_t i = 0; i < A.size(); ++i) {
+    b.update(static_cast<std::int32_t>(A.data()[i]), R.data()[i], c.data() + i * c.shape(c.ndim() - 1));
+  }
+}
+
 }  // namespace
 
 void register_bandit(py::module_& m) {
@@ -206,13 +297,59 @@ void register_bandit(py::module_& m) {
            py::arg("arm"))
       .def_property_readonly("arms", &bd::Bandit::arms)
       .def_property_readonly("active",
-                             [](const bd::Bandit& b) {
-                               py::array_t<bool> out(static_cast<py::ssize_t>(b.arms()));
-                               for (std::size_t a = 0; a < b.arms(); ++a) {
-                                 out.mutable_data()[a] = b.is_active(static_cast<std::int32_t>(a));
-                               }
-                               return out;
-                             })
+&active_mask<bd::Bandit>)
       .def("state", &get_state)
       .def("set_state", &set_state, py::arg("state"));
+
+  m.attr("LINUCB") = static_cast<int>(bd::kLinUCB);
+  m.attr("LINEAR_THOMPSON") = static_cast<int>(bd::kLinearThompson);
+  py::class_<bd::LinearBandit>(m, "LinearBandit")
+      .def(py::init([](int policy, std::size_t arms, std::size_t dim, double alpha, double l2,
+                       std::uint64_t seed) {
+             require(policy == bd::kLinUCB || policy == bd::kLinearThompson, "unknown policy code");
+             require(dim >= 1, "dim must be at least 1");
+             return bd::LinearBandit(policy, arms, dim, alpha, l2, seed);
+           }),
+           py::kw_only(), py::arg("policy"), py::arg("arms"), py::arg("dim"),
+           py::arg("alpha") = 1.0, py::arg("l2") = 1.0, py::arg("seed") = 0)
+      .def("select", &linear_select, py::arg("n") = py::none(), py::arg("context") = py::none())
+      .def("update", &linear_update, py::arg("arms"), py::arg("rewards"),
+           py::arg("context") = py::none())
+      .def("add_arm", &bd::LinearBandit::add_arm)
+      .def("remove_arm",
+           [](bd::LinearBandit& b, long long arm) {
+             require(arm >= 0 && static_cast<std::size_t>(arm) < b.arms() &&
+                         b.is_active(static_cast<std::int32_t>(arm)),
+                     "arm " + std::to_string(arm) + " is not an active arm");
+             b.remove_arm(static_cast<std::int32_t>(arm));
+           },
+           py::arg("arm"))
+      .def_property_readonly("arms", &bd::LinearBandit::arms)
+      .def_property_readonly("active",
+&active_mask<bd::LinearBandit>)
+      .def("state",
+           [](const bd::LinearBandit& b) {
+             const auto s = b.state();
+             py::dict d;
+             d["a_inv"] = to_array(s.a_inv);
+             d["b"] = to_array(s.b);
+             d["active"] = to_array(s.active);
+             d["decisions"] = s.decisions;
+             d["updates"] = s.updates;
+             return d;
+           })
+      .def("set_state",
+           [](bd::LinearBandit& b, const py::dict& d) {
+             bd::LinearBandit::State s;
+             s.active = from_array<std::uint8_t>(d, "active", static_cast<std::size_t>(-1));
+             const std::size_t arms = s.active.size(), dim = b.dim();
+             s.a_inv = from_array<double>(d, "a_inv", arms * dim * dim);
+             s.b = from_array<double>(d, "b", arms * dim);
+             require(d.contains("decisions") && d.contains("updates"),
+                     "bandit state lacks its counters");
+             s.decisions = d["decisions"].cast<std::uint64_t>();
+             s.updates = d["updates"].cast<std::uint64_t>();
+             b.set_state(s);
+           },
+           py::arg("state"));
 }

@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from chimera import ValidationError
-from chimera.refinement.bandits import EXP3, UCB1, EpsilonGreedy, Softmax, ThompsonSampling
+from chimera.refinement.bandits import (
+    EXP3,
+    UCB1,
+    EpsilonGreedy,
+    LinearThompson,
+    LinUCB,
+    Softmax,
+    ThompsonSampling,
+)
 from reference_bandit import Bandit as Reference
 
 POLICIES = {
@@ -212,3 +220,87 @@ def test_numba_twin_refuses_like_cpp(call, error: type, match: str) -> None:
     for backend in ("cpp", "numba"):
         with pytest.raises(error, match=match):
             call(ThompsonSampling(3, seed=0, backend=backend))
+
+
+# --- contextual ----------------------------------------------------------------------------------
+
+LINEAR = {"linucb": LinUCB, "linear_thompson": LinearThompson}
+DIM = 4
+
+
+def linear_reference_scores(A: np.ndarray, b: np.ndarray, x: np.ndarray, policy: str,
+                            alpha: float, st) -> np.ndarray:  # fmt: skip
+    """Each arm's score from its definition: the ridge estimate solved afresh."""
+    scores = []
+    for a in range(len(A)):
+        theta = np.linalg.solve(A[a], b[a])
+        width = float(np.sqrt(x @ np.linalg.solve(A[a], x)))
+        z = 1.0 if policy == "linucb" else st.normal()
+        scores.append(theta @ x + alpha * width * z)
+    return np.array(scores)
+
+
+@pytest.mark.parametrize("policy", LINEAR)
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+def test_linear_decisions_follow_the_definition(policy: str, backend: str) -> None:
+    from reference import Stream
+
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(3, DIM))
+    bandit = LINEAR[policy](
+        3, DIM, seed=9, backend=backend, **({"alpha": 0.7} if policy == "linucb" else {"v": 0.7})
+    )
+    A = np.repeat(np.eye(DIM)[None], 3, axis=0)
+    b = np.zeros((3, DIM))
+    for k in range(200):
+        x = rng.normal(size=DIM)
+        arm = bandit.select(context=x)
+        scores = linear_reference_scores(A, b, x, policy, 0.7, Stream(9, k, 0, 6))
+        assert scores[arm] >= scores.max() - 1e-9
+        r = float(W[arm] @ x + 0.1 * rng.normal())
+        bandit.update(arm, r, context=x)
+        A[arm] += np.outer(x, x)
+        b[arm] += r * x
+
+
+@pytest.mark.parametrize("policy", LINEAR)
+def test_linear_backends_agree_and_learn(policy: str) -> None:
+    rng = np.random.default_rng(4)
+    W = rng.normal(size=(5, DIM))
+    cpp, twin = LINEAR[policy](5, DIM, seed=2), LINEAR[policy](5, DIM, seed=2, backend="numba")
+    best = 0
+    for t in range(1500):
+        x = rng.normal(size=DIM)
+        a = cpp.select(context=x)
+        assert twin.select(context=x) == a
+        best += t >= 1000 and a == int(np.argmax(W @ x))
+        r = float(W[a] @ x + 0.1 * rng.normal())
+        cpp.update(a, r, context=x)
+        twin.update(a, r, context=x)
+    assert best > 0.8 * 500
+    X = rng.normal(size=(40, DIM))
+    assert cpp.select(40, context=X).tolist() == twin.select(40, context=X).tolist()
+    moved = LINEAR[policy](5, DIM, seed=2, backend="numba")
+    moved.load_state_dict(cpp.state_dict())
+    assert moved.select(40, context=X).tolist() == cpp.select(40, context=X).tolist()
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+def test_linear_bad_input(backend: str) -> None:
+    b = LinUCB(3, DIM, seed=0, backend=backend)
+    x = np.ones(DIM)
+    for call, match in [
+        (lambda: b.select(), "needs a context"),
+        (lambda: b.select(context=np.ones(DIM + 1)), f"{DIM} features per row"),
+        (lambda: b.select(context=np.full(DIM, np.nan)), "non-finite"),
+        (lambda: b.select(3, context=np.ones((2, DIM))), "number of context rows"),
+        (lambda: b.update([0, 1], [1.0, 1.0], context=x), "must match"),
+        (lambda: b.update(5, 1.0, context=x), "arm 5 is not an active arm"),
+        (lambda: b.update(0, float("nan"), context=x), "reward must be finite"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            call()
+    with pytest.raises(ValidationError, match="dim must be a positive integer"):
+        LinUCB(3, 0)
+    with pytest.raises(ValidationError, match="belongs to another bandit"):
+        LinUCB(3, DIM + 1).load_state_dict(b.state_dict())

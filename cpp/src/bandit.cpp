@@ -248,3 +248,122 @@ void Bandit::set_state(const State& s) {
 }
 
 }  // namespace chimera::bandit
+
+namespace chimera::bandit {
+
+LinearBandit::LinearBandit(int policy, std::size_t arms, std::size_t dim, double alpha,
+                           double l2, std::uint64_t seed)
+    : policy_(policy),
+      d_(dim),
+      alpha_(alpha),
+      l2_(l2),
+      seed_(seed),
+      a_inv_(arms * dim * dim, 0.0),
+      b_(arms * dim, 0.0),
+      theta_(arms * dim, 0.0),
+      active_(arms, 1),
+      active_count_(arms),
+      scratch_(dim, 0.0) {
+  for (std::size_t a = 0; a < arms; ++a) {
+    for (std::size_t i = 0; i < dim; ++i) a_inv_[(a * dim + i) * dim + i] = 1.0 / l2;
+  }
+}
+
+std::int32_t LinearBandit::decide(const double* x, std::uint64_t k) {
+  if (active_count_ == 0) return -1;
+  rng::Stream st = decision_stream(seed_, k);
+  std::int32_t best = -1;
+  double best_score = -kInf;
+  for (std::size_t a = 0; a < active_.size(); ++a) {
+    if (!active_[a]) continue;
+    const double* M = a_inv_.data() + a * d_ * d_;
+    const double* th = theta_.data() + a * d_;
+    double mean = 0.0, var = 0.0;
+    for (std::size_t i = 0; i < d_; ++i) {
+      mean += th[i] * x[i];
+      double row = 0.0;
+      for (std::size_t j = 0; j < d_; ++j) row += M[i * d_ + j] * x[j];
+      var += x[i] * row;
+    }
+    const double width = std::sqrt(std::max(var, 0.0));
+    const double score =
+        policy_ == kLinUCB ? mean + alpha_ * width : mean + alpha_ * width * st.normal();
+    if (best < 0 || score > best_score) {
+      best = static_cast<std::int32_t>(a);
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+void LinearBandit::select_many(const double* contexts, std::size_t n, std::int32_t* out) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = decide(contexts + i * d_, decisions_ + i);
+  decisions_ += n;
+}
+
+void LinearBandit::update(std::int32_t arm, double reward, const double* x) {
+  const auto a = static_cast<std::size_t>(arm);
+  double* M = a_inv_.data() + a * d_ * d_;
+  double* b = b_.data() + a * d_;
+  double* th = theta_.data() + a * d_;
+  // Sherman-Morrison: (A + x x^T)^-1 = A^-1 - (A^-1 x)(A^-1 x)^T / (1 + x^T A^-1 x).
+  double denom = 1.0;
+  for (std::size_t i = 0; i < d_; ++i) {
+    double row = 0.0;
+    for (std::size_t j = 0; j < d_; ++j) row += M[i * d_ + j] * x[j];
+    scratch_[i] = row;
+    denom += x[i] * row;
+  }
+  for (std::size_t i = 0; i < d_; ++i) {
+    for (std::size_t j = 0; j < d_; ++j) M[i * d_ + j] -= scratch_[i] * scratch_[j] / denom;
+  }
+  for (std::size_t i = 0; i < d_; ++i) b[i] += reward * x[i];
+  for (std::size_t i = 0; i < d_; ++i) {
+    double v = 0.0;
+    for (std::size_t j = 0; j < d_; ++j) v += M[i * d_ + j] * b[j];
+    th[i] = v;
+  }
+  ++updates_;
+}
+
+std::int32_t LinearBandit::add_arm() {
+  const std::size_t a = active_.size();
+  a_inv_.resize((a + 1) * d_ * d_, 0.0);
+  for (std::size_t i = 0; i < d_; ++i) a_inv_[(a * d_ + i) * d_ + i] = 1.0 / l2_;
+  b_.resize((a + 1) * d_, 0.0);
+  theta_.resize((a + 1) * d_, 0.0);
+  active_.push_back(1);
+  ++active_count_;
+  return static_cast<std::int32_t>(a);
+}
+
+void LinearBandit::remove_arm(std::int32_t arm) {
+  auto& flag = active_[static_cast<std::size_t>(arm)];
+  if (flag) {
+    flag = 0;
+    --active_count_;
+  }
+}
+
+LinearBandit::State LinearBandit::state() const {
+  return State{a_inv_, b_, active_, decisions_, updates_};
+}
+
+void LinearBandit::set_state(const State& s) {
+  a_inv_ = s.a_inv;
+  b_ = s.b;
+  active_ = s.active;
+  active_count_ = static_cast<std::size_t>(std::count(active_.begin(), active_.end(), 1));
+  theta_.assign(b_.size(), 0.0);
+  for (std::size_t a = 0; a < active_.size(); ++a) {
+    for (std::size_t i = 0; i < d_; ++i) {
+      double v = 0.0;
+      for (std::size_t j = 0; j < d_; ++j) v += a_inv_[(a * d_ + i) * d_ + j] * b_[a * d_ + j];
+      theta_[a * d_ + i] = v;
+    }
+  }
+  decisions_ = s.decisions;
+  updates_ = s.updates;
+}
+
+}  // namespace chimera::bandit

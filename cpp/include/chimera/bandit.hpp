@@ -92,4 +92,52 @@ class Bandit {
   std::uint64_t decisions_ = 0, updates_ = 0;
 };
 
+// Contextual bandits with one linear model per arm (disjoint models, Li et al. 2010): arm a's
+// expected reward in context x is theta_a . x, with ridge estimate theta_a = A_a^-1 b_a,
+// A_a = l2 I + sum x x^T, b_a = sum r x; A_a^-1 is kept up to date by Sherman-Morrison.
+// LinUCB scores theta . x + alpha sqrt(x^T A^-1 x); linear Thompson sampling draws each
+// arm's theta from N(theta, v^2 A^-1), whose score theta . x is N(theta . x, v^2 x^T A^-1 x):
+// one normal per arm, in id order, from decision k's stream.
+enum LinearPolicy : int { kLinUCB = 0, kLinearThompson = 1 };
+
+class LinearBandit {
+ public:
+  LinearBandit(int policy, std::size_t arms, std::size_t dim, double alpha, double l2,
+               std::uint64_t seed);
+
+  int policy() const { return policy_; }
+  std::size_t arms() const { return active_.size(); }
+  std::size_t dim() const { return d_; }
+  std::size_t active_arms() const { return active_count_; }
+  bool is_active(std::int32_t arm) const { return active_[static_cast<std::size_t>(arm)] != 0; }
+
+  // Decisions for the rows of contexts (n x dim), decision numbers k, k+1, ...
+  void select_many(const double* contexts, std::size_t n, std::int32_t* out);
+  // The caller checks the arm, the reward and the context's finiteness.
+  void update(std::int32_t arm, double reward, const double* x);
+  std::int32_t add_arm();
+  void remove_arm(std::int32_t arm);
+
+  struct State {
+    std::vector<double> a_inv, b;  // arms x dim x dim, arms x dim
+    std::vector<std::uint8_t> active;
+    std::uint64_t decisions = 0, updates = 0;
+  };
+  State state() const;
+  void set_state(const State& s);  // the caller checks the shapes
+
+ private:
+  std::int32_t decide(const double* x, std::uint64_t k);
+
+  int policy_;
+  std::size_t d_;
+  double alpha_, l2_;
+  std::uint64_t seed_;
+  std::vector<double> a_inv_, b_, theta_;
+  std::vector<std::uint8_t> active_;
+  std::size_t active_count_;
+  std::vector<double> scratch_;  // A^-1 x
+  std::uint64_t decisions_ = 0, updates_ = 0;
+};
+
 }  // namespace chimera::bandit

@@ -314,3 +314,182 @@ class Bandit:
 def _no_context(context: Any) -> None:
     if context is not None:
         raise ValueError("this policy takes no context; LinUCB and LinearThompson do")
+
+
+# --- contextual: one ridge model per arm -------------------------------------------------------
+
+LINUCB, LINEAR_THOMPSON = 0, 1
+
+
+@jit()
+def _linear_select(policy: int, alpha: float, a_inv: Any, theta: Any, active: Any, seed: Any,
+                   k0: Any, X: Any, out: Any) -> None:  # fmt: skip
+    arms, d = theta.shape
+    for r in range(X.shape[0]):
+        k = k0 + np.uint64(r)
+        st = stream(
+            seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT
+        )
+        spare, has = 0.0, False
+        best, best_score = -1, -np.inf
+        for a in range(arms):
+            if not active[a]:
+                continue
+            mean, var = 0.0, 0.0
+            for i in range(d):
+                mean += theta[a, i] * X[r, i]
+                row = 0.0
+                for j in range(d):
+                    row += a_inv[a, i, j] * X[r, j]
+                var += X[r, i] * row
+            width = math.sqrt(max(var, 0.0))
+            if policy == LINUCB:
+                score = mean + alpha * width
+            else:
+                z, st, spare, has = next_normal(st, spare, has)
+                score = mean + alpha * width * z
+            if best < 0 or score > best_score:
+                best, best_score = a, score
+        out[r] = best
+
+
+@jit()
+def _linear_update(a_inv: Any, b: Any, theta: Any, arm: int, reward: float, x: Any) -> None:
+    d = x.size
+    u = np.empty(d)
+    denom = 1.0
+    for i in range(d):
+        row = 0.0
+        for j in range(d):
+            row += a_inv[arm, i, j] * x[j]
+        u[i] = row
+        denom += x[i] * row
+    for i in range(d):
+        for j in range(d):
+            a_inv[arm, i, j] -= u[i] * u[j] / denom
+    for i in range(d):
+        b[arm, i] += reward * x[i]
+    for i in range(d):
+        v = 0.0
+        for j in range(d):
+            v += a_inv[arm, i, j] * b[arm, j]
+        theta[arm, i] = v
+
+
+@jit()
+def _refresh_theta(a_inv: Any, b: Any, theta: Any) -> None:
+    """theta = A^-1 b per arm, summed in the C++ order."""
+    arms, d = b.shape
+    for a in range(arms):
+        for i in range(d):
+            v = 0.0
+            for j in range(d):
+                v += a_inv[a, i, j] * b[a, j]
+            theta[a, i] = v
+
+
+class LinearBandit:
+    """The state and methods of ``chimera._core.bandit.LinearBandit``, on NumPy arrays."""
+
+    def __init__(self, *, policy: int, arms: int, dim: int, alpha: float = 1.0, l2: float = 1.0,
+                 seed: int = 0) -> None:  # fmt: skip
+        if policy not in (LINUCB, LINEAR_THOMPSON):
+            raise ValueError("unknown policy code")
+        if dim < 1:
+            raise ValueError("dim must be at least 1")
+        self.policy, self.dim, self.alpha, self.l2 = int(policy), int(dim), float(alpha), float(l2)
+        self.seed = np.uint64(seed)
+        self._a_inv = np.repeat(np.eye(dim)[None] / l2, arms, axis=0)
+        self._b = np.zeros((arms, dim))
+        self._theta = np.zeros((arms, dim))
+        self._active = np.ones(arms, dtype=np.uint8)
+        self._decisions = self._updates = 0
+
+    def _contexts(self, context: Any, one: bool) -> np.ndarray:
+        if context is None:
+            raise ValueError(f"this policy needs a context: an array of {self.dim} features")
+        try:
+            c = np.ascontiguousarray(context, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError("context must be an array of numbers") from exc
+        ok = (c.ndim == 1 and c.shape[0] == self.dim) or (
+            not one and c.ndim == 2 and c.shape[1] == self.dim
+        )
+        if not ok:
+            hint = "" if one else f" ((n, {self.dim}) for n decisions)"
+            raise ValueError(
+                f"context must have {self.dim} features per row{hint}, got shape {c.shape}"
+            )
+        if not np.isfinite(c).all():
+            raise ValueError("context contains a non-finite value")
+        return c.reshape(-1, self.dim)
+
+    def select(self, n: Any = None, context: Any = None) -> Any:
+        if not self._active.any():
+            raise ValueError("no active arm to select from: add_arm() first")
+        X = self._contexts(context, n is None)
+        if n is not None and (isinstance(n, bool) or n != X.shape[0]):
+            raise ValueError(f"n must equal the number of context rows ({X.shape[0]})")
+        out = np.empty(X.shape[0], dtype=np.int32)
+        _linear_select(self.policy, self.alpha, self._a_inv, self._theta, self._active,
+                       self.seed, np.uint64(self._decisions), X, out)  # fmt: skip
+        self._decisions += X.shape[0]
+        return int(out[0]) if n is None else out
+
+    def update(self, arms: Any, rewards: Any, context: Any = None) -> None:
+        X = self._contexts(context, False)
+        if isinstance(arms, (bool, np.bool_)):
+            raise ValueError("arms must be integer arm ids, not booleans")
+        a = np.atleast_1d(np.asarray(arms, dtype=np.int64))
+        r = np.atleast_1d(np.asarray(rewards, dtype=np.float64))
+        if not a.size == r.size == X.shape[0]:
+            raise ValueError(
+                f"arms, rewards and context rows must match: got {a.size} arms, {r.size} "
+                f"rewards and {X.shape[0]} context rows"
+            )
+        for arm, reward in zip(a.tolist(), r.tolist(), strict=True):
+            if not (0 <= arm < self._active.size and self._active[arm]):
+                raise ValueError(f"arm {arm} is not an active arm")
+            if not math.isfinite(reward):
+                raise ValueError("reward must be finite")
+        for i, (arm, reward) in enumerate(zip(a.tolist(), r.tolist(), strict=True)):
+            _linear_update(self._a_inv, self._b, self._theta, arm, reward, X[i])
+            self._updates += 1
+
+    def add_arm(self) -> int:
+        self._a_inv = np.concatenate([self._a_inv, np.eye(self.dim)[None] / self.l2])
+        self._b = np.vstack([self._b, np.zeros(self.dim)])
+        self._theta = np.vstack([self._theta, np.zeros(self.dim)])
+        self._active = np.append(self._active, np.uint8(1))
+        return int(self._active.size - 1)
+
+    def remove_arm(self, arm: int) -> None:
+        if not (0 <= arm < self._active.size and self._active[arm]):
+            raise ValueError(f"arm {arm} is not an active arm")
+        self._active[arm] = 0
+
+    @property
+    def arms(self) -> int:
+        return int(self._active.size)
+
+    @property
+    def active(self) -> np.ndarray:
+        return self._active.astype(bool)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "a_inv": self._a_inv.ravel().copy(), "b": self._b.ravel().copy(),
+            "active": self._active.copy(), "decisions": self._decisions, "updates": self._updates,
+        }  # fmt: skip
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        active = np.array(state["active"], dtype=np.uint8)
+        arms, d = active.size, self.dim
+        a_inv = np.array(state["a_inv"], dtype=np.float64)
+        b = np.array(state["b"], dtype=np.float64)
+        if a_inv.size != arms * d * d or b.size != arms * d:
+            raise ValueError("bandit state arrays do not fit this bandit's arms and dim")
+        self._a_inv, self._b, self._active = a_inv.reshape(arms, d, d), b.reshape(arms, d), active
+        self._theta = np.zeros((arms, d))
+        _refresh_theta(self._a_inv, self._b, self._theta)
+        self._decisions, self._updates = int(state["decisions"]), int(state["updates"])

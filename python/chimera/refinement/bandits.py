@@ -225,3 +225,61 @@ class EXP3(Bandit):
 
     def __init__(self, n_arms: int, *, gamma: float = 0.1, **options: Any):
         super().__init__(n_arms, gamma=_positive(gamma, "gamma", upper=1.0), **options)
+
+
+class _Linear(Bandit):
+    """Shared construction of the contextual policies (one ridge-regression model per arm)."""
+
+    def __init__(
+        self,
+        n_arms: int,
+        dim: int,
+        *,
+        alpha: float,
+        l2: float = 1.0,
+        seed: int | None = None,
+        backend: str = "auto",
+    ) -> None:
+        if isinstance(n_arms, bool) or not isinstance(n_arms, (int, np.integer)) or n_arms < 1:
+            raise ValidationError(f"n_arms must be a positive integer, got {n_arms!r}")
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ValidationError(f"dim must be a positive integer, got {dim!r}")
+        self.seed = as_seed(seed)
+        self.dim = int(dim)
+        self.params = {"alpha": _positive(alpha, "alpha"), "l2": _positive(l2, "l2")}
+        self.discount, self.window = 1.0, 0
+        self.backend, kernels = _backend.resolve(backend, "bandit")
+        self._impl = kernels.LinearBandit(
+            policy=self._code, arms=int(n_arms), dim=self.dim, seed=self.seed, **self.params
+        )
+        self.select = self._impl.select  # type: ignore[method-assign]
+        self.update = self._impl.update  # type: ignore[method-assign]
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "dim": self.dim}
+
+
+class LinUCB(_Linear):
+    """LinUCB with disjoint models (Li et al. 2010): in context x (``dim`` features) each arm
+    scores ``theta_a . x + alpha * sqrt(x^T A_a^-1 x)``, ``theta_a`` the ridge estimate
+    (penalty ``l2``) from the arm's own (context, reward) pairs. ``select(context=x)`` for one
+    decision, ``select(n, context=X)`` with X of shape (n, dim) for several; ``update(arm,
+    reward, context=x)`` or arrays with one context row per reward."""
+
+    policy = "linucb"
+    _code = _core.bandit.LINUCB
+
+    def __init__(self, n_arms: int, dim: int, *, alpha: float = 1.0, **options: Any):
+        super().__init__(n_arms, dim, alpha=alpha, **options)
+
+
+class LinearThompson(_Linear):
+    """Linear Thompson sampling (Agrawal and Goyal 2013) on the same per-arm ridge models:
+    each arm's parameters are drawn from ``N(theta_a, v^2 A_a^-1)``, i.e. its score in context
+    x from ``N(theta_a . x, v^2 x^T A_a^-1 x)``, and the best draw wins."""
+
+    policy = "linear_thompson"
+    _code = _core.bandit.LINEAR_THOMPSON
+
+    def __init__(self, n_arms: int, dim: int, *, v: float = 1.0, **options: Any):
+        super().__init__(n_arms, dim, alpha=v, **options)
