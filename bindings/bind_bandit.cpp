@@ -296,8 +296,7 @@ void register_bandit(py::module_& m) {
            },
            py::arg("arm"))
       .def_property_readonly("arms", &bd::Bandit::arms)
-      .def_property_readonly("active",
-&active_mask<bd::Bandit>)
+      .def_property_readonly("active", &active_mask<bd::Bandit>)
       .def("state", &get_state)
       .def("set_state", &set_state, py::arg("state"));
 
@@ -325,8 +324,7 @@ void register_bandit(py::module_& m) {
            },
            py::arg("arm"))
       .def_property_readonly("arms", &bd::LinearBandit::arms)
-      .def_property_readonly("active",
-&active_mask<bd::LinearBandit>)
+      .def_property_readonly("active", &active_mask<bd::LinearBandit>)
       .def("state",
            [](const bd::LinearBandit& b) {
              const auto s = b.state();
