@@ -7,21 +7,26 @@
 - :mod:`~chimera.refinement.patterns`: has a KPI shifted (CUSUM, Page-Hinkley), is a value
   anomalous (EWMA chart, robust z-score);
 - :mod:`~chimera.refinement.bo`: which parameters to try next (Gaussian-process Bayesian
-  optimisation over mixed spaces, ask/tell).
+  optimisation over mixed spaces, ask/tell);
+- :mod:`~chimera.refinement.kpi`: the KPI record schema, ingestion and windowed aggregates;
+- :class:`~chimera.refinement.Tuner`: tunes an agent's parameters from its KPIs.
 """
 
 from __future__ import annotations
 
-from . import abtest, bandits, bo, patterns
+from . import abtest, bandits, bo, kpi, patterns
 from .bo import BayesianOptimizer, Categorical, Integer, Real
+from .tuner import Tuner
 
 __all__ = [
     "BayesianOptimizer",
     "Categorical",
     "Integer",
     "Real",
+    "Tuner",
     "abtest",
     "bandits",
     "bo",
+    "kpi",
     "patterns",
 ]

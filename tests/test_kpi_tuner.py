@@ -1,0 +1,132 @@
+"""KPI records (schema, files, stream, windowed aggregates) and the Tuner loop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from chimera import ValidationError
+from chimera.refinement import Integer, Real, Tuner, kpi
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def rows(n: int, version: str = "v1", metric: str = "latency") -> list[dict]:
+    return [
+        {"agent_id": "a", "version": version, "metric": metric, "value": float(i),
+         "timestamp": T0 + dt.timedelta(seconds=i), "tags": {"region": "eu"}}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_records_take_the_schema_and_aggregate_per_window() -> None:
+    t = kpi.records(rows(90) + rows(10, version="v2"))
+    assert t.schema == kpi.KPI_SCHEMA and t.num_rows == 100
+    agg = kpi.aggregate(t, "30s").to_pylist()
+    v1 = [r for r in agg if r["version"] == "v1"]
+    assert [r["count"] for r in v1] == [30, 30, 30]
+    assert v1[1]["mean"] == pytest.approx(44.5) and v1[1]["min"] == 30.0
+    assert v1[0]["stddev"] == pytest.approx(np.std(np.arange(30.0)))
+    whole = kpi.aggregate(t).to_pylist()
+    assert [(r["version"], r["count"]) for r in whole] == [("v1", 90), ("v2", 10)]
+
+
+def test_files_and_streams(tmp_path) -> None:
+    t = kpi.records(rows(5))
+    pq.write_table(t, tmp_path / "k.parquet")
+    assert kpi.read(tmp_path / "k.parquet").equals(t)
+    csv = tmp_path / "k.csv"
+    csv.write_text(
+        "agent_id,version,metric,value,timestamp\na,v1,latency,2.5,2026-01-01T00:00:00Z\n"
+    )
+    assert kpi.read(csv).column("value").to_pylist() == [2.5]
+    naive = pa.table({"agent_id": ["a"], "version": ["v"], "metric": ["m"], "value": [1],
+                      "timestamp": pa.array([dt.datetime(2026, 1, 1)])})  # fmt: skip
+    assert kpi.from_table(naive).column("timestamp")[0].as_py() == T0  # naive is UTC
+    stream = kpi.KpiStream(capacity=2)
+    for i in range(3):
+        stream.append(rows(4, version=f"v{i}"))
+    assert stream.table().num_rows == 8  # the two most recent batches
+    assert {r["version"] for r in stream.aggregate().to_pylist()} == {"v1", "v2"}
+
+
+def test_bad_kpi_input(tmp_path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("agent,version,value\na,v1,1\n")
+    with pytest.raises(ValidationError, match=r"lacks the KPI column.*agent_id, metric, timestamp"):
+        kpi.read(bad)
+    with pytest.raises(ValidationError, match=r"\.parquet or \.csv"):
+        (tmp_path / "k.json").write_text("{}")
+        kpi.read(tmp_path / "k.json")
+    with pytest.raises(ValidationError, match="no KPI file"):
+        kpi.read(tmp_path / "missing.parquet")
+    with pytest.raises(ValidationError, match="not finite"):
+        kpi.records([{"agent_id": "a", "version": "v", "metric": "m", "value": math.inf}])
+    with pytest.raises(ValidationError, match="lacks value"):
+        kpi.records([{"agent_id": "a", "version": "v", "metric": "m"}])
+    with pytest.raises(ValidationError, match="cannot be read as double"):
+        kpi.from_table(pa.table({"agent_id": ["a"], "version": ["v"], "metric": ["m"],
+                                 "value": ["high"], "timestamp": [T0]}))  # fmt: skip
+    with pytest.raises(ValidationError, match="window must be"):
+        kpi.aggregate(kpi.records(rows(2)), "5 parsecs")
+
+
+def conversion(p: dict) -> float:
+    """A KPI that peaks at layout 'b', discount 0.3 and depth 4."""
+    base = {"a": 0.2, "b": 0.5, "c": 0.3}[p["layout"]]
+    return base - (p["discount"] - 0.3) ** 2 - 0.01 * (p["depth"] - 4) ** 2
+
+
+def test_tuner_finds_the_best_settings() -> None:
+    tuner = Tuner(
+        {"layout": ["a", "b", "c"], "discount": Real(0.0, 1.0), "depth": Integer(1, 8)},
+        objective="conversion", seed=3,
+    )  # fmt: skip
+    for _ in range(40):
+        p = tuner.suggest()
+        tuner.observe(p, {"conversion": conversion(p), "latency": 120.0})
+    params, value = tuner.best
+    assert params["layout"] == "b" and value > 0.45
+    layouts = [p["layout"] for p, _ in tuner.history[-15:]]
+    assert layouts.count("b") >= 10  # the bandit settles on the best choice
+
+
+def test_tuner_minimises_from_kpi_tables() -> None:
+    tuner = Tuner({"cache": [16, 64, 256]}, objective="latency", maximize=False, seed=0)
+    truth = {16: 90.0, 64: 40.0, 256: 60.0}
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        p = tuner.suggest()
+        batch = [{"agent_id": "x", "version": "1", "metric": "latency",
+                  "value": truth[p["cache"]] + rng.normal(0, 5)} for _ in range(3)]  # fmt: skip
+        tuner.observe(p, kpi.records(batch))
+    assert [p["cache"] for p, _ in tuner.history[-20:]].count(64) >= 15
+
+
+def test_tuner_bad_input() -> None:
+    tuner = Tuner({"k": [1, 2], "x": Real(0, 1)}, objective="score", seed=0)
+    p = tuner.suggest()
+    for kpis, match in [
+        ({"other": 1.0}, "lack the objective 'score'"),
+        ({"score": float("nan")}, "must be finite"),
+        ({"score": "high"}, "must be a number"),
+        (3.0, "mapping of metric"),
+    ]:
+        with pytest.raises(ValidationError, match=match):
+            tuner.observe(p, kpis)
+    with pytest.raises(ValidationError, match="not a combination"):
+        tuner.observe({"k": 3, "x": 0.5}, {"score": 1.0})
+    with pytest.raises(ValidationError, match="outside"):
+        tuner.observe({"k": 1, "x": 1.5}, {"score": 1.0})
+    assert tuner.history == []
+    with pytest.raises(ValidationError, match="nothing has been observed"):
+        _ = tuner.best
+    with pytest.raises(ValidationError, match="list of choices, Real or Integer"):
+        Tuner({"k": 3}, objective="score")
+    with pytest.raises(ValidationError, match="combinations"):
+        Tuner({f"p{i}": list(range(10)) for i in range(5)}, objective="score")
