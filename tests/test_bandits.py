@@ -304,3 +304,27 @@ def test_linear_bad_input(backend: str) -> None:
         LinUCB(3, 0)
     with pytest.raises(ValidationError, match="belongs to another bandit"):
         LinUCB(3, DIM + 1).load_state_dict(b.state_dict())
+
+
+@pytest.mark.parametrize("policy", ["ucb1", "thompson_bernoulli"])
+def test_regret_stays_under_the_ucb1_bound(policy: str) -> None:
+    """Auer et al. (2002), Theorem 1: UCB1's expected regret after T pulls is at most
+    sum over worse arms of 8 ln T / gap, plus (1 + pi^2 / 3) times the sum of the gaps.
+    Mean pseudo-regret over 10 seeds must stay under it (Thompson sampling's too)."""
+    make, _ = POLICIES[policy]
+    T = 3000
+    gaps = MEANS.max() - MEANS
+    bound = float((8 * np.log(T) / gaps[gaps > 0]).sum() + (1 + np.pi**2 / 3) * gaps.sum())
+    regrets = []
+    for seed in range(10):
+        b, rng = (
+            (UCB1(5, seed=seed) if policy == "ucb1" else make(seed=seed)),
+            np.random.default_rng(seed),
+        )
+        total = 0.0
+        for _ in range(T):
+            a = b.select()
+            b.update(a, reward(a, rng))
+            total += gaps[a]
+        regrets.append(total)
+    assert np.mean(regrets) < bound
