@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table, write_results
 from chimera.refinement import bandits as cb
 
+REPEATS = 5  # the machines are noisy: throughputs are medians of this many runs
 K = 10
 
 
@@ -116,8 +118,11 @@ def throughput(n: int) -> list[list[Any]]:
     small = rewards[: max(n // 100, 500)]
     rows = []
     for policy in ("ucb1", "thompson"):
-        b = chimera(policy, 1)
-        rows.append([f"{policy}: chimera online", online_rate(b.select, b.update, rewards)])
+        rates = []
+        for _ in range(REPEATS):
+            b = chimera(policy, 1)
+            rates.append(online_rate(b.select, b.update, rewards))
+        rows.append([f"{policy}: chimera online (median of {REPEATS})", statistics.median(rates)])
         py: Any = PyUCB1(K) if policy == "ucb1" else PyThompson(K, 1)
         rows.append([f"{policy}: plain Python", online_rate(py.select, py.update, rewards)])
         try:
@@ -130,15 +135,19 @@ def throughput(n: int) -> list[list[Any]]:
     rows += linucb_rates(max(n // 10, 2000))
     b = cb.ThompsonSampling(K, seed=2)
     b.update(np.arange(K), (means > 0.5).astype(float))
-    t0 = time.perf_counter()
-    b.select(n)
-    rows.append(["thompson: chimera select(n)", n / (time.perf_counter() - t0)])
     st = b.state_dict()["state"]
     a, bb = 1.0 + st["sums"], 1.0 + st["pulls"] - st["sums"]
     gen = np.random.default_rng(3)
-    t0 = time.perf_counter()
-    gen.beta(a, bb, (n, K)).argmax(axis=1)
-    rows.append(["thompson: NumPy beta + argmax", n / (time.perf_counter() - t0)])
+    ours, numpy = [], []
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        b.select(n)
+        ours.append(n / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        gen.beta(a, bb, (n, K)).argmax(axis=1)
+        numpy.append(n / (time.perf_counter() - t0))
+    rows.append([f"thompson: chimera select(n) (median of {REPEATS})", statistics.median(ours)])
+    rows.append([f"thompson: NumPy beta + argmax (median of {REPEATS})", statistics.median(numpy)])
     return rows
 
 

@@ -14,6 +14,8 @@
 
 namespace py = pybind11;
 namespace bd = chimera::bandit;
+namespace rng = chimera::rng;
+namespace variates = chimera::variates;
 using chimera::bind::require;
 
 namespace {
@@ -251,9 +253,49 @@ void linear_update(bd::LinearBandit& b, py::handle arms, py::handle rewards, py:
   }
 }
 
+// The samplers on their own, for tests: decision k's stream as the bandits draw it.
+rng::BulkStream variate_stream(std::uint64_t seed, std::uint64_t k) {
+  return rng::BulkStream(seed, static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32),
+                         rng::kBandit);
+}
+
+py::array_t<double> beta_variates(const py::array_t<double, py::array::c_style | py::array::forcecast>& a,
+                                  const py::array_t<double, py::array::c_style | py::array::forcecast>& b,
+                                  std::uint64_t seed, std::uint64_t decision) {
+  require(a.ndim() == 1 && b.ndim() == 1 && a.size() == b.size(),
+          "a and b must be 1-D arrays of the same length");
+  const auto m = static_cast<std::size_t>(a.size());
+  variates::BetaSampler sampler;
+  sampler.resize(m);
+  for (std::size_t j = 0; j < m; ++j) {
+    require(a.data()[j] > 0.0 && b.data()[j] > 0.0 && std::isfinite(a.data()[j]) &&
+                std::isfinite(b.data()[j]),
+            "Beta shapes must be finite and positive");
+    sampler.set(j, a.data()[j], b.data()[j]);
+  }
+  const std::vector<std::uint8_t> active(m, 1);
+  py::array_t<double> out(static_cast<py::ssize_t>(m));
+  auto st = variate_stream(seed, decision);
+  sampler.sample(st, active.data(), out.mutable_data());
+  return out;
+}
+
+py::array_t<double> normal_variates(std::size_t n, std::uint64_t seed, std::uint64_t decision) {
+  py::array_t<double> out(static_cast<py::ssize_t>(n));
+  auto st = variate_stream(seed, decision);
+  for (std::size_t i = 0; i < n; ++i) out.mutable_data()[i] = variates::normal(st);
+  return out;
+}
+
 }  // namespace
 
 void register_bandit(py::module_& m) {
+  m.def("beta_variates", &beta_variates, py::arg("a"), py::arg("b"), py::arg("seed"),
+        py::arg("decision"),
+        "One Beta(a_j, b_j) variate per pair from decision `decision`'s stream, as Bernoulli "
+        "Thompson sampling draws its scores.");
+  m.def("normal_variates", &normal_variates, py::arg("n"), py::arg("seed"), py::arg("decision"),
+        "n ziggurat normals from decision `decision`'s stream.");
   m.attr("EPSILON_GREEDY") = static_cast<int>(bd::kEpsilonGreedy);
   m.attr("UCB1") = static_cast<int>(bd::kUCB1);
   m.attr("THOMPSON_BETA") = static_cast<int>(bd::kThompsonBeta);

@@ -11,23 +11,108 @@ from reference import Stream
 BANDIT = 6  # the Philox purpose of bandit decisions
 
 
-def gamma(st: Stream, a: float) -> float:
-    if a < 1.0:
-        boost = st.uniform_pos() ** (1.0 / a)
-        return gamma(st, a + 1.0) * boost
-    d = a - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * d)
+ZIG_R, ZIG_V = 3.442619855899, 9.91256303526217e-3
+
+
+def _ziggurat() -> tuple[list[float], list[float]]:
+    x = [ZIG_V / math.exp(-0.5 * ZIG_R * ZIG_R), ZIG_R]
+    while len(x) < 128:
+        x.append(math.sqrt(-2.0 * math.log(ZIG_V / x[-1] + math.exp(-0.5 * x[-1] * x[-1]))))
+    x.append(0.0)
+    return x, [math.exp(-0.5 * v * v) for v in x]
+
+
+ZX, ZF = _ziggurat()
+
+
+def uniform32(w: int) -> float:
+    return (w + 0.5) / 2**32
+
+
+def candidate(w: int) -> tuple[float, int]:
+    i = w & 127
+    signed = w & 0xFFFFFF80
+    if signed >= 2**31:
+        signed -= 2**32
+    return (signed + 64.0) / 2**31 * ZX[i], i
+
+
+def normal_from(st: Stream, w: int) -> float:
     while True:
-        while True:
-            x = st.normal()
+        x, i = candidate(w)
+        if abs(x) < ZX[i + 1]:
+            return x
+        if i == 0:
+            while True:
+                a = -math.log(uniform32(st.u32())) / ZIG_R
+                b = -math.log(uniform32(st.u32()))
+                if b + b > a * a:
+                    return -(ZIG_R + a) if x < 0 else ZIG_R + a
+        if ZF[i] + uniform32(st.u32()) * (ZF[i + 1] - ZF[i]) < math.exp(-0.5 * x * x):
+            return x
+        w = st.u32()
+
+
+def normal(st: Stream) -> float:
+    return normal_from(st, st.u32())
+
+
+def shape_constants(a: float) -> tuple[float, float, float]:
+    """(d, c, 1/a or 0): Marsaglia-Tsang's constants, a boosted to a + 1 below 1."""
+    inv_a = 0.0
+    if a < 1.0:
+        inv_a, a = 1.0 / a, a + 1.0
+    d = a - 1.0 / 3.0
+    return d, 1.0 / math.sqrt(9.0 * d), inv_a
+
+
+def fast_gamma(a: float, wn: int, wu: int) -> float | None:
+    """The value when ziggurat and squeeze both accept the first words, else None."""
+    d, c, inv_a = shape_constants(a)
+    x, i = candidate(wn)
+    u, v = uniform32(wu), 1.0 + c * x
+    if abs(x) < ZX[i + 1] and v > 0 and u < 1.0 - 0.0331 * x**2 * x**2 and inv_a == 0:
+        return d * (v * v * v)
+    return None
+
+
+def gamma_from(st: Stream, a: float, wn: int, wu: int) -> float:
+    d, c, inv_a = shape_constants(a)
+    boost = uniform32(st.u32()) ** inv_a if inv_a > 0 else 1.0
+    x, u = normal_from(st, wn), uniform32(wu)
+    while True:
+        v = 1.0 + c * x
+        while v <= 0.0:
+            x = normal(st)
             v = 1.0 + c * x
-            if v > 0.0:
-                break
         v = v * v * v
-        u = st.uniform_pos()
         x2 = x * x
         if u < 1.0 - 0.0331 * x2 * x2 or math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
-            return d * v
+            return d * v * boost
+        x, u = normal(st), uniform32(st.u32())
+
+
+def betas(st: Stream, shapes: list[tuple[float, float]], active: list[bool]) -> list[float]:
+    """One Beta per pair: 4 words per pair first, then the slow Gammas in order, then the
+    pairs that underflowed (docs/kernels.md, "Variates")."""
+    words = [st.u32() for _ in range(4 * len(shapes))]
+    gammas: list[float | None] = []
+    for g in range(2 * len(shapes)):
+        a = shapes[g // 2][g % 2]
+        gammas.append(fast_gamma(a, words[2 * g], words[2 * g + 1]))
+    for g, value in enumerate(gammas):
+        if value is None and active[g // 2]:
+            gammas[g] = gamma_from(st, shapes[g // 2][g % 2], words[2 * g], words[2 * g + 1])
+    out = [math.nan] * len(shapes)
+    for j, (a, b) in enumerate(shapes):
+        if active[j]:
+            x, y = gammas[2 * j], gammas[2 * j + 1]
+            assert x is not None and y is not None
+            if x + y > 0:
+                out[j] = x / (x + y)
+            else:
+                out[j] = 1.0 if uniform32(st.u32()) * (a + b) < a else 0.0
+    return out
 
 
 class Bandit:
@@ -77,18 +162,19 @@ class Bandit:
                 key=lambda a: (self.mean(a) + math.sqrt(self.p["c"] * log_total / self.n[a]), -a),
             )
         if self.policy == "thompson_bernoulli":
-            draws = []
-            for a in arms:
-                x = gamma(st, self.p["alpha"] + self.s[a])
-                y = gamma(st, self.p["beta"] + max(self.n[a] - self.s[a], 0.0))
-                draws.append((x / (x + y), -a))
-            return -max(draws)[1]
+            ids = range(len(self.n))  # removed arms keep their words
+            shapes = [
+                (self.p["alpha"] + self.s[a], self.p["beta"] + max(self.n[a] - self.s[a], 0.0))
+                for a in ids
+            ]
+            scores = betas(st, shapes, [a in arms for a in ids])
+            return -max((scores[a], -a) for a in arms)[1]
         if self.policy == "thompson_gaussian":
             draws = []
             for a in arms:
                 prec = self.n[a] + 1.0
                 draws.append(
-                    (self.s[a] / prec + self.p["sigma"] / math.sqrt(prec) * st.normal(), -a)
+                    (self.s[a] / prec + self.p["sigma"] / math.sqrt(prec) * normal(st), -a)
                 )
             return -max(draws)[1]
         if self.policy == "softmax":

@@ -17,6 +17,7 @@ from chimera.refinement.bandits import (
     ThompsonSampling,
 )
 from reference_bandit import Bandit as Reference
+from reference_bandit import normal
 
 POLICIES = {
     "epsilon_greedy": (lambda **o: EpsilonGreedy(5, epsilon=0.2, decay=0.01, **o),
@@ -99,6 +100,21 @@ def test_window_keeps_only_the_last_rewards() -> None:
     np.testing.assert_array_equal(state["pulls"], [1.0, 2.0])
     np.testing.assert_array_equal(state["sums"], [1.0, 0.0])
     np.testing.assert_array_equal(state["window_arms"], [0, 1, 1])
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_thompson_with_a_removed_arm_follows_the_definition(likelihood: str) -> None:
+    fast = ThompsonSampling(5, likelihood=likelihood, seed=4)
+    ref = Reference(f"thompson_{likelihood}", 5, 4, alpha=1.0, beta=1.0, sigma=1.0)
+    fast.remove_arm(2)
+    ref.active[2] = False
+    rng = np.random.default_rng(1)
+    for step in range(300):
+        a = fast.select()
+        assert a == ref.select() and a != 2, f"decision {step}"
+        r = reward(a, rng)
+        fast.update(a, r)
+        ref.update(a, r)
 
 
 def test_arms_come_and_go() -> None:
@@ -235,7 +251,7 @@ def linear_reference_scores(A: np.ndarray, b: np.ndarray, x: np.ndarray, policy:
     for a in range(len(A)):
         theta = np.linalg.solve(A[a], b[a])
         width = float(np.sqrt(x @ np.linalg.solve(A[a], x)))
-        z = 1.0 if policy == "linucb" else st.normal()
+        z = 1.0 if policy == "linucb" else normal(st)
         scores.append(theta @ x + alpha * width * z)
     return np.array(scores)
 

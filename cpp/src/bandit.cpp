@@ -10,38 +10,15 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-rng::Stream decision_stream(std::uint64_t seed, std::uint64_t k) {
-  return rng::Stream(seed, static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32),
-                     rng::kBandit);
+// Decision k's stream. The samplers that draw a word or more per arm take the bulk variant:
+// the same words, generated four Philox blocks at a time.
+template <class S = rng::Stream>
+S decision_stream(std::uint64_t seed, std::uint64_t k) {
+  return S(seed, static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32),
+           rng::kBandit);
 }
 
 }  // namespace
-
-double gamma_variate(rng::Stream& st, double a) {
-  if (a < 1.0) {
-    const double boost = std::pow(st.uniform_pos(), 1.0 / a);
-    return gamma_variate(st, a + 1.0) * boost;
-  }
-  const double d = a - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
-  for (;;) {
-    double x = 0.0, v = 0.0;
-    do {
-      x = st.normal();
-      v = 1.0 + c * x;
-    } while (v <= 0.0);
-    v = v * v * v;
-    const double u = st.uniform_pos();
-    const double x2 = x * x;
-    if (u < 1.0 - 0.0331 * x2 * x2) return d * v;
-    if (std::log(u) < 0.5 * x2 + d * (1.0 - v + std::log(v))) return d * v;
-  }
-}
-
-double beta_variate(rng::Stream& st, double a, double b) {
-  const double x = gamma_variate(st, a);
-  const double y = gamma_variate(st, b);
-  return x / (x + y);
-}
 
 Bandit::Bandit(const Params& params, std::size_t arms)
     : p_(params),
@@ -50,7 +27,19 @@ Bandit::Bandit(const Params& params, std::size_t arms)
       sq_(arms, 0.0),
       logw_(arms, 0.0),
       active_(arms, 1),
-      active_count_(arms) {}
+      active_count_(arms),
+      scores_(arms, 0.0) {
+  if (p_.policy == kThompsonBeta) {
+    posterior_.resize(arms);
+    for (std::size_t a = 0; a < arms; ++a) refresh_posterior(a);
+  }
+}
+
+void Bandit::refresh_posterior(std::size_t a) {
+  if (p_.policy == kThompsonBeta) {
+    posterior_.set(a, p_.alpha + sum_[a], p_.beta + std::max(n_[a] - sum_[a], 0.0));
+  }
+}
 
 std::int32_t Bandit::nth_active(std::uint32_t i) const {
   for (std::size_t a = 0; a < active_.size(); ++a) {
@@ -73,7 +62,7 @@ double Bandit::exp3_probability(std::size_t i) const {
 }
 
 // Decision k on the current statistics; -1 when no arm is active.
-std::int32_t Bandit::decide(std::uint64_t k) const {
+std::int32_t Bandit::decide(std::uint64_t k) {
   if (active_count_ == 0) return -1;
   const std::size_t arms = n_.size();
   std::int32_t best = -1;
@@ -108,21 +97,20 @@ std::int32_t Bandit::decide(std::uint64_t k) const {
       return best;
     }
     case kThompsonBeta: {
-      rng::Stream st = decision_stream(p_.seed, k);
+      auto st = decision_stream<rng::BulkStream>(p_.seed, k);
+      posterior_.sample(st, active_.data(), scores_.data());
       for (std::size_t a = 0; a < arms; ++a) {
-        if (!active_[a]) continue;
-        const double wins = sum_[a], losses = std::max(n_[a] - sum_[a], 0.0);
-        consider(a, beta_variate(st, p_.alpha + wins, p_.beta + losses));
+        if (active_[a]) consider(a, scores_[a]);
       }
       return best;
     }
     case kThompsonGaussian: {
-      rng::Stream st = decision_stream(p_.seed, k);
+      auto st = decision_stream<rng::BulkStream>(p_.seed, k);
       for (std::size_t a = 0; a < arms; ++a) {
         if (!active_[a]) continue;
         // Posterior of the mean under a N(0, sigma^2) prior and N(mean, sigma^2) rewards.
         const double precision = n_[a] + 1.0;
-        consider(a, sum_[a] / precision + p_.sigma / std::sqrt(precision) * st.normal());
+        consider(a, sum_[a] / precision + p_.sigma / std::sqrt(precision) * variates::normal(st));
       }
       return best;
     }
@@ -180,6 +168,7 @@ void Bandit::update(std::int32_t arm, double reward) {
       n_[i] *= p_.discount;
       sum_[i] *= p_.discount;
       sq_[i] *= p_.discount;
+      refresh_posterior(i);
     }
   }
   if (p_.window > 0 && history_.size() == p_.window) {
@@ -189,11 +178,13 @@ void Bandit::update(std::int32_t arm, double reward) {
     n_[o] -= 1.0;
     sum_[o] -= old_reward;
     sq_[o] -= old_reward * old_reward;
+    refresh_posterior(o);
   }
   if (p_.window > 0) history_.emplace_back(arm, reward);
   n_[a] += 1.0;
   sum_[a] += reward;
   sq_[a] += reward * reward;
+  refresh_posterior(a);
   ++updates_;
 }
 
@@ -211,7 +202,12 @@ std::int32_t Bandit::add_arm() {
   }
   logw_.push_back(mean_logw);
   active_.push_back(1);
+  scores_.push_back(0.0);
   ++active_count_;
+  if (p_.policy == kThompsonBeta) {
+    posterior_.resize(n_.size());
+    refresh_posterior(n_.size() - 1);
+  }
   return static_cast<std::int32_t>(n_.size() - 1);
 }
 
@@ -239,6 +235,11 @@ void Bandit::set_state(const State& s) {
   logw_ = s.log_weights;
   active_ = s.active;
   active_count_ = static_cast<std::size_t>(std::count(active_.begin(), active_.end(), 1));
+  scores_.assign(active_.size(), 0.0);
+  if (p_.policy == kThompsonBeta) {
+    posterior_.resize(n_.size());
+    for (std::size_t a = 0; a < n_.size(); ++a) refresh_posterior(a);
+  }
   history_.clear();
   for (std::size_t i = 0; i < s.window_arms.size(); ++i) {
     history_.emplace_back(s.window_arms[i], s.window_rewards[i]);
@@ -271,7 +272,7 @@ LinearBandit::LinearBandit(int policy, std::size_t arms, std::size_t dim, double
 
 std::int32_t LinearBandit::decide(const double* x, std::uint64_t k) {
   if (active_count_ == 0) return -1;
-  rng::Stream st = decision_stream(seed_, k);
+  auto st = decision_stream<rng::BulkStream>(seed_, k);
   std::int32_t best = -1;
   double best_score = -kInf;
   for (std::size_t a = 0; a < active_.size(); ++a) {
@@ -287,7 +288,7 @@ std::int32_t LinearBandit::decide(const double* x, std::uint64_t k) {
     }
     const double width = std::sqrt(std::max(var, 0.0));
     const double score =
-        policy_ == kLinUCB ? mean + alpha_ * width : mean + alpha_ * width * st.normal();
+        policy_ == kLinUCB ? mean + alpha_ * width : mean + alpha_ * width * variates::normal(st);
     if (best < 0 || score > best_score) {
       best = static_cast<std::int32_t>(a);
       best_score = score;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "chimera/rng.hpp"
+#include "chimera/variates.hpp"
 
 namespace chimera::bandit {
 
@@ -40,11 +41,6 @@ struct Params {
   std::size_t window = 0;    // only the last `window` rewards count (0: all)
   std::uint64_t seed = 0;
 };
-
-// Beta(a, b) and Gamma(a, 1) variates (Marsaglia and Tsang 2000; a < 1 by the boost
-// Gamma(a) = Gamma(a + 1) * U^(1/a)).
-double gamma_variate(rng::Stream& st, double a);
-double beta_variate(rng::Stream& st, double a, double b);
 
 class Bandit {
  public:
@@ -79,7 +75,8 @@ class Bandit {
   void set_state(const State& s);  // the caller checks the shapes
 
  private:
-  std::int32_t decide(std::uint64_t k) const;
+  std::int32_t decide(std::uint64_t k);
+  void refresh_posterior(std::size_t a);  // Bernoulli Thompson: arm a's Beta from n, s
   std::int32_t nth_active(std::uint32_t i) const;
   double mean(std::size_t i) const { return n_[i] > 0.0 ? sum_[i] / n_[i] : 0.0; }
   double exp3_probability(std::size_t i) const;
@@ -89,6 +86,8 @@ class Bandit {
   std::vector<std::uint8_t> active_;
   std::size_t active_count_ = 0;
   std::deque<std::pair<std::int32_t, double>> history_;  // the sliding window
+  variates::BetaSampler posterior_;                      // Bernoulli Thompson: Beta per arm
+  std::vector<double> scores_;
   std::uint64_t decisions_ = 0, updates_ = 0;
 };
 

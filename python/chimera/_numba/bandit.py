@@ -13,34 +13,13 @@ from typing import Any
 import numpy as np
 
 from ._jit import jit
-from .rng import next_below, next_normal, next_uniform, next_uniform_pos, stream
+from .rng import next_below, next_uniform, stream
+from .variates import beta_many, normal
 
 BANDIT = 6  # the Philox purpose of bandit decisions
 EPSILON_GREEDY, UCB1, THOMPSON_BETA, THOMPSON_GAUSSIAN, SOFTMAX, EXP3 = range(6)
 # Positions of the parameters in the jitted kernels' parameter vector.
 _EPSILON, _DECAY, _C, _ALPHA, _BETA, _SIGMA, _TEMPERATURE, _GAMMA = range(8)
-
-
-@jit()
-def _gamma(st: Any, spare: float, has: bool, a: float) -> tuple:
-    boost = 1.0
-    if a < 1.0:
-        u, st = next_uniform_pos(st)
-        boost = u ** (1.0 / a)
-        a += 1.0
-    d = a - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * d)
-    while True:
-        x, st, spare, has = next_normal(st, spare, has)
-        v = 1.0 + c * x
-        while v <= 0.0:
-            x, st, spare, has = next_normal(st, spare, has)
-            v = 1.0 + c * x
-        v = v * v * v
-        u, st = next_uniform_pos(st)
-        x2 = x * x
-        if u < 1.0 - 0.0331 * x2 * x2 or math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
-            return d * v * boost, st, spare, has
 
 
 @jit()
@@ -58,7 +37,7 @@ def _exp3_probability(logw: Any, active: Any, count: int, gamma: float, i: int) 
 
 @jit()
 def _decide(policy: int, p: Any, n: Any, s: Any, logw: Any, active: Any, seed: Any, k: Any,
-            updates: Any) -> int:  # fmt: skip
+            updates: Any, scratch: Any) -> int:  # fmt: skip
     arms = n.size
     count = 0
     for a in range(arms):
@@ -66,7 +45,6 @@ def _decide(policy: int, p: Any, n: Any, s: Any, logw: Any, active: Any, seed: A
     if count == 0:
         return -1
     st = stream(seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT)
-    spare, has = 0.0, False
     best, best_score = -1, -np.inf
     if policy == EPSILON_GREEDY:
         u, st = next_uniform(st)
@@ -97,18 +75,23 @@ def _decide(policy: int, p: Any, n: Any, s: Any, logw: Any, active: Any, seed: A
                 if best < 0 or score > best_score:
                     best, best_score = a, score
         return best
-    if policy in (THOMPSON_BETA, THOMPSON_GAUSSIAN):
+    if policy == THOMPSON_BETA:
+        words, gammas, shape_a, shape_b, scores = scratch
+        for a in range(arms):
+            shape_a[a] = p[_ALPHA] + s[a]
+            shape_b[a] = p[_BETA] + max(n[a] - s[a], 0.0)
+        beta_many(st, shape_a, shape_b, active, words, gammas, scores)
+        for a in range(arms):
+            if active[a] and (best < 0 or scores[a] > best_score):
+                best, best_score = a, scores[a]
+        return best
+    if policy == THOMPSON_GAUSSIAN:
         for a in range(arms):
             if not active[a]:
                 continue
-            if policy == THOMPSON_BETA:
-                x, st, spare, has = _gamma(st, spare, has, p[_ALPHA] + s[a])
-                y, st, spare, has = _gamma(st, spare, has, p[_BETA] + max(n[a] - s[a], 0.0))
-                score = x / (x + y)
-            else:
-                z, st, spare, has = next_normal(st, spare, has)
-                precision = n[a] + 1.0
-                score = s[a] / precision + p[_SIGMA] / math.sqrt(precision) * z
+            z, st = normal(st)
+            precision = n[a] + 1.0
+            score = s[a] / precision + p[_SIGMA] / math.sqrt(precision) * z
             if best < 0 or score > best_score:
                 best, best_score = a, score
         return best
@@ -143,8 +126,44 @@ def _decide(policy: int, p: Any, n: Any, s: Any, logw: Any, active: Any, seed: A
 @jit()
 def _select_many(policy: int, p: Any, n: Any, s: Any, logw: Any, active: Any, seed: Any,
                  k0: Any, updates: Any, out: Any) -> None:  # fmt: skip
+    arms = n.size
+    scratch = (np.empty(4 * arms, np.uint32), np.empty(2 * arms), np.empty(arms), np.empty(arms),
+               np.empty(arms))  # fmt: skip
     for i in range(out.size):
-        out[i] = _decide(policy, p, n, s, logw, active, seed, k0 + np.uint64(i), updates)
+        out[i] = _decide(policy, p, n, s, logw, active, seed, k0 + np.uint64(i), updates, scratch)
+
+
+@jit()
+def _beta_variates(a: Any, b: Any, seed: Any, k: Any, out: Any) -> None:
+    st = stream(seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT)
+    m = a.size
+    beta_many(st, a, b, np.ones(m, np.uint8), np.empty(4 * m, np.uint32), np.empty(2 * m), out)
+
+
+@jit()
+def _normal_variates(seed: Any, k: Any, out: Any) -> None:
+    st = stream(seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT)
+    for i in range(out.size):
+        out[i], st = normal(st)
+
+
+def beta_variates(a: Any, b: Any, seed: int, decision: int) -> np.ndarray:
+    """chimera._core.bandit.beta_variates: Thompson's Beta scores of decision ``decision``."""
+    a, b = np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError("a and b must be 1-D arrays of the same length")
+    if not (np.isfinite(a).all() and np.isfinite(b).all() and (a > 0).all() and (b > 0).all()):
+        raise ValueError("Beta shapes must be finite and positive")
+    out = np.empty(a.size)
+    _beta_variates(a, b, np.uint64(seed), np.uint64(decision), out)
+    return out
+
+
+def normal_variates(n: int, seed: int, decision: int) -> np.ndarray:
+    """chimera._core.bandit.normal_variates: n ziggurat normals of decision ``decision``."""
+    out = np.empty(int(n))
+    _normal_variates(np.uint64(seed), np.uint64(decision), out)
+    return out
 
 
 class Bandit:
@@ -330,7 +349,6 @@ def _linear_select(policy: int, alpha: float, a_inv: Any, theta: Any, active: An
         st = stream(
             seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT
         )
-        spare, has = 0.0, False
         best, best_score = -1, -np.inf
         for a in range(arms):
             if not active[a]:
@@ -346,7 +364,7 @@ def _linear_select(policy: int, alpha: float, a_inv: Any, theta: Any, active: An
             if policy == LINUCB:
                 score = mean + alpha * width
             else:
-                z, st, spare, has = next_normal(st, spare, has)
+                z, st = normal(st)
                 score = mean + alpha * width * z
             if best < 0 or score > best_score:
                 best, best_score = a, score
