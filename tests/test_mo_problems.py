@@ -65,7 +65,9 @@ def dtlz7_last(pos: np.ndarray, m: int) -> np.ndarray:
 def on_arc(F: np.ndarray) -> np.ndarray:
     """Distance of each row of F from the DTLZ5/6 arc (cos(t) w, sin(t)), w fixed."""
     m = F.shape[1]
-    t = np.arcsin(np.clip(F[:, -1], -1, 1))
+    # arctan2, not arcsin(F[-1]): arcsin is ill-conditioned near 1 (t near pi/2), where a
+    # rounding of 1e-16 in F moves t by 1e-8.
+    t = np.arctan2(F[:, -1], np.linalg.norm(F[:, :-1], axis=1))
     theta = np.full((len(F), m - 1), np.pi / 4)
     theta[:, 0] = t
     head = np.cumprod(np.column_stack([np.ones(len(F)), np.cos(theta)]), axis=1)[:, ::-1]
