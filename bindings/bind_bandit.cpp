@@ -253,12 +253,7 @@ void linear_update(bd::LinearBandit& b, py::handle arms, py::handle rewards, py:
   }
 }
 
-// The samplers on their own, for tests: decision k's stream as the bandits draw it.
-rng::BulkStream variate_stream(std::uint64_t seed, std::uint64_t k) {
-  return rng::BulkStream(seed, static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32),
-                         rng::kBandit);
-}
-
+// The samplers on their own, for tests, on decision k's stream as the bandits draw it.
 py::array_t<double> beta_variates(const py::array_t<double, py::array::c_style | py::array::forcecast>& a,
                                   const py::array_t<double, py::array::c_style | py::array::forcecast>& b,
                                   std::uint64_t seed, std::uint64_t decision) {
@@ -275,14 +270,14 @@ py::array_t<double> beta_variates(const py::array_t<double, py::array::c_style |
   }
   const std::vector<std::uint8_t> active(m, 1);
   py::array_t<double> out(static_cast<py::ssize_t>(m));
-  auto st = variate_stream(seed, decision);
+  auto st = bd::decision_stream<rng::BulkStream>(seed, decision);
   sampler.sample(st, active.data(), out.mutable_data());
   return out;
 }
 
 py::array_t<double> normal_variates(std::size_t n, std::uint64_t seed, std::uint64_t decision) {
   py::array_t<double> out(static_cast<py::ssize_t>(n));
-  auto st = variate_stream(seed, decision);
+  auto st = bd::decision_stream<rng::BulkStream>(seed, decision);
   for (std::size_t i = 0; i < n; ++i) out.mutable_data()[i] = variates::normal(st);
   return out;
 }

@@ -10,14 +10,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Decision k's stream. The samplers that draw a word or more per arm take the bulk variant:
-// the same words, generated four Philox blocks at a time.
-template <class S = rng::Stream>
-S decision_stream(std::uint64_t seed, std::uint64_t k) {
-  return S(seed, static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32),
-           rng::kBandit);
-}
-
 }  // namespace
 
 Bandit::Bandit(const Params& params, std::size_t arms)

@@ -18,6 +18,13 @@
 
 namespace chimera::bandit {
 
+// Decision k's stream. The samplers that draw a word or more per arm take BulkStream: the same
+// words, generated four Philox blocks at a time.
+template <class S = rng::Stream>
+S decision_stream(std::uint64_t seed, std::uint64_t k) {
+  return S(seed, static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32), rng::kBandit);
+}
+
 enum Policy : int {
   kEpsilonGreedy = 0,
   kUCB1 = 1,

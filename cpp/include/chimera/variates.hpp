@@ -120,12 +120,6 @@ double gamma_from(std::uint32_t wn, std::uint32_t wu, S& st, const GammaShape& g
   }
 }
 
-template <class S>
-double gamma(S& st, const GammaShape& g) {
-  const std::uint32_t wn = st.next_u32();
-  return gamma_from(wn, st.next_u32(), st, g);
-}
-
 // Beta(a_j, b_j) = X_j / (X_j + Y_j), X_j ~ Gamma(a_j), Y_j ~ Gamma(b_j), for j < m, drawn
 // together: a Thompson decision's one variate per arm. sample() takes 4m words from the
 // stream at once; X_j starts from words (4j, 4j + 1) and Y_j from (4j + 2, 4j + 3), the
@@ -174,11 +168,11 @@ class BetaSampler {
       gammas[g] = d[g] * (v * v * v);
     }
     for (std::size_t g = 0; g < 2 * m; ++g) {
-      if (!ok_[g] && active[g / 2]) gammas_[g] = gamma_from(w[2 * g], w[2 * g + 1], st, shape(g));
+      if (!ok[g] && active[g / 2]) gammas[g] = gamma_from(w[2 * g], w[2 * g + 1], st, shape(g));
     }
     for (std::size_t j = 0; j < m; ++j) {
       if (!active[j]) continue;
-      const double x = gammas_[2 * j], y = gammas_[2 * j + 1];
+      const double x = gammas[2 * j], y = gammas[2 * j + 1];
       if (x + y > 0.0) {
         out[j] = x / (x + y);
       } else {

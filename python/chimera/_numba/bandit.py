@@ -22,6 +22,12 @@ EPSILON_GREEDY, UCB1, THOMPSON_BETA, THOMPSON_GAUSSIAN, SOFTMAX, EXP3 = range(6)
 _EPSILON, _DECAY, _C, _ALPHA, _BETA, _SIGMA, _TEMPERATURE, _GAMMA = range(8)
 
 
+@jit(inline=True)
+def _decision_stream(seed: Any, k: Any) -> Any:
+    """Decision k's stream: Stream(seed, k mod 2^32, k div 2^32, BANDIT)."""
+    return stream(seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT)
+
+
 @jit()
 def _exp3_probability(logw: Any, active: Any, count: int, gamma: float, i: int) -> float:
     top = -np.inf
@@ -44,7 +50,7 @@ def _decide(policy: int, p: Any, n: Any, s: Any, logw: Any, active: Any, seed: A
         count += active[a]
     if count == 0:
         return -1
-    st = stream(seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT)
+    st = _decision_stream(seed, k)
     best, best_score = -1, -np.inf
     if policy == EPSILON_GREEDY:
         u, st = next_uniform(st)
@@ -135,14 +141,14 @@ def _select_many(policy: int, p: Any, n: Any, s: Any, logw: Any, active: Any, se
 
 @jit()
 def _beta_variates(a: Any, b: Any, seed: Any, k: Any, out: Any) -> None:
-    st = stream(seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT)
+    st = _decision_stream(seed, k)
     m = a.size
     beta_many(st, a, b, np.ones(m, np.uint8), np.empty(4 * m, np.uint32), np.empty(2 * m), out)
 
 
 @jit()
 def _normal_variates(seed: Any, k: Any, out: Any) -> None:
-    st = stream(seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT)
+    st = _decision_stream(seed, k)
     for i in range(out.size):
         out[i], st = normal(st)
 
@@ -346,9 +352,7 @@ def _linear_select(policy: int, alpha: float, a_inv: Any, theta: Any, active: An
     arms, d = theta.shape
     for r in range(X.shape[0]):
         k = k0 + np.uint64(r)
-        st = stream(
-            seed, np.uint32(k & np.uint64(0xFFFFFFFF)), np.uint32(k >> np.uint64(32)), BANDIT
-        )
+        st = _decision_stream(seed, k)
         best, best_score = -1, -np.inf
         for a in range(arms):
             if not active[a]:

@@ -129,14 +129,9 @@ def beta_many(st: Any, a: Any, b: Any, active: Any, words: Any, gammas: Any, out
     m = a.size
     for k in range(4 * m):
         words[k], st = next_u32(st)
-    shapes = np.empty((2 * m, 3))  # d, c, inv_a per Gamma
-    for g in range(2 * m):
-        _, shapes[g, 0], shapes[g, 1], shapes[g, 2] = gamma_shape(
-            a[g // 2] if g % 2 == 0 else b[g // 2]
-        )
     # The C++ first pass: the candidate and whether ziggurat and squeeze both accept it.
     for g in range(2 * m):
-        d, c, inv_a = shapes[g, 0], shapes[g, 1], shapes[g, 2]
+        _, d, c, inv_a = gamma_shape(a[g // 2] if g % 2 == 0 else b[g // 2])
         x, i = ziggurat_candidate(words[2 * g])
         u = uniform32_of(words[2 * g + 1])
         v = 1.0 + c * x
@@ -145,9 +140,8 @@ def beta_many(st: Any, a: Any, b: Any, active: Any, words: Any, gammas: Any, out
         gammas[g] = d * (v * v * v) if fast else np.nan
     for g in range(2 * m):
         if np.isnan(gammas[g]) and active[g // 2]:
-            gammas[g], st = gamma_from(
-                words[2 * g], words[2 * g + 1], st, shapes[g, 0], shapes[g, 1], shapes[g, 2]
-            )
+            _, d, c, inv_a = gamma_shape(a[g // 2] if g % 2 == 0 else b[g // 2])
+            gammas[g], st = gamma_from(words[2 * g], words[2 * g + 1], st, d, c, inv_a)
     for j in range(m):
         if not active[j]:
             continue
