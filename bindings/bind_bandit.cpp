@@ -256,11 +256,12 @@ void linear_update(bd::LinearBandit& b, py::handle arms, py::handle rewards, py:
 // The samplers on their own, for tests, on decision k's stream as the bandits draw it.
 py::array_t<double> beta_variates(const py::array_t<double, py::array::c_style | py::array::forcecast>& a,
                                   const py::array_t<double, py::array::c_style | py::array::forcecast>& b,
-                                  std::uint64_t seed, std::uint64_t decision) {
+                                  std::uint64_t seed, std::uint64_t decision, bool avx2) {
   require(a.ndim() == 1 && b.ndim() == 1 && a.size() == b.size(),
           "a and b must be 1-D arrays of the same length");
   const auto m = static_cast<std::size_t>(a.size());
   variates::BetaSampler sampler;
+  sampler.use_avx2(avx2);
   sampler.resize(m);
   for (std::size_t j = 0; j < m; ++j) {
     require(a.data()[j] > 0.0 && b.data()[j] > 0.0 && std::isfinite(a.data()[j]) &&
@@ -286,9 +287,15 @@ py::array_t<double> normal_variates(std::size_t n, std::uint64_t seed, std::uint
 
 void register_bandit(py::module_& m) {
   m.def("beta_variates", &beta_variates, py::arg("a"), py::arg("b"), py::arg("seed"),
-        py::arg("decision"),
+        py::arg("decision"), py::arg("avx2") = true,
         "One Beta(a_j, b_j) variate per pair from decision `decision`'s stream, as Bernoulli "
-        "Thompson sampling draws its scores.");
+        "Thompson sampling draws its scores (by the AVX2 loops where the CPU has them, unless "
+        "avx2 is False; the results are the same).");
+#if defined(CHIMERA_AVX2)
+  m.attr("AVX2") = chimera::avx2::supported();
+#else
+  m.attr("AVX2") = false;
+#endif
   m.def("normal_variates", &normal_variates, py::arg("n"), py::arg("seed"), py::arg("decision"),
         "n ziggurat normals from decision `decision`'s stream.");
   m.attr("EPSILON_GREEDY") = static_cast<int>(bd::kEpsilonGreedy);

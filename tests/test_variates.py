@@ -43,6 +43,21 @@ def test_backends_agree_on_long_runs() -> None:
     )
 
 
+@pytest.mark.skipif(not _core.bandit.AVX2, reason="this CPU has no AVX2")
+# 2, 4, 6, 16 and 66 Gammas: every tail of the four-wide loop, and two words of the mask.
+@pytest.mark.parametrize("m", [1, 2, 3, 8, 33])
+def test_avx2_loops_match_the_baseline(m: int) -> None:
+    rng = np.random.default_rng(m)
+    a = np.exp(rng.uniform(-3, 6, m))
+    b = np.exp(rng.uniform(-3, 6, m))
+    for k in range(2000):
+        np.testing.assert_array_equal(
+            _core.bandit.beta_variates(a, b, 3, k),
+            _core.bandit.beta_variates(a, b, 3, k, avx2=False),
+            err_msg=f"decision {k}",
+        )
+
+
 def test_normal_distribution() -> None:
     z = _core.bandit.normal_variates(400_000, 4, 0)
     assert stats.kstest(z, "norm").pvalue > 1e-3

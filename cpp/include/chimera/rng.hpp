@@ -152,11 +152,19 @@ class BasicStream {
     return buf_[pos_++];
   }
 
-  // The next n words into out, as n calls of next_u32() would give them; whole refills are
-  // written straight into out.
-  CHIMERA_HD void fill(std::uint32_t* out, std::size_t n) {
+  // The next n words into out, as n calls of next_u32() would give them; whole blocks are
+  // written straight into out, by `blocks` when given (a faster generator of the same words,
+  // such as avx2::philox_blocks) and otherwise a refill at a time.
+  using BlocksFn = void (*)(Block, Key, std::uint32_t*, std::size_t);
+  CHIMERA_HD void fill(std::uint32_t* out, std::size_t n, BlocksFn blocks = nullptr) {
     std::size_t i = 0;
     while (i < n && pos_ < kWords) out[i++] = buf_[pos_++];
+    if (blocks != nullptr) {
+      const std::size_t b = (n - i) / 4;
+      blocks(ctr_, key_, out + i, b);
+      ctr_[0] += static_cast<std::uint32_t>(b);  // the buffer is empty: it refills from here
+      i += 4 * b;
+    }
     for (; n - i >= static_cast<std::size_t>(kWords); i += kWords) {
       philox4x32_10_run<Blocks>(ctr_, key_, out + i);
       ctr_[0] += static_cast<std::uint32_t>(Blocks);

@@ -5,11 +5,13 @@
 // python/chimera/_numba/variates.py; docs/kernels.md ("Variates") is the contract.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "chimera/avx2.hpp"
 #include "chimera/rng.hpp"
 
 namespace chimera::variates {
@@ -93,7 +95,9 @@ struct GammaShape {
   }
 };
 
-inline double uniform32_of(std::uint32_t w) { return (static_cast<double>(w) + 0.5) * rng::kTwoPowMinus32; }
+inline double uniform32_of(std::uint32_t w) {
+  return (static_cast<double>(w) + 0.5) * rng::kTwoPowMinus32;
+}
 
 // Marsaglia and Tsang (2000) with the first normal from word wn and the first uniform from word
 // wu, everything else from st (first the boost's uniform when the shape is below 1): repeat
@@ -120,22 +124,50 @@ double gamma_from(std::uint32_t wn, std::uint32_t wu, S& st, const GammaShape& g
   }
 }
 
+// One Gamma of BetaSampler's first pass from its words wn (normal) and wu (uniform): the
+// candidate d v^3, and whether it is exact (the ziggurat's fast path, v > 0, the squeeze, no
+// boost). avx2::beta_first_pass computes the same four at a time.
+struct FastGamma {
+  double value;
+  bool exact;
+};
+
+inline FastGamma fast_gamma(std::uint32_t wn, std::uint32_t wu, double c, double d, double inv_a) {
+  int i = 0;
+  const double x = ziggurat_candidate(wn, i);
+  const double u = uniform32_of(wu);
+  const double v = 1.0 + c * x;
+  const double x2 = x * x;
+  // & rather than &&: a select here compiles to branches the CPU mispredicts.
+  const bool exact = (std::fabs(x) < kZiggurat.x[i + 1]) & (v > 0.0) &
+                     (u < 1.0 - 0.0331 * x2 * x2) & (inv_a == 0.0);
+  return {d * (v * v * v), exact};
+}
+
 // Beta(a_j, b_j) = X_j / (X_j + Y_j), X_j ~ Gamma(a_j), Y_j ~ Gamma(b_j), for j < m, drawn
 // together: a Thompson decision's one variate per arm. sample() takes 4m words from the
 // stream at once; X_j starts from words (4j, 4j + 1) and Y_j from (4j + 2, 4j + 3), the
 // Gammas numbered g = 2j and 2j + 1. A first pass over all 2m Gammas has no data-dependent
-// branch, so the CPU overlaps them: it computes the candidate d v^3 and whether both the
-// ziggurat's fast path and the squeeze accept it (about 92% of Gammas with a shape of 1 or 2,
-// 97% from 30 up; never below 1). A second pass finishes the others in order of g with gamma_from on the words after
-// the 4m; a third resolves, in order of j, a pair that underflowed to X + Y = 0 (both shapes
-// far below 1): 1 with probability a / (a + b), from one uniform32.
+// branch, so the CPU overlaps them: it computes each candidate and marks in a bit mask those
+// that fast_gamma cannot accept (about 8% of Gammas with a shape of 1 or 2, 3% from 30 up;
+// all below 1). A second pass finishes the marked ones, in order of g, with gamma_from on the
+// words after the 4m; a third resolves, in order of j, a pair that underflowed to X + Y = 0
+// (both shapes far below 1): 1 with probability a / (a + b), from one uniform32. Where the
+// CPU has AVX2 the words and the first pass come from avx2.hpp, with the same results.
 class BetaSampler {
  public:
+  BetaSampler();
+
   std::size_t size() const { return shape_.size() / 2; }
+
+  // Whether sample() uses the AVX2 loops (on by default where the CPU has them; off to test
+  // the baseline ones, or where there are none).
+  void use_avx2(bool on);
+  bool uses_avx2() const { return avx2_; }
 
   void resize(std::size_t m) {
     for (auto* v : {&shape_, &d_, &c_, &inv_a_, &gammas_}) v->resize(2 * m, 0.0);
-    ok_.resize(2 * m, 0);
+    slow_.resize((2 * m + 63) / 64, 0);
     words_.resize(4 * m, 0);
   }
 
@@ -148,27 +180,17 @@ class BetaSampler {
   // arms: their first words are drawn and left unused).
   template <class S>
   void sample(S& st, const std::uint8_t* active, double* out) {
-    const std::size_t m = size();
+    const std::size_t m = size(), n = 2 * m;
     std::uint32_t* w = words_.data();
-    st.fill(w, 4 * m);
-    // Local pointers: the stores to ok (a char type, which may alias anything) would otherwise
-    // make the compiler reload every vector's data pointer on each iteration.
-    const double *zx = kZiggurat.x, *d = d_.data(), *c = c_.data(), *inv_a = inv_a_.data();
     double* gammas = gammas_.data();
-    std::uint8_t* ok = ok_.data();
-    for (std::size_t g = 0; g < 2 * m; ++g) {
-      int i = 0;
-      const double x = ziggurat_candidate(w[2 * g], i);
-      const double u = uniform32_of(w[2 * g + 1]);
-      const double v = 1.0 + c[g] * x;
-      const double x2 = x * x;
-      // Stored unconditionally: a select here compiles to branches the CPU mispredicts.
-      ok[g] = (std::fabs(x) < zx[i + 1]) & (v > 0.0) & (u < 1.0 - 0.0331 * x2 * x2) &
-              (inv_a[g] == 0.0);
-      gammas[g] = d[g] * (v * v * v);
-    }
-    for (std::size_t g = 0; g < 2 * m; ++g) {
-      if (!ok[g] && active[g / 2]) gammas[g] = gamma_from(w[2 * g], w[2 * g + 1], st, shape(g));
+    std::uint64_t* slow = slow_.data();
+    std::fill(slow_.begin(), slow_.end(), 0);
+    first_pass(st, w, n, gammas, slow);
+    for (std::size_t k = 0; k < slow_.size(); ++k) {
+      for (std::uint64_t bits = slow[k]; bits != 0; bits &= bits - 1) {
+        const std::size_t g = 64 * k + static_cast<std::size_t>(__builtin_ctzll(bits));
+        if (active[g / 2]) gammas[g] = gamma_from(w[2 * g], w[2 * g + 1], st, shape(g));
+      }
     }
     for (std::size_t j = 0; j < m; ++j) {
       if (!active[j]) continue;
@@ -183,6 +205,26 @@ class BetaSampler {
   }
 
  private:
+  template <class S>
+  void first_pass(S& st, std::uint32_t* w, std::size_t n, double* gammas, std::uint64_t* slow) {
+#if defined(CHIMERA_AVX2)
+    if (avx2_) {
+      st.fill(w, 2 * n, avx2::philox_blocks);
+      avx2::beta_first_pass(w, n, c_.data(), d_.data(), inv_a_.data(), gammas, slow);
+      return;
+    }
+#endif
+    st.fill(w, 2 * n);
+    // Local pointers: the stores through slow would otherwise make the compiler reload every
+    // vector's data pointer on each iteration.
+    const double *c = c_.data(), *d = d_.data(), *inv_a = inv_a_.data();
+    for (std::size_t g = 0; g < n; ++g) {
+      const FastGamma f = fast_gamma(w[2 * g], w[2 * g + 1], c[g], d[g], inv_a[g]);
+      gammas[g] = f.value;
+      slow[g / 64] |= std::uint64_t{!f.exact} << (g % 64);
+    }
+  }
+
   void set_gamma(std::size_t g, double a) {
     const GammaShape sh(a);
     shape_[g] = sh.shape;
@@ -202,8 +244,17 @@ class BetaSampler {
 
   // Structure of arrays, so that the first pass streams through them.
   std::vector<double> shape_, d_, c_, inv_a_, gammas_;
-  std::vector<std::uint8_t> ok_;
+  std::vector<std::uint64_t> slow_;  // bit g: Gamma g needs the second pass
   std::vector<std::uint32_t> words_;
+  bool avx2_ = false;
 };
+
+#if defined(CHIMERA_AVX2)
+inline BetaSampler::BetaSampler() : avx2_(avx2::supported()) {}
+inline void BetaSampler::use_avx2(bool on) { avx2_ = on && avx2::supported(); }
+#else
+inline BetaSampler::BetaSampler() = default;
+inline void BetaSampler::use_avx2(bool) {}
+#endif
 
 }  // namespace chimera::variates
