@@ -12,7 +12,9 @@ Throughput (10 arms, Bernoulli rewards drawn in advance so that only the policy 
 Regret: Bernoulli arms (means evenly spaced in [0.1, 0.9]) and Gaussian arms (means in
 [0, 1], sd 1), horizon ``--horizon``, ``--seeds`` seeds; cumulative pseudo-regret (sum of the
 best mean minus the chosen arm's mean) for chimera and MABWiser with the same policy (UCB1
-with alpha 1 = c 2, Thompson sampling, epsilon-greedy 0.1): mean and a 95% interval.
+with alpha 1 = c 2, Thompson sampling, epsilon-greedy 0.1, softmax at temperature 0.1) and
+chimera's EXP3 (gamma 0.1; Bernoulli only, MABWiser has none): mean and a 95% interval. Both
+libraries start from the one reward of 0 per arm that MABWiser's first ``fit`` needs.
 
 Usage::
 
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table, write_results
 from chimera.refinement import bandits as cb
 
+TEMPERATURE = 0.1  # softmax's, the same for both libraries (MABWiser calls it tau)
 REPEATS = 5  # the machines are noisy: throughputs are medians of this many runs
 K = 10
 
@@ -84,6 +87,7 @@ def mabwiser(policy: str, seed: int) -> Any:
         "ucb1": LearningPolicy.UCB1(alpha=1.0),
         "thompson": LearningPolicy.ThompsonSampling(),
         "epsilon_greedy": LearningPolicy.EpsilonGreedy(epsilon=0.1),
+        "softmax": LearningPolicy.Softmax(tau=TEMPERATURE),
     }[policy]
     mab = MAB(list(range(K)), lp, seed=seed)
     mab.fit(decisions=list(range(K)), rewards=[0.0] * K)  # MABWiser needs a first fit
@@ -95,6 +99,10 @@ def chimera(policy: str, seed: int) -> Any:
         return cb.UCB1(K, seed=seed)
     if policy == "thompson":
         return cb.ThompsonSampling(K, seed=seed)
+    if policy == "softmax":
+        return cb.Softmax(K, temperature=TEMPERATURE, seed=seed)
+    if policy == "exp3":
+        return cb.EXP3(K, gamma=0.1, seed=seed)
     return cb.EpsilonGreedy(K, epsilon=0.1, seed=seed)
 
 
@@ -187,6 +195,8 @@ def regret(make: Callable[[int], Any], env: str, horizon: int, seed: int, mab: b
     rng = np.random.default_rng(1000 + seed)
     means = np.linspace(0.1, 0.9, K) if env == "bernoulli" else np.linspace(0.0, 1.0, K)
     b = make(seed)
+    if not mab:  # the same first fit MABWiser needs: one reward of 0 per arm
+        b.update(np.arange(K), np.zeros(K))
     total = 0.0
     for _ in range(horizon):
         a = int(b.predict()) if mab else b.select()
@@ -202,8 +212,14 @@ def regret(make: Callable[[int], Any], env: str, horizon: int, seed: int, mab: b
 def regret_rows(seeds: int, horizon: int) -> tuple[list[list[Any]], list[dict[str, Any]]]:
     rows, records = [], []
     for env in ("bernoulli", "gaussian"):
-        for policy in ("ucb1", "thompson", "epsilon_greedy"):
+        for policy in ("ucb1", "thompson", "epsilon_greedy", "softmax", "exp3"):
             for lib in ("chimera", "mabwiser"):
+                if lib == "mabwiser" and policy == "exp3":
+                    rows.append([env, policy, lib, "n/a: MABWiser has no EXP3", "-"])
+                    continue
+                if policy == "exp3" and env == "gaussian":
+                    rows.append([env, policy, lib, "n/a: EXP3 needs rewards in [0, 1]", "-"])
+                    continue
                 if lib == "chimera" and policy == "thompson" and env == "gaussian":
                     make: Callable[[int], Any] = lambda s: cb.ThompsonSampling(  # noqa: E731
                         K, likelihood="gaussian", seed=s
