@@ -348,13 +348,14 @@ void register_bandit(py::module_& m) {
   m.attr("LINEAR_THOMPSON") = static_cast<int>(bd::kLinearThompson);
   py::class_<bd::LinearBandit>(m, "LinearBandit")
       .def(py::init([](int policy, std::size_t arms, std::size_t dim, double alpha, double l2,
-                       std::uint64_t seed) {
+                       std::size_t window, std::uint64_t seed) {
              require(policy == bd::kLinUCB || policy == bd::kLinearThompson, "unknown policy code");
              require(dim >= 1, "dim must be at least 1");
-             return bd::LinearBandit(policy, arms, dim, alpha, l2, seed);
+             return bd::LinearBandit(policy, arms, dim, alpha, l2, window, seed);
            }),
            py::kw_only(), py::arg("policy"), py::arg("arms"), py::arg("dim"),
-           py::arg("alpha") = 1.0, py::arg("l2") = 1.0, py::arg("seed") = 0)
+           py::arg("alpha") = 1.0, py::arg("l2") = 1.0, py::arg("window") = 0,
+           py::arg("seed") = 0)
       .def("select", &linear_select, py::arg("n") = py::none(), py::arg("context") = py::none())
       .def("update", &linear_update, py::arg("arms"), py::arg("rewards"),
            py::arg("context") = py::none())
@@ -376,6 +377,9 @@ void register_bandit(py::module_& m) {
              d["a_inv"] = to_array(s.a_inv);
              d["b"] = to_array(s.b);
              d["active"] = to_array(s.active);
+             d["window_arms"] = to_array(s.window_arms);
+             d["window_rewards"] = to_array(s.window_rewards);
+             d["window_contexts"] = to_array(s.window_contexts);
              d["decisions"] = s.decisions;
              d["updates"] = s.updates;
              return d;
@@ -387,6 +391,16 @@ void register_bandit(py::module_& m) {
              const std::size_t arms = s.active.size(), dim = b.dim();
              s.a_inv = from_array<double>(d, "a_inv", arms * dim * dim);
              s.b = from_array<double>(d, "b", arms * dim);
+             s.window_arms =
+                 from_array<std::int32_t>(d, "window_arms", static_cast<std::size_t>(-1));
+             const std::size_t held = s.window_arms.size();
+             require(held <= b.window(), "the state's window holds more updates than the window");
+             for (const auto arm : s.window_arms) {
+               require(arm >= 0 && static_cast<std::size_t>(arm) < arms,
+                       "the state's window names an arm out of range");
+             }
+             s.window_rewards = from_array<double>(d, "window_rewards", held);
+             s.window_contexts = from_array<double>(d, "window_contexts", held * dim);
              require(d.contains("decisions") && d.contains("updates"),
                      "bandit state lacks its counters");
              s.decisions = d["decisions"].cast<std::uint64_t>();

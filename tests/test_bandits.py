@@ -301,6 +301,87 @@ def test_linear_backends_agree_and_learn(policy: str) -> None:
     assert moved.select(40, context=X).tolist() == cpp.select(40, context=X).tolist()
 
 
+@pytest.mark.parametrize("policy", LINEAR)
+def test_linear_window_keeps_the_last_updates(policy: str) -> None:
+    """Sliding window: after every update each arm's model is the ridge fit on its updates
+    among the last w alone (downdates, rebuilds and an arm added midway included), cpp and
+    numba decide alike, and a restored state continues exactly."""
+    w, arms = 37, 3
+    rng = np.random.default_rng(6)
+    cpp = LINEAR[policy](arms, DIM, l2=0.5, window=w, seed=4)
+    twin = LINEAR[policy](arms, DIM, l2=0.5, window=w, seed=4, backend="numba")
+    seen: list[tuple[int, float, np.ndarray]] = []
+    for t in range(300):
+        if t == 120:
+            assert cpp.add_arm() == twin.add_arm() == arms
+            arms += 1
+        x = rng.normal(size=DIM)
+        a = cpp.select(context=x)
+        assert twin.select(context=x) == a
+        r = float(rng.normal() + (t > 150) * a)  # the rewards shift midway
+        cpp.update(a, r, context=x)
+        twin.update(a, r, context=x)
+        seen.append((a, r, x))
+        state = cpp.state_dict()["state"]
+        a_inv = state["a_inv"].reshape(arms, DIM, DIM)
+        b = state["b"].reshape(arms, DIM)
+        for arm in range(arms):
+            A = 0.5 * np.eye(DIM) + sum(
+                (np.outer(x_, x_) for a_, _, x_ in seen[-w:] if a_ == arm), np.zeros((DIM, DIM))
+            )
+            want_b = sum((r_ * x_ for a_, r_, x_ in seen[-w:] if a_ == arm), np.zeros(DIM))
+            np.testing.assert_allclose(a_inv[arm], np.linalg.inv(A), rtol=1e-8, atol=1e-10)
+            np.testing.assert_allclose(b[arm], want_b, rtol=1e-9, atol=1e-9)
+        np.testing.assert_array_equal(twin.state_dict()["state"]["a_inv"], state["a_inv"])
+    assert state["window_arms"].size == w
+    X = rng.normal(size=(30, DIM))
+    moved = LINEAR[policy](3, DIM, l2=0.5, window=w, seed=4, backend="numba")
+    moved.add_arm()
+    moved.load_state_dict(cpp.state_dict())
+    assert moved.select(30, context=X).tolist() == cpp.select(30, context=X).tolist()
+    for _ in range(60):  # and on through the next rebuild
+        x = rng.normal(size=DIM)
+        a = cpp.select(context=x)
+        assert moved.select(context=x) == a
+        cpp.update(a, 1.0, context=x)
+        moved.update(a, 1.0, context=x)
+
+
+def test_linear_window_follows_a_shift() -> None:
+    """After the arms' weights are permuted, a windowed LinUCB finds the new best arms again;
+    one that remembers everything keeps trusting the old ones for longer."""
+    rng = np.random.default_rng(8)
+    W = rng.normal(size=(4, DIM))
+    X = rng.normal(size=(1600, DIM))
+    noise = 0.1 * rng.normal(size=1600)
+    hits = {}
+    for window in (None, 150):
+        bandit = LinUCB(4, DIM, alpha=0.5, window=window, seed=1)
+        hits[window] = 0
+        for t, x in enumerate(X):
+            weights = W if t < 800 else W[::-1]
+            a = bandit.select(context=x)
+            hits[window] += t >= 1000 and a == int(np.argmax(weights @ x))
+            bandit.update(a, float(weights[a] @ x + noise[t]), context=x)
+    assert hits[150] > 0.8 * 600 and hits[150] > hits[None] + 50, hits
+
+
+def test_linear_window_refusals() -> None:
+    with pytest.raises(ValidationError, match="forgets by window=, not discount="):
+        LinUCB(3, DIM, discount=0.9)
+    with pytest.raises(ValidationError, match="window must be a positive integer"):
+        LinearThompson(3, DIM, window=0)
+    with pytest.raises(ValidationError, match="belongs to another bandit"):
+        LinUCB(3, DIM, window=5).load_state_dict(LinUCB(3, DIM).state_dict())
+    for backend in ("cpp", "numba"):
+        b = LinUCB(3, DIM, window=5, backend=backend)
+        state = b.state_dict()
+        state["state"] = dict(state["state"], window_arms=np.array([7], dtype=np.int32),
+                              window_rewards=np.ones(1), window_contexts=np.ones(DIM))  # fmt: skip
+        with pytest.raises(ValueError, match="names an arm out of range"):
+            b.load_state_dict(state)
+
+
 @pytest.mark.parametrize("backend", ["cpp", "numba"])
 def test_linear_bad_input(backend: str) -> None:
     b = LinUCB(3, DIM, seed=0, backend=backend)

@@ -245,18 +245,22 @@ void Bandit::set_state(const State& s) {
 namespace chimera::bandit {
 
 LinearBandit::LinearBandit(int policy, std::size_t arms, std::size_t dim, double alpha,
-                           double l2, std::uint64_t seed)
+                           double l2, std::size_t window, std::uint64_t seed)
     : policy_(policy),
       d_(dim),
       alpha_(alpha),
       l2_(l2),
+      window_(window),
       seed_(seed),
       a_inv_(arms * dim * dim, 0.0),
       b_(arms * dim, 0.0),
       theta_(arms * dim, 0.0),
       active_(arms, 1),
       active_count_(arms),
-      scratch_(dim, 0.0) {
+      scratch_(dim, 0.0),
+      ring_arm_(window, 0),
+      ring_reward_(window, 0.0),
+      ring_x_(window * dim, 0.0) {
   for (std::size_t a = 0; a < arms; ++a) {
     for (std::size_t i = 0; i < dim; ++i) a_inv_[(a * dim + i) * dim + i] = 1.0 / l2;
   }
@@ -294,29 +298,73 @@ void LinearBandit::select_many(const double* contexts, std::size_t n, std::int32
   decisions_ += n;
 }
 
-void LinearBandit::update(std::int32_t arm, double reward, const double* x) {
-  const auto a = static_cast<std::size_t>(arm);
+bool LinearBandit::rank_one(std::size_t a, double reward, const double* x, double sign) {
   double* M = a_inv_.data() + a * d_ * d_;
   double* b = b_.data() + a * d_;
-  double* th = theta_.data() + a * d_;
-  // Sherman-Morrison: (A + x x^T)^-1 = A^-1 - (A^-1 x)(A^-1 x)^T / (1 + x^T A^-1 x).
+  // Sherman-Morrison: (A + s x x^T)^-1 = A^-1 - s (A^-1 x)(A^-1 x)^T / (1 + s x^T A^-1 x).
   double denom = 1.0;
   for (std::size_t i = 0; i < d_; ++i) {
     double row = 0.0;
     for (std::size_t j = 0; j < d_; ++j) row += M[i * d_ + j] * x[j];
     scratch_[i] = row;
-    denom += x[i] * row;
+    denom += sign * (x[i] * row);
   }
+  if (!(denom > 0.0)) return false;
   for (std::size_t i = 0; i < d_; ++i) {
-    for (std::size_t j = 0; j < d_; ++j) M[i * d_ + j] -= scratch_[i] * scratch_[j] / denom;
+    for (std::size_t j = 0; j < d_; ++j) M[i * d_ + j] -= sign * scratch_[i] * scratch_[j] / denom;
   }
-  for (std::size_t i = 0; i < d_; ++i) b[i] += reward * x[i];
+  for (std::size_t i = 0; i < d_; ++i) b[i] += sign * reward * x[i];
+  return true;
+}
+
+void LinearBandit::refresh_theta(std::size_t a) {
+  const double* M = a_inv_.data() + a * d_ * d_;
+  const double* b = b_.data() + a * d_;
+  double* th = theta_.data() + a * d_;
   for (std::size_t i = 0; i < d_; ++i) {
     double v = 0.0;
     for (std::size_t j = 0; j < d_; ++j) v += M[i * d_ + j] * b[j];
     th[i] = v;
   }
+}
+
+void LinearBandit::rebuild() {
+  std::fill(a_inv_.begin(), a_inv_.end(), 0.0);
+  std::fill(b_.begin(), b_.end(), 0.0);
+  for (std::size_t a = 0; a < active_.size(); ++a) {
+    for (std::size_t i = 0; i < d_; ++i) a_inv_[(a * d_ + i) * d_ + i] = 1.0 / l2_;
+  }
+  for (std::size_t i = 0; i < held_; ++i) {
+    const std::size_t slot = (head_ + i) % window_;
+    rank_one(static_cast<std::size_t>(ring_arm_[slot]), ring_reward_[slot],
+             ring_x_.data() + slot * d_, 1.0);
+  }
+  for (std::size_t a = 0; a < active_.size(); ++a) refresh_theta(a);
+}
+
+void LinearBandit::update(std::int32_t arm, double reward, const double* x) {
+  const auto a = static_cast<std::size_t>(arm);
+  if (window_ > 0) {
+    if (held_ == window_) {  // the oldest leaves: its slot takes the newest
+      const std::size_t slot = head_, old = static_cast<std::size_t>(ring_arm_[slot]);
+      head_ = (head_ + 1) % window_;
+      --held_;
+      if (rank_one(old, ring_reward_[slot], ring_x_.data() + slot * d_, -1.0)) {
+        refresh_theta(old);
+      } else {
+        rebuild();
+      }
+    }
+    const std::size_t slot = (head_ + held_) % window_;
+    ring_arm_[slot] = arm;
+    ring_reward_[slot] = reward;
+    std::copy(x, x + d_, ring_x_.data() + slot * d_);
+    ++held_;
+  }
+  rank_one(a, reward, x, 1.0);
+  refresh_theta(a);
   ++updates_;
+  if (window_ > 0 && updates_ % window_ == 0) rebuild();
 }
 
 std::int32_t LinearBandit::add_arm() {
@@ -339,7 +387,15 @@ void LinearBandit::remove_arm(std::int32_t arm) {
 }
 
 LinearBandit::State LinearBandit::state() const {
-  return State{a_inv_, b_, active_, decisions_, updates_};
+  State s{a_inv_, b_, active_, {}, {}, {}, decisions_, updates_};
+  for (std::size_t i = 0; i < held_; ++i) {
+    const std::size_t slot = (head_ + i) % window_;
+    s.window_arms.push_back(ring_arm_[slot]);
+    s.window_rewards.push_back(ring_reward_[slot]);
+    s.window_contexts.insert(s.window_contexts.end(), ring_x_.begin() + slot * d_,
+                             ring_x_.begin() + (slot + 1) * d_);
+  }
+  return s;
 }
 
 void LinearBandit::set_state(const State& s) {
@@ -348,12 +404,14 @@ void LinearBandit::set_state(const State& s) {
   active_ = s.active;
   active_count_ = static_cast<std::size_t>(std::count(active_.begin(), active_.end(), 1));
   theta_.assign(b_.size(), 0.0);
-  for (std::size_t a = 0; a < active_.size(); ++a) {
-    for (std::size_t i = 0; i < d_; ++i) {
-      double v = 0.0;
-      for (std::size_t j = 0; j < d_; ++j) v += a_inv_[(a * d_ + i) * d_ + j] * b_[a * d_ + j];
-      theta_[a * d_ + i] = v;
-    }
+  for (std::size_t a = 0; a < active_.size(); ++a) refresh_theta(a);
+  head_ = 0;
+  held_ = s.window_arms.size();
+  for (std::size_t i = 0; i < held_; ++i) {
+    ring_arm_[i] = s.window_arms[i];
+    ring_reward_[i] = s.window_rewards[i];
+    std::copy(s.window_contexts.begin() + i * d_, s.window_contexts.begin() + (i + 1) * d_,
+              ring_x_.begin() + i * d_);
   }
   decisions_ = s.decisions;
   updates_ = s.updates;

@@ -104,16 +104,22 @@ class Bandit {
 // LinUCB scores theta . x + alpha sqrt(x^T A^-1 x); linear Thompson sampling draws each
 // arm's theta from N(theta, v^2 A^-1), whose score theta . x is N(theta . x, v^2 x^T A^-1 x):
 // one normal per arm, in id order, from decision k's stream.
+//
+// With a window w > 0 only the last w (arm, reward, context) updates count (sliding-window
+// LinUCB, Cheung et al. 2019): the one leaving is taken out by the Sherman-Morrison downdate
+// (A - x x^T)^-1 = A^-1 + (A^-1 x)(A^-1 x)^T / (1 - x^T A^-1 x), and every w updates all models
+// are rebuilt from l2 I and the window, in order, so that downdates' rounding cannot pile up.
 enum LinearPolicy : int { kLinUCB = 0, kLinearThompson = 1 };
 
 class LinearBandit {
  public:
   LinearBandit(int policy, std::size_t arms, std::size_t dim, double alpha, double l2,
-               std::uint64_t seed);
+               std::size_t window, std::uint64_t seed);
 
   int policy() const { return policy_; }
   std::size_t arms() const { return active_.size(); }
   std::size_t dim() const { return d_; }
+  std::size_t window() const { return window_; }
   std::size_t active_arms() const { return active_count_; }
   bool is_active(std::int32_t arm) const { return active_[static_cast<std::size_t>(arm)] != 0; }
 
@@ -127,22 +133,35 @@ class LinearBandit {
   struct State {
     std::vector<double> a_inv, b;  // arms x dim x dim, arms x dim
     std::vector<std::uint8_t> active;
+    // The window's updates, oldest first (empty without a window).
+    std::vector<std::int32_t> window_arms;
+    std::vector<double> window_rewards, window_contexts;  // n, n x dim
     std::uint64_t decisions = 0, updates = 0;
   };
   State state() const;
-  void set_state(const State& s);  // the caller checks the shapes
+  void set_state(const State& s);  // the caller checks the shapes and the window's arms
 
  private:
   std::int32_t decide(const double* x, std::uint64_t k);
+  // A_a += sign x x^T and b_a += sign r x (sign +1 or -1), theta_a not refreshed; false, with
+  // nothing changed, when a downdate's 1 - x^T A^-1 x is not positive (rounding has won).
+  bool rank_one(std::size_t a, double reward, const double* x, double sign);
+  void refresh_theta(std::size_t a);
+  void rebuild();  // every model from l2 I and the window
 
   int policy_;
   std::size_t d_;
   double alpha_, l2_;
+  std::size_t window_;
   std::uint64_t seed_;
   std::vector<double> a_inv_, b_, theta_;
   std::vector<std::uint8_t> active_;
   std::size_t active_count_;
   std::vector<double> scratch_;  // A^-1 x
+  // The window as a ring of `window_` slots; slot (head_ + i) % window_ is the i-th oldest.
+  std::vector<std::int32_t> ring_arm_;
+  std::vector<double> ring_reward_, ring_x_;
+  std::size_t head_ = 0, held_ = 0;
   std::uint64_t decisions_ = 0, updates_ = 0;
 };
 

@@ -52,6 +52,7 @@ class LinearBandit:
         dim: int,
         alpha: float = ...,
         l2: float = ...,
+        window: int = ...,
         seed: int = ...,
     ) -> None: ...
     def select(self, n: int | None = None, context: Any = None) -> Any: ...

@@ -376,7 +376,9 @@ def _linear_select(policy: int, alpha: float, a_inv: Any, theta: Any, active: An
 
 
 @jit()
-def _linear_update(a_inv: Any, b: Any, theta: Any, arm: int, reward: float, x: Any) -> None:
+def _rank_one(a_inv: Any, b: Any, arm: int, reward: float, x: Any, sign: float) -> bool:
+    """A += sign x x^T, b += sign r x for one arm (theta not refreshed); False, nothing
+    changed, when a downdate's denominator is not positive. The C++ rank_one, op for op."""
     d = x.size
     u = np.empty(d)
     denom = 1.0
@@ -385,12 +387,20 @@ def _linear_update(a_inv: Any, b: Any, theta: Any, arm: int, reward: float, x: A
         for j in range(d):
             row += a_inv[arm, i, j] * x[j]
         u[i] = row
-        denom += x[i] * row
+        denom += sign * (x[i] * row)
+    if not denom > 0.0:
+        return False
     for i in range(d):
         for j in range(d):
-            a_inv[arm, i, j] -= u[i] * u[j] / denom
+            a_inv[arm, i, j] -= sign * u[i] * u[j] / denom
     for i in range(d):
-        b[arm, i] += reward * x[i]
+        b[arm, i] += sign * reward * x[i]
+    return True
+
+
+@jit()
+def _arm_theta(a_inv: Any, b: Any, theta: Any, arm: int) -> None:
+    d = b.shape[1]
     for i in range(d):
         v = 0.0
         for j in range(d):
@@ -414,12 +424,14 @@ class LinearBandit:
     """The state and methods of ``chimera._core.bandit.LinearBandit``, on NumPy arrays."""
 
     def __init__(self, *, policy: int, arms: int, dim: int, alpha: float = 1.0, l2: float = 1.0,
-                 seed: int = 0) -> None:  # fmt: skip
+                 window: int = 0, seed: int = 0) -> None:  # fmt: skip
         if policy not in (LINUCB, LINEAR_THOMPSON):
             raise ValueError("unknown policy code")
         if dim < 1:
             raise ValueError("dim must be at least 1")
         self.policy, self.dim, self.alpha, self.l2 = int(policy), int(dim), float(alpha), float(l2)
+        self.window = int(window)
+        self._history: deque[tuple[int, float, np.ndarray]] = deque()  # oldest first
         self.seed = np.uint64(seed)
         self._a_inv = np.repeat(np.eye(dim)[None] / l2, arms, axis=0)
         self._b = np.zeros((arms, dim))
@@ -475,8 +487,32 @@ class LinearBandit:
             if not math.isfinite(reward):
                 raise ValueError("reward must be finite")
         for i, (arm, reward) in enumerate(zip(a.tolist(), r.tolist(), strict=True)):
-            _linear_update(self._a_inv, self._b, self._theta, arm, reward, X[i])
-            self._updates += 1
+            self._update_one(arm, reward, X[i])
+
+    def _update_one(self, arm: int, reward: float, x: np.ndarray) -> None:
+        """The C++ LinearBandit::update: the window's oldest leaves by a downdate (or a rebuild
+        when rounding has won), the new one enters, and every ``window`` updates a rebuild."""
+        if self.window > 0:
+            if len(self._history) == self.window:
+                old, old_reward, old_x = self._history.popleft()
+                if _rank_one(self._a_inv, self._b, old, old_reward, old_x, -1.0):
+                    _arm_theta(self._a_inv, self._b, self._theta, old)
+                else:
+                    self._rebuild()
+            self._history.append((arm, reward, x.copy()))
+        _rank_one(self._a_inv, self._b, arm, reward, x, 1.0)
+        _arm_theta(self._a_inv, self._b, self._theta, arm)
+        self._updates += 1
+        if self.window > 0 and self._updates % self.window == 0:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        arms = self._active.size
+        self._a_inv = np.repeat(np.eye(self.dim)[None] / self.l2, arms, axis=0)
+        self._b = np.zeros((arms, self.dim))
+        for arm, reward, x in self._history:
+            _rank_one(self._a_inv, self._b, arm, reward, x, 1.0)
+        _refresh_theta(self._a_inv, self._b, self._theta)
 
     def add_arm(self) -> int:
         self._a_inv = np.concatenate([self._a_inv, np.eye(self.dim)[None] / self.l2])
@@ -499,9 +535,14 @@ class LinearBandit:
         return self._active.astype(bool)
 
     def state(self) -> dict[str, Any]:
+        h = self._history
         return {
             "a_inv": self._a_inv.ravel().copy(), "b": self._b.ravel().copy(),
-            "active": self._active.copy(), "decisions": self._decisions, "updates": self._updates,
+            "active": self._active.copy(),
+            "window_arms": np.array([e[0] for e in h], dtype=np.int32),
+            "window_rewards": np.array([e[1] for e in h], dtype=np.float64),
+            "window_contexts": np.array([e[2] for e in h], dtype=np.float64).reshape(-1),
+            "decisions": self._decisions, "updates": self._updates,
         }  # fmt: skip
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -511,6 +552,19 @@ class LinearBandit:
         b = np.array(state["b"], dtype=np.float64)
         if a_inv.size != arms * d * d or b.size != arms * d:
             raise ValueError("bandit state arrays do not fit this bandit's arms and dim")
+        w_arms = np.array(state.get("window_arms", []), dtype=np.int64).reshape(-1)
+        w_rewards = np.array(state.get("window_rewards", []), dtype=np.float64).reshape(-1)
+        w_x = np.array(state.get("window_contexts", []), dtype=np.float64).reshape(-1)
+        if w_arms.size > self.window:
+            raise ValueError("the state's window holds more updates than the window")
+        if ((w_arms < 0) | (w_arms >= arms)).any():
+            raise ValueError("the state's window names an arm out of range")
+        if w_rewards.size != w_arms.size or w_x.size != w_arms.size * d:
+            raise ValueError("bandit state arrays do not fit this bandit's arms and dim")
+        self._history = deque(
+            (int(a), float(r), x.copy())
+            for a, r, x in zip(w_arms, w_rewards, w_x.reshape(-1, d), strict=True)
+        )
         self._a_inv, self._b, self._active = a_inv.reshape(arms, d, d), b.reshape(arms, d), active
         self._theta = np.zeros((arms, d))
         _refresh_theta(self._a_inv, self._b, self._theta)

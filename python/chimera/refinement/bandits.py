@@ -16,7 +16,9 @@ The statistics and the decisions live in the native kernel (``chimera._core.band
 select + update pair costs a few hundred nanoseconds from Python.
 
 Non-stationary rewards: ``discount=g`` multiplies every arm's statistics by ``g`` before each
-update (older rewards fade), ``window=w`` keeps only the last ``w`` rewards.
+update (older rewards fade), ``window=w`` keeps only the last ``w`` rewards. The contextual
+policies take ``window`` only (their ridge models are downdated as updates leave it); EXP3,
+made for adversarial rewards, takes neither.
 """
 
 from __future__ import annotations
@@ -40,6 +42,15 @@ def _positive(value: Any, name: str, *, upper: float | None = None) -> float:
         bound = f" and at most {upper}" if upper is not None else ""
         raise ValidationError(f"{name} must be a positive number{bound}, got {value!r}")
     return float(value)
+
+
+def _window(window: Any) -> int:
+    """The window as the kernels take it: 0 for none."""
+    if window is None:
+        return 0
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValidationError(f"window must be a positive integer, got {window!r}")
+    return int(window)
 
 
 class Bandit:
@@ -67,14 +78,10 @@ class Bandit:
             raise ValidationError(f"{type(self).__name__} adapts by itself: no discount or window")
         if discount is not None:
             _positive(discount, "discount", upper=1.0)
-        if window is not None and (
-            isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1
-        ):
-            raise ValidationError(f"window must be a positive integer, got {window!r}")
+        self.window = _window(window)
         self.seed = as_seed(seed)
         self.params = dict(params)
         self.discount = 1.0 if discount is None else float(discount)
-        self.window = 0 if window is None else int(window)
         self.backend, kernels = _backend.resolve(backend, "bandit")
         self._impl = kernels.Bandit(
             policy=self._code, arms=int(n_arms), discount=self.discount, window=self.window,
@@ -237,6 +244,8 @@ class _Linear(Bandit):
         *,
         alpha: float,
         l2: float = 1.0,
+        window: int | None = None,
+        discount: float | None = None,
         seed: int | None = None,
         backend: str = "auto",
     ) -> None:
@@ -244,14 +253,21 @@ class _Linear(Bandit):
             raise ValidationError(f"n_arms must be a positive integer, got {n_arms!r}")
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
             raise ValidationError(f"dim must be a positive integer, got {dim!r}")
+        if discount is not None:
+            raise ValidationError(
+                f"{type(self).__name__} forgets by window=, not discount=: discounting every "
+                "arm's ridge model at each update would cost a matrix inverse per arm"
+            )
+        self.window = _window(window)
         self.seed = as_seed(seed)
         self.dim = int(dim)
         self.params = {"alpha": _positive(alpha, "alpha"), "l2": _positive(l2, "l2")}
-        self.discount, self.window = 1.0, 0
+        self.discount = 1.0
         self.backend, kernels = _backend.resolve(backend, "bandit")
         self._impl = kernels.LinearBandit(
-            policy=self._code, arms=int(n_arms), dim=self.dim, seed=self.seed, **self.params
-        )
+            policy=self._code, arms=int(n_arms), dim=self.dim, window=self.window, seed=self.seed,
+            **self.params,
+        )  # fmt: skip
         self.select = self._impl.select  # type: ignore[method-assign]
         self.update = self._impl.update  # type: ignore[method-assign]
 
@@ -264,7 +280,8 @@ class LinUCB(_Linear):
     scores ``theta_a . x + alpha * sqrt(x^T A_a^-1 x)``, ``theta_a`` the ridge estimate
     (penalty ``l2``) from the arm's own (context, reward) pairs. ``select(context=x)`` for one
     decision, ``select(n, context=X)`` with X of shape (n, dim) for several; ``update(arm,
-    reward, context=x)`` or arrays with one context row per reward."""
+    reward, context=x)`` or arrays with one context row per reward. ``window=w``: only the last
+    ``w`` updates count (sliding-window LinUCB, Cheung et al. 2019), for rewards that drift."""
 
     policy = "linucb"
     _code = _core.bandit.LINUCB
