@@ -45,6 +45,16 @@ def test_files_and_streams(tmp_path) -> None:
         "agent_id,version,metric,value,timestamp\na,v1,latency,2.5,2026-01-01T00:00:00Z\n"
     )
     assert kpi.read(csv).column("value").to_pylist() == [2.5]
+    tagged = tmp_path / "tagged.csv"
+    tagged.write_text(
+        "agent_id,version,metric,value,timestamp,tags\n"
+        'a,v1,latency,2.5,2026-01-01T00:00:00Z,"{""region"": ""eu"", ""tier"": ""gold""}"\n'
+        "a,v1,latency,3.5,2026-01-01T00:00:01Z,\n"
+    )
+    assert kpi.read(tagged).column("tags").to_pylist() == [
+        [("region", "eu"), ("tier", "gold")],
+        None,
+    ]
     naive = pa.table({"agent_id": ["a"], "version": ["v"], "metric": ["m"], "value": [1],
                       "timestamp": pa.array([dt.datetime(2026, 1, 1)])})  # fmt: skip
     assert kpi.from_table(naive).column("timestamp")[0].as_py() == T0  # naive is UTC
@@ -60,6 +70,13 @@ def test_bad_kpi_input(tmp_path) -> None:
     bad.write_text("agent,version,value\na,v1,1\n")
     with pytest.raises(ValidationError, match=r"lacks the KPI column.*agent_id, metric, timestamp"):
         kpi.read(bad)
+    head = "agent_id,version,metric,value,timestamp,tags\na,v1,m,1,2026-01-01T00:00:00Z,"
+    for cell, match in [("{oops", "tags at row 0 are not JSON"),
+                        ('"[1, 2]"', "must be a JSON object of strings"),
+                        ('"{""k"": 3}"', "must be a JSON object of strings")]:  # fmt: skip
+        bad.write_text(head + cell + "\n")
+        with pytest.raises(ValidationError, match=match):
+            kpi.read(bad)
     with pytest.raises(ValidationError, match=r"\.parquet or \.csv"):
         (tmp_path / "k.json").write_text("{}")
         kpi.read(tmp_path / "k.json")

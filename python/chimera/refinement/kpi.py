@@ -9,6 +9,7 @@ it, which measurement, its value, when (UTC, microseconds), and free-form string
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,9 @@ def from_table(table: pa.Table, source: str = "table") -> pa.Table:
 
 
 def read(path: str | Path) -> pa.Table:
-    """KPI records from a Parquet (``.parquet``) or CSV (``.csv``, without tags) file."""
+    """KPI records from a Parquet (``.parquet``) or CSV (``.csv``) file. A CSV's optional
+    ``tags`` column holds one JSON object of strings per row (``{"region": "eu"}``; empty for
+    none), since a CSV cell cannot hold a map."""
     p = Path(path)
     if not p.is_file():
         raise ValidationError(f"no KPI file at {p}")
@@ -83,16 +86,39 @@ def read(path: str | Path) -> pa.Table:
     elif suffix == ".csv":
         import pyarrow.csv as pcsv
 
-        options = pcsv.ConvertOptions(column_types={"timestamp": pa.timestamp("us", tz="UTC")})
+        options = pcsv.ConvertOptions(
+            column_types={"timestamp": pa.timestamp("us", tz="UTC"), "tags": pa.string()}
+        )
         try:
             table = pcsv.read_csv(p, convert_options=options)
         except pa.ArrowInvalid as exc:
             raise ValidationError(f"{p}: not a readable KPI CSV: {exc}") from exc
-        if "tags" in table.column_names:  # a CSV cell cannot hold a map: tags are not read
-            table = table.drop_columns(["tags"])
+        if "tags" in table.column_names:
+            i = table.column_names.index("tags")
+            table = table.set_column(i, "tags", _csv_tags(table.column("tags"), p))
     else:
         raise ValidationError(f"{p}: KPI files are .parquet or .csv, not {suffix or 'no suffix'}")
     return from_table(table, str(p))
+
+
+def _csv_tags(cells: pa.ChunkedArray, path: Path) -> pa.Array:
+    """The CSV tags column (JSON objects as text) as the schema's string map."""
+    maps: list[list[tuple[str, str]] | None] = []
+    for row, cell in enumerate(cells.to_pylist()):
+        if cell is None or not cell.strip():
+            maps.append(None)
+            continue
+        try:
+            tags = json.loads(cell)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"{path}: tags at row {row} are not JSON: {exc}") from exc
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise ValidationError(
+                f'{path}: tags at row {row} must be a JSON object of strings, like {{"k": "v"}}; '
+                f"got {cell!r}"
+            )
+        maps.append(list(tags.items()))
+    return pa.array(maps, type=KPI_SCHEMA.field("tags").type)
 
 
 def records(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
