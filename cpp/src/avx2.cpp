@@ -16,30 +16,33 @@ bool supported() {
 
 namespace {
 
-// Eight blocks: counters ctr[0] + b for b = 0..7, two chains of four 64-bit lanes, each lane
-// one block's word zero-extended (vpmuludq gives the full 64-bit product), as in rng.hpp's
-// SSE2 version with twice the lanes.
-CHIMERA_TARGET_AVX2 void philox_x8(const rng::Block& ctr, rng::Key key, std::uint32_t* out) {
+// 4 * Chains blocks, counters ctr[0] + b: each chain is four 64-bit lanes, each lane one
+// block's word zero-extended (vpmuludq gives the full 64-bit product), as in rng.hpp's SSE2
+// version. Independent chains overlap the multiplies' latency; the loops are unrolled so that
+// the chains stay in registers.
+template <int Chains>
+CHIMERA_TARGET_AVX2 void philox_lanes(const rng::Block& ctr, rng::Key key, std::uint32_t* out) {
   const __m256i mask = _mm256_set1_epi64x(0xFFFFFFFFll);
   const __m256i m0 = _mm256_set1_epi64x(rng::kPhiloxM0);
   const __m256i m1 = _mm256_set1_epi64x(rng::kPhiloxM1);
-  __m256i x[2][4];
-  for (int g = 0; g < 2; ++g) {
-    const long long c0 = ctr[0] + 4u * static_cast<std::uint32_t>(g);
-    x[g][0] = _mm256_set_epi64x(static_cast<std::uint32_t>(c0 + 3),
-                                static_cast<std::uint32_t>(c0 + 2),
-                                static_cast<std::uint32_t>(c0 + 1), static_cast<std::uint32_t>(c0));
+  __m256i x[Chains][4];
+  for (int g = 0; g < Chains; ++g) {
+    const std::uint32_t c0 = ctr[0] + 4u * static_cast<std::uint32_t>(g);
+    x[g][0] = _mm256_set_epi64x(c0 + 3u, c0 + 2u, c0 + 1u, c0);
     x[g][1] = _mm256_set1_epi64x(ctr[1]);
     x[g][2] = _mm256_set1_epi64x(ctr[2]);
     x[g][3] = _mm256_set1_epi64x(ctr[3]);
   }
+  CHIMERA_UNROLL(10)
   for (int round = 0; round < 10; ++round) {
     if (round > 0) {
       key[0] += rng::kPhiloxW0;
       key[1] += rng::kPhiloxW1;
     }
     const __m256i k0 = _mm256_set1_epi64x(key[0]), k1 = _mm256_set1_epi64x(key[1]);
-    for (auto& v : x) {
+    CHIMERA_UNROLL(4)
+    for (int g = 0; g < Chains; ++g) {
+      __m256i* v = x[g];
       const __m256i p0 = _mm256_mul_epu32(v[0], m0);
       const __m256i p1 = _mm256_mul_epu32(v[2], m1);
       v[0] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), v[1]), k0);
@@ -49,7 +52,7 @@ CHIMERA_TARGET_AVX2 void philox_x8(const rng::Block& ctr, rng::Key key, std::uin
     }
   }
   auto* o = reinterpret_cast<__m256i*>(out);
-  for (int g = 0; g < 2; ++g) {
+  for (int g = 0; g < Chains; ++g) {
     // Lane b of w01 is block b's words 0-1, of w23 its words 2-3; the unpacks pair them within
     // each 128-bit half (blocks 0, 2 and 1, 3), the permutes put the blocks in order.
     const __m256i w01 = _mm256_or_si256(x[g][0], _mm256_slli_epi64(x[g][1], 32));
@@ -65,11 +68,9 @@ CHIMERA_TARGET_AVX2 void philox_x8(const rng::Block& ctr, rng::Key key, std::uin
 CHIMERA_TARGET_AVX2 void philox_blocks(rng::Block ctr, rng::Key key, std::uint32_t* out,
                                        std::size_t blocks) {
   std::size_t b = 0;
-  for (; b + 8 <= blocks; b += 8, ctr[0] += 8) philox_x8(ctr, key, out + 4 * b);
-  // What is left: four at once if it can (SSE2), then one at a time (no waste: two scalar
-  // blocks cost less than four in SIMD lanes).
+  for (; b + 8 <= blocks; b += 8, ctr[0] += 8) philox_lanes<2>(ctr, key, out + 4 * b);
   if (b + 4 <= blocks) {
-    rng::philox4x32_10_run<4>(ctr, key, out + 4 * b);
+    philox_lanes<1>(ctr, key, out + 4 * b);
     b += 4;
     ctr[0] += 4;
   }

@@ -20,7 +20,7 @@ namespace chimera::avx2 {
 bool supported();
 
 // Philox blocks ctr, ctr + 1, ... (counter word 0) into out[4 * blocks]: eight at a time in two
-// chains of four 64-bit lanes, the rest by the baseline code.
+// chains of four 64-bit lanes, then four in one chain, the rest (fewer than four) one by one.
 void philox_blocks(rng::Block ctr, rng::Key key, std::uint32_t* out, std::size_t blocks);
 
 // variates::BetaSampler's first pass over n Gammas, four at a time (the ziggurat's table read
