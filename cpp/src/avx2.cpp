@@ -10,7 +10,12 @@ namespace chimera::avx2 {
 #define CHIMERA_TARGET_AVX2 __attribute__((target("avx2")))
 
 bool supported() {
-  static const bool yes = __builtin_cpu_supports("avx2") != 0;
+  // libgcc checks the OS saves the YMM registers too. cpu_init first: this may run before
+  // libgcc's own constructor has (a static initialiser in another library).
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
   return yes;
 }
 
