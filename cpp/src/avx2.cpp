@@ -79,10 +79,7 @@ CHIMERA_TARGET_AVX2 void philox_blocks(rng::Block ctr, rng::Key key, std::uint32
     b += 4;
     ctr[0] += 4;
   }
-  for (; b < blocks; ++b, ++ctr[0]) {
-    const rng::Block w = rng::philox4x32_10(ctr, key);
-    for (int j = 0; j < 4; ++j) out[4 * b + j] = w[j];
-  }
+  for (; b < blocks; ++b, ++ctr[0]) rng::philox4x32_10_run<1>(ctr, key, out + 4 * b);
 }
 
 CHIMERA_TARGET_AVX2 void beta_first_pass(const std::uint32_t* words, std::size_t n,
@@ -128,12 +125,7 @@ CHIMERA_TARGET_AVX2 void beta_first_pass(const std::uint32_t* words, std::size_t
     const auto missed = static_cast<std::uint64_t>(~_mm256_movemask_pd(exact) & 15);
     slow[g / 64] |= missed << (g % 64);  // g is a multiple of 4: the four bits share a word
   }
-  for (; g < n; ++g) {
-    const variates::FastGamma f = variates::fast_gamma(words[2 * g], words[2 * g + 1], c[g], d[g],
-                                                       inv_a[g]);
-    gammas[g] = f.value;
-    slow[g / 64] |= std::uint64_t{!f.exact} << (g % 64);
-  }
+  variates::fast_gammas(words, g, n, c, d, inv_a, gammas, slow);
 }
 
 }  // namespace chimera::avx2

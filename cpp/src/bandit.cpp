@@ -261,9 +261,14 @@ LinearBandit::LinearBandit(int policy, std::size_t arms, std::size_t dim, double
       ring_arm_(window, 0),
       ring_reward_(window, 0.0),
       ring_x_(window * dim, 0.0) {
-  for (std::size_t a = 0; a < arms; ++a) {
-    for (std::size_t i = 0; i < dim; ++i) a_inv_[(a * dim + i) * dim + i] = 1.0 / l2;
-  }
+  for (std::size_t a = 0; a < arms; ++a) reset_arm(a);
+}
+
+void LinearBandit::reset_arm(std::size_t a) {
+  double* M = a_inv_.data() + a * d_ * d_;
+  std::fill(M, M + d_ * d_, 0.0);
+  for (std::size_t i = 0; i < d_; ++i) M[i * d_ + i] = 1.0 / l2_;
+  std::fill(b_.begin() + a * d_, b_.begin() + (a + 1) * d_, 0.0);
 }
 
 std::int32_t LinearBandit::decide(const double* x, std::uint64_t k) {
@@ -329,11 +334,7 @@ void LinearBandit::refresh_theta(std::size_t a) {
 }
 
 void LinearBandit::rebuild() {
-  std::fill(a_inv_.begin(), a_inv_.end(), 0.0);
-  std::fill(b_.begin(), b_.end(), 0.0);
-  for (std::size_t a = 0; a < active_.size(); ++a) {
-    for (std::size_t i = 0; i < d_; ++i) a_inv_[(a * d_ + i) * d_ + i] = 1.0 / l2_;
-  }
+  for (std::size_t a = 0; a < active_.size(); ++a) reset_arm(a);
   for (std::size_t i = 0; i < held_; ++i) {
     const std::size_t slot = (head_ + i) % window_;
     rank_one(static_cast<std::size_t>(ring_arm_[slot]), ring_reward_[slot],
@@ -370,8 +371,8 @@ void LinearBandit::update(std::int32_t arm, double reward, const double* x) {
 std::int32_t LinearBandit::add_arm() {
   const std::size_t a = active_.size();
   a_inv_.resize((a + 1) * d_ * d_, 0.0);
-  for (std::size_t i = 0; i < d_; ++i) a_inv_[(a * d_ + i) * d_ + i] = 1.0 / l2_;
   b_.resize((a + 1) * d_, 0.0);
+  reset_arm(a);
   theta_.resize((a + 1) * d_, 0.0);
   active_.push_back(1);
   ++active_count_;

@@ -147,7 +147,8 @@ class LinearBandit {
   // nothing changed, when a downdate's 1 - x^T A^-1 x is not positive (rounding has won).
   bool rank_one(std::size_t a, double reward, const double* x, double sign);
   void refresh_theta(std::size_t a);
-  void rebuild();  // every model from l2 I and the window
+  void reset_arm(std::size_t a);  // the prior: A^-1 = I / l2, b = 0
+  void rebuild();                 // every model from the prior and the window
 
   int policy_;
   std::size_t d_;

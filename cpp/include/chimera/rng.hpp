@@ -134,6 +134,11 @@ constexpr double kTwoPowMinus32 = 1.0 / 4294967296.0;
 constexpr double kTwoPowMinus53 = 1.0 / 9007199254740992.0;
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
+// Uniform on (0, 1) at 32-bit resolution from one word: (w + 1/2) 2^-32, safe for log().
+CHIMERA_HD double uniform32_of(std::uint32_t w) {
+  return (static_cast<double>(w) + 0.5) * kTwoPowMinus32;
+}
+
 // Probability p as a 33-bit threshold: a draw u (32 bits) succeeds when u < threshold.
 // Integer comparison makes the decision bit-identical on every backend.
 CHIMERA_HD std::uint64_t probability_threshold(double p) {
@@ -199,8 +204,8 @@ class BasicStream {
   // Uniform on [0, 1).
   CHIMERA_HD double uniform() { return static_cast<double>(next_u53()) * kTwoPowMinus53; }
 
-  // Uniform on (0, 1) at 32-bit resolution, one word: (u32 + 1/2) 2^-32, safe for log().
-  CHIMERA_HD double uniform32() { return (static_cast<double>(next_u32()) + 0.5) * kTwoPowMinus32; }
+  // Uniform on (0, 1) at 32-bit resolution, one word (uniform32_of).
+  CHIMERA_HD double uniform32() { return uniform32_of(next_u32()); }
 
   // Uniform on (0, 1], safe for log().
   CHIMERA_HD double uniform_pos() { return static_cast<double>(next_u53() + 1) * kTwoPowMinus53; }

@@ -95,9 +95,7 @@ struct GammaShape {
   }
 };
 
-inline double uniform32_of(std::uint32_t w) {
-  return (static_cast<double>(w) + 0.5) * rng::kTwoPowMinus32;
-}
+using rng::uniform32_of;
 
 // Marsaglia and Tsang (2000) with the first normal from word wn and the first uniform from word
 // wu, everything else from st (first the boost's uniform when the shape is below 1): repeat
@@ -124,24 +122,25 @@ double gamma_from(std::uint32_t wn, std::uint32_t wu, S& st, const GammaShape& g
   }
 }
 
-// One Gamma of BetaSampler's first pass from its words wn (normal) and wu (uniform): the
-// candidate d v^3, and whether it is exact (the ziggurat's fast path, v > 0, the squeeze, no
-// boost). avx2::beta_first_pass computes the same four at a time.
-struct FastGamma {
-  double value;
-  bool exact;
-};
-
-inline FastGamma fast_gamma(std::uint32_t wn, std::uint32_t wu, double c, double d, double inv_a) {
-  int i = 0;
-  const double x = ziggurat_candidate(wn, i);
-  const double u = uniform32_of(wu);
-  const double v = 1.0 + c * x;
-  const double x2 = x * x;
-  // & rather than &&: a select here compiles to branches the CPU mispredicts.
-  const bool exact = (std::fabs(x) < kZiggurat.x[i + 1]) & (v > 0.0) &
-                     (u < 1.0 - 0.0331 * x2 * x2) & (inv_a == 0.0);
-  return {d * (v * v * v), exact};
+// BetaSampler's first pass over Gammas g = begin..n-1, from their words (2g: normal, 2g + 1:
+// uniform): the candidate d v^3, and a bit in slow unless it is exact (the ziggurat's fast
+// path, v > 0, the squeeze, no boost). avx2::beta_first_pass computes the same four at a time
+// and leaves its tail to this.
+inline void fast_gammas(const std::uint32_t* words, std::size_t begin, std::size_t n,
+                        const double* c, const double* d, const double* inv_a, double* gammas,
+                        std::uint64_t* slow) {
+  for (std::size_t g = begin; g < n; ++g) {
+    int i = 0;
+    const double x = ziggurat_candidate(words[2 * g], i);
+    const double u = uniform32_of(words[2 * g + 1]);
+    const double v = 1.0 + c[g] * x;
+    const double x2 = x * x;
+    // & rather than &&: a select here compiles to branches the CPU mispredicts.
+    const bool exact = (std::fabs(x) < kZiggurat.x[i + 1]) & (v > 0.0) &
+                       (u < 1.0 - 0.0331 * x2 * x2) & (inv_a[g] == 0.0);
+    gammas[g] = d[g] * (v * v * v);
+    slow[g / 64] |= std::uint64_t{!exact} << (g % 64);
+  }
 }
 
 // Beta(a_j, b_j) = X_j / (X_j + Y_j), X_j ~ Gamma(a_j), Y_j ~ Gamma(b_j), for j < m, drawn
@@ -149,7 +148,7 @@ inline FastGamma fast_gamma(std::uint32_t wn, std::uint32_t wu, double c, double
 // stream at once; X_j starts from words (4j, 4j + 1) and Y_j from (4j + 2, 4j + 3), the
 // Gammas numbered g = 2j and 2j + 1. A first pass over all 2m Gammas has no data-dependent
 // branch, so the CPU overlaps them: it computes each candidate and marks in a bit mask those
-// that fast_gamma cannot accept (about 8% of Gammas with a shape of 1 or 2, 3% from 30 up;
+// that fast_gammas cannot accept (about 8% of Gammas with a shape of 1 or 2, 3% from 30 up;
 // all below 1). A second pass finishes the marked ones, in order of g, with gamma_from on the
 // words after the 4m; a third resolves, in order of j, a pair that underflowed to X + Y = 0
 // (both shapes far below 1): 1 with probability a / (a + b), from one uniform32. Where the
@@ -215,14 +214,7 @@ class BetaSampler {
     }
 #endif
     st.fill(w, 2 * n);
-    // Local pointers: the stores through slow would otherwise make the compiler reload every
-    // vector's data pointer on each iteration.
-    const double *c = c_.data(), *d = d_.data(), *inv_a = inv_a_.data();
-    for (std::size_t g = 0; g < n; ++g) {
-      const FastGamma f = fast_gamma(w[2 * g], w[2 * g + 1], c[g], d[g], inv_a[g]);
-      gammas[g] = f.value;
-      slow[g / 64] |= std::uint64_t{!f.exact} << (g % 64);
-    }
+    fast_gammas(w, 0, n, c_.data(), d_.data(), inv_a_.data(), gammas, slow);
   }
 
   void set_gamma(std::size_t g, double a) {

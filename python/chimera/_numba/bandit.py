@@ -400,6 +400,7 @@ def _rank_one(a_inv: Any, b: Any, arm: int, reward: float, x: Any, sign: float) 
 
 @jit()
 def _arm_theta(a_inv: Any, b: Any, theta: Any, arm: int) -> None:
+    """theta = A^-1 b for one arm, summed in the C++ order."""
     d = b.shape[1]
     for i in range(d):
         v = 0.0
@@ -410,14 +411,9 @@ def _arm_theta(a_inv: Any, b: Any, theta: Any, arm: int) -> None:
 
 @jit()
 def _refresh_theta(a_inv: Any, b: Any, theta: Any) -> None:
-    """theta = A^-1 b per arm, summed in the C++ order."""
-    arms, d = b.shape
-    for a in range(arms):
-        for i in range(d):
-            v = 0.0
-            for j in range(d):
-                v += a_inv[a, i, j] * b[a, j]
-            theta[a, i] = v
+    """theta = A^-1 b for every arm."""
+    for a in range(b.shape[0]):
+        _arm_theta(a_inv, b, theta, a)
 
 
 class LinearBandit:
@@ -433,8 +429,7 @@ class LinearBandit:
         self.window = int(window)
         self._history: deque[tuple[int, float, np.ndarray]] = deque()  # oldest first
         self.seed = np.uint64(seed)
-        self._a_inv = np.repeat(np.eye(dim)[None] / l2, arms, axis=0)
-        self._b = np.zeros((arms, dim))
+        self._a_inv, self._b = self._prior(arms)
         self._theta = np.zeros((arms, dim))
         self._active = np.ones(arms, dtype=np.uint8)
         self._decisions = self._updates = 0
@@ -506,17 +501,19 @@ class LinearBandit:
         if self.window > 0 and self._updates % self.window == 0:
             self._rebuild()
 
+    def _prior(self, arms: int) -> tuple[np.ndarray, np.ndarray]:
+        """A^-1 = I / l2 and b = 0 for ``arms`` arms."""
+        return np.repeat(np.eye(self.dim)[None] / self.l2, arms, axis=0), np.zeros((arms, self.dim))
+
     def _rebuild(self) -> None:
-        arms = self._active.size
-        self._a_inv = np.repeat(np.eye(self.dim)[None] / self.l2, arms, axis=0)
-        self._b = np.zeros((arms, self.dim))
+        self._a_inv, self._b = self._prior(self._active.size)
         for arm, reward, x in self._history:
             _rank_one(self._a_inv, self._b, arm, reward, x, 1.0)
         _refresh_theta(self._a_inv, self._b, self._theta)
 
     def add_arm(self) -> int:
-        self._a_inv = np.concatenate([self._a_inv, np.eye(self.dim)[None] / self.l2])
-        self._b = np.vstack([self._b, np.zeros(self.dim)])
+        a_inv, b = self._prior(1)
+        self._a_inv, self._b = np.concatenate([self._a_inv, a_inv]), np.vstack([self._b, b])
         self._theta = np.vstack([self._theta, np.zeros(self.dim)])
         self._active = np.append(self._active, np.uint8(1))
         return int(self._active.size - 1)
