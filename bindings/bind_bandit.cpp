@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "arrays.hpp"
@@ -48,6 +49,30 @@ void check_reward(const bd::Bandit& b, double r) {
   }
 }
 
+// Quantile rows for the arms whose posterior changed since their last row: F^{-1}(k / 256) of
+// Beta(a, b) for k = 1..255 by scipy.special.betaincinv (Boost's inverse incomplete beta, not
+// ours to rewrite), 0 and 1 at the ends.
+void refresh_rows(bd::Bandit& b) {
+  const auto stale = b.stale_rows();
+  if (stale.empty()) return;
+  const auto s = static_cast<py::ssize_t>(stale.size());
+  py::array_t<double> a({s, py::ssize_t{1}}), bb({s, py::ssize_t{1}});
+  py::array_t<double> p(variates::kBetaBuckets - 1);
+  for (py::ssize_t i = 0; i < s; ++i) {
+    std::tie(a.mutable_data()[i], bb.mutable_data()[i]) = b.posterior(stale[static_cast<std::size_t>(i)]);
+  }
+  for (int k = 1; k < variates::kBetaBuckets; ++k) p.mutable_data()[k - 1] = k / 256.0;
+  const auto q = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(
+      py::module_::import("scipy.special").attr("betaincinv")(a, bb, p));
+  require(q && q.ndim() == 2 && q.shape(0) == s, "scipy.special.betaincinv gave no table");
+  std::vector<double> row(variates::kBetaRow, 0.0);
+  row.back() = 1.0;
+  for (py::ssize_t i = 0; i < s; ++i) {
+    std::copy(q.data() + i * q.shape(1), q.data() + (i + 1) * q.shape(1), row.begin() + 1);
+    b.set_row(stale[static_cast<std::size_t>(i)], row.data());
+  }
+}
+
 py::object select_arms(bd::Bandit& b, py::handle n, py::handle context) {
   no_context(context);
   require(b.active_arms() > 0, "no active arm to select from: add_arm() first");
@@ -57,6 +82,7 @@ py::object select_arms(bd::Bandit& b, py::handle n, py::handle context) {
   }
   const long long count = PyLong_AsLongLong(n.ptr());
   require(count >= 0, "n must be None or a non-negative integer, got " + std::to_string(count));
+  if (b.table_batch(static_cast<std::size_t>(count))) refresh_rows(b);
   py::array_t<std::int32_t> out(static_cast<py::ssize_t>(count));
   std::int32_t* o = out.mutable_data();
   if (static_cast<std::size_t>(count) >= kReleaseGil) {
@@ -276,6 +302,18 @@ py::array_t<double> beta_variates(const py::array_t<double, py::array::c_style |
   return out;
 }
 
+py::array_t<double> beta_in_bucket(double a, double b, double lo, double hi, std::size_t n,
+                                   std::uint64_t seed) {
+  require(std::isfinite(a) && std::isfinite(b) && a >= 1.0 && b >= 1.0,
+          "the in-bucket sampler takes finite shapes a, b >= 1");
+  require(0.0 <= lo && lo <= hi && hi <= 1.0 && !(lo == 0.0 && hi == 1.0),
+          "the bucket must satisfy 0 <= lo <= hi <= 1 and not be all of [0, 1]");
+  py::array_t<double> out(static_cast<py::ssize_t>(n));
+  rng::Stream st(seed, 0, 0, rng::kBanditResolve);
+  for (std::size_t i = 0; i < n; ++i) out.mutable_data()[i] = variates::beta_in_bucket(a, b, lo, hi, st);
+  return out;
+}
+
 py::array_t<double> normal_variates(std::size_t n, std::uint64_t seed, std::uint64_t decision) {
   py::array_t<double> out(static_cast<py::ssize_t>(n));
   auto st = bd::decision_stream<rng::BulkStream>(seed, decision);
@@ -296,6 +334,12 @@ void register_bandit(py::module_& m) {
 #else
   m.attr("AVX2") = false;
 #endif
+  m.def("beta_in_bucket", &beta_in_bucket, py::arg("a"), py::arg("b"), py::arg("lo"),
+        py::arg("hi"), py::arg("n"), py::arg("seed"),
+        "n draws of Beta(a, b) conditioned on [lo, hi], as a Thompson batch by inversion "
+        "resolves a contest, from Stream(seed, 0, 0, BANDIT_RESOLVE).");
+  m.attr("TABLE_BATCH") = bd::Bandit::kTableBatch;
+  m.attr("TABLE_CHUNK") = bd::Bandit::kTableChunk;
   m.def("normal_variates", &normal_variates, py::arg("n"), py::arg("seed"), py::arg("decision"),
         "n ziggurat normals from decision `decision`'s stream.");
   m.attr("EPSILON_GREEDY") = static_cast<int>(bd::kEpsilonGreedy);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <tuple>
 
 namespace chimera::bandit {
 
@@ -23,6 +25,7 @@ Bandit::Bandit(const Params& params, std::size_t arms)
       scores_(arms, 0.0) {
   if (p_.policy == kThompsonBeta) {
     posterior_.resize(arms);
+    rows_.resize(arms);
     for (std::size_t a = 0; a < arms; ++a) refresh_posterior(a);
   }
 }
@@ -143,7 +146,68 @@ std::int32_t Bandit::decide(std::uint64_t k) {
 
 std::int32_t Bandit::select() { return decide(decisions_++); }
 
+bool Bandit::table_batch(std::size_t n) const {
+  if (p_.policy != kThompsonBeta || n < kTableBatch) return false;
+  for (std::size_t a = 0; a < active_.size(); ++a) {
+    if (!active_[a]) continue;
+    const auto [alpha, beta] = posterior_.shapes(a);
+    if (!(alpha >= 1.0 && beta >= 1.0)) return false;
+  }
+  return true;
+}
+
+std::vector<std::int32_t> Bandit::stale_rows() const {
+  std::vector<std::int32_t> stale;
+  for (std::size_t a = 0; a < active_.size(); ++a) {
+    const auto [alpha, beta] = posterior_.shapes(a);
+    if (active_[a] && (rows_[a].a != alpha || rows_[a].b != beta)) {
+      stale.push_back(static_cast<std::int32_t>(a));
+    }
+  }
+  return stale;
+}
+
+void Bandit::set_row(std::int32_t arm, const double* q) {
+  auto& row = rows_[static_cast<std::size_t>(arm)];
+  std::tie(row.a, row.b) = posterior(arm);
+  row.q.assign(q, q + variates::kBetaRow);
+}
+
+void Bandit::select_by_table(std::int32_t* out, std::size_t n) {
+  std::vector<std::int32_t> ids;
+  std::vector<double> a, b, rows;
+  for (std::size_t arm = 0; arm < active_.size(); ++arm) {
+    if (!active_[arm]) continue;
+    ids.push_back(static_cast<std::int32_t>(arm));
+    a.push_back(rows_[arm].a);
+    b.push_back(rows_[arm].b);
+    rows.insert(rows.end(), rows_[arm].q.begin(), rows_[arm].q.end());
+  }
+  variates::BetaArgmax argmax(std::move(ids), std::move(a), std::move(b), std::move(rows));
+  for (std::size_t start = 0; start < n; start += kTableChunk) {
+    const std::uint64_t k = decisions_ + start;
+    const auto lo = static_cast<std::uint32_t>(k), hi = static_cast<std::uint32_t>(k >> 32);
+    rng::BulkStream buckets(p_.seed, lo, hi, rng::kBanditTable);
+    rng::Stream resolve(p_.seed, lo, hi, rng::kBanditResolve);
+    argmax.decide(buckets, resolve, out + start, std::min(kTableChunk, n - start));
+  }
+}
+
 void Bandit::select_many(std::int32_t* out, std::size_t n) {
+  if (table_batch(n)) {
+    if (!stale_rows().empty()) {
+      throw std::logic_error("a Thompson batch by inversion needs fresh quantile rows");
+    }
+    bool usable = true;
+    for (std::size_t a = 0; a < active_.size(); ++a) {
+      usable = usable && (!active_[a] || variates::usable_row(rows_[a].q.data()));
+    }
+    if (usable) {
+      select_by_table(out, n);
+      decisions_ += n;
+      return;
+    }
+  }
   for (std::size_t i = 0; i < n; ++i) out[i] = decide(decisions_ + i);
   decisions_ += n;
 }
@@ -198,6 +262,7 @@ std::int32_t Bandit::add_arm() {
   ++active_count_;
   if (p_.policy == kThompsonBeta) {
     posterior_.resize(n_.size());
+    rows_.resize(n_.size());
     refresh_posterior(n_.size() - 1);
   }
   return static_cast<std::int32_t>(n_.size() - 1);
@@ -230,6 +295,7 @@ void Bandit::set_state(const State& s) {
   scores_.assign(active_.size(), 0.0);
   if (p_.policy == kThompsonBeta) {
     posterior_.resize(n_.size());
+    rows_.resize(n_.size());
     for (std::size_t a = 0; a < n_.size(); ++a) refresh_posterior(a);
   }
   history_.clear();

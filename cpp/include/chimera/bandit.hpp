@@ -4,7 +4,7 @@
 //
 // Decision number k (counted over the bandit's life, batched or not) draws from
 // Stream(seed, k mod 2^32, k / 2^32, kBandit): the same seed gives the same decisions whatever
-// the batching, backend or thread.
+// the batching, backend or thread, but for large Bernoulli Thompson batches (see kTableBatch).
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "chimera/beta_argmax.hpp"
 #include "chimera/rng.hpp"
 #include "chimera/variates.hpp"
 
@@ -61,6 +62,22 @@ class Bandit {
   std::int32_t select();
   void select_many(std::int32_t* out, std::size_t n);
 
+  // Bernoulli Thompson batches of at least kTableBatch decisions, every active arm with both
+  // shapes at least 1, go by inversion (beta_argmax.hpp) on quantile rows the caller sets
+  // first: for each arm of stale_rows(), set_row(arm, F^{-1}(k / 256) for k = 0..256) of the
+  // Beta(posterior(arm)). A batch is cut into chunks of kTableChunk decisions; the chunk from
+  // decision k draws its bytes from Stream(seed, k mod 2^32, k / 2^32, kBanditTable) and its
+  // in-bucket draws from the same with kBanditResolve. select_many throws std::logic_error
+  // when such a batch finds a stale row.
+  static constexpr std::size_t kTableBatch = 8192;
+  static constexpr std::size_t kTableChunk = 65536;
+  bool table_batch(std::size_t n) const;
+  std::vector<std::int32_t> stale_rows() const;
+  std::pair<double, double> posterior(std::int32_t arm) const {
+    return posterior_.shapes(static_cast<std::size_t>(arm));
+  }
+  void set_row(std::int32_t arm, const double* q);  // q: kBetaRow quantiles, 0 to 1
+
   // A reward for an arm; the caller checks the arm is active and the reward finite (and in
   // [0, 1] for Bernoulli Thompson sampling and EXP3).
   void update(std::int32_t arm, double reward);
@@ -83,6 +100,7 @@ class Bandit {
 
  private:
   std::int32_t decide(std::uint64_t k);
+  void select_by_table(std::int32_t* out, std::size_t n);
   void refresh_posterior(std::size_t a);  // Bernoulli Thompson: arm a's Beta from n, s
   std::int32_t nth_active(std::uint32_t i) const;
   double mean(std::size_t i) const { return n_[i] > 0.0 ? sum_[i] / n_[i] : 0.0; }
@@ -94,6 +112,11 @@ class Bandit {
   std::size_t active_count_ = 0;
   std::deque<std::pair<std::int32_t, double>> history_;  // the sliding window
   variates::BetaSampler posterior_;                      // Bernoulli Thompson: Beta per arm
+  struct QuantileRow {
+    double a = -1.0, b = -1.0;  // the shapes q belongs to (none yet: -1)
+    std::vector<double> q;
+  };
+  std::vector<QuantileRow> rows_;  // Bernoulli Thompson: per arm, for batches by inversion
   std::vector<double> scores_;
   std::uint64_t decisions_ = 0, updates_ = 0;
 };

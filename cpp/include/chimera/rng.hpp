@@ -49,6 +49,8 @@ enum Purpose : std::uint32_t {
   kShuffle = 4,
   kNiche = 5,
   kBandit = 6,
+  kBanditTable = 7,    // a Thompson batch's bucket bytes (beta_argmax.hpp)
+  kBanditResolve = 8,  // and its in-bucket draws
 };
 
 CHIMERA_HD Block philox4x32_10(Block ctr, Key key) {

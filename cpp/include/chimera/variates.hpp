@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "chimera/avx2.hpp"
@@ -173,6 +174,11 @@ class BetaSampler {
   void set(std::size_t j, double a, double b) {
     set_gamma(2 * j, a);
     set_gamma(2 * j + 1, b);
+  }
+
+  // Pair j's shapes (a_j, b_j).
+  std::pair<double, double> shapes(std::size_t j) const {
+    return {shape_[2 * j], shape_[2 * j + 1]};
   }
 
   // Only pairs with active[j] != 0 are finished and written to out (the others are removed

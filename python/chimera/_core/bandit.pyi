@@ -72,3 +72,9 @@ def beta_variates(
     a: npt.ArrayLike, b: npt.ArrayLike, seed: int, decision: int, avx2: bool = True
 ) -> npt.NDArray[np.float64]: ...
 def normal_variates(n: int, seed: int, decision: int) -> npt.NDArray[np.float64]: ...
+def beta_in_bucket(
+    a: float, b: float, lo: float, hi: float, n: int, seed: int
+) -> npt.NDArray[np.float64]: ...
+
+TABLE_BATCH: int
+TABLE_CHUNK: int

@@ -12,11 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from . import beta_argmax
 from ._jit import jit
 from .rng import next_below, next_uniform, stream
 from .variates import beta_many, normal
 
 BANDIT = 6  # the Philox purpose of bandit decisions
+TABLE_BATCH, TABLE_CHUNK = beta_argmax.TABLE_BATCH, beta_argmax.TABLE_CHUNK
+beta_in_bucket = beta_argmax.beta_in_bucket_draws
 EPSILON_GREEDY, UCB1, THOMPSON_BETA, THOMPSON_GAUSSIAN, SOFTMAX, EXP3 = range(6)
 # Positions of the parameters in the jitted kernels' parameter vector.
 _EPSILON, _DECAY, _C, _ALPHA, _BETA, _SIGMA, _TEMPERATURE, _GAMMA = range(8)
@@ -201,6 +204,7 @@ class Bandit:
         self._active = np.ones(arms, dtype=np.uint8)
         self._history: deque[tuple[int, float]] = deque()
         self._decisions = self._updates = 0
+        self._rows: dict[int, tuple[float, float, np.ndarray]] = {}  # arm -> (a, b, quantiles)
 
     # --- decisions ------------------------------------------------------------------------
 
@@ -217,8 +221,36 @@ class Bandit:
         if n < 0:
             raise ValueError(f"n must be None or a non-negative integer, got {n}")
         out = np.empty(int(n), dtype=np.int32)
-        self._fill(out)
+        if not self._select_by_table(out):
+            self._fill(out)
         return out
+
+    def _posterior(self, arm: int) -> tuple[float, float]:
+        """Bernoulli Thompson's Beta shapes of an arm, as the C++ refresh_posterior has them."""
+        n, s = float(self._n[arm]), float(self._s[arm])
+        return float(self._p[_ALPHA] + s), float(self._p[_BETA] + max(n - s, 0.0))
+
+    def _select_by_table(self, out: np.ndarray) -> bool:
+        """Bandit::select_many's batch by inversion, when it applies (docs/kernels.md)."""
+        if self.policy != THOMPSON_BETA or out.size < beta_argmax.TABLE_BATCH:
+            return False
+        ids = np.flatnonzero(self._active).astype(np.int32)
+        shapes = np.array([self._posterior(int(arm)) for arm in ids]).reshape(-1, 2)
+        if not (shapes >= 1.0).all():
+            return False
+        stale = [i for i, arm in enumerate(ids)
+                 if self._rows.get(int(arm), (None, None))[:2] != tuple(shapes[i])]  # fmt: skip
+        if stale:
+            fresh = beta_argmax.quantile_rows(shapes[stale, 0], shapes[stale, 1])
+            for i, row in zip(stale, fresh, strict=True):
+                self._rows[int(ids[i])] = (shapes[i, 0], shapes[i, 1], row)
+        rows = np.array([self._rows[int(arm)][2] for arm in ids])
+        if not all(beta_argmax.usable_row(q) for q in rows):
+            return False
+        beta_argmax.select_by_table(ids, shapes[:, 0].copy(), shapes[:, 1].copy(), rows,
+                                    self.seed, self._decisions, out)  # fmt: skip
+        self._decisions += out.size
+        return True
 
     def _fill(self, out: np.ndarray) -> None:
         _select_many(self.policy, self._p, self._n, self._s, self._lw, self._active, self.seed,
