@@ -8,7 +8,7 @@ Throughput (10 arms, Bernoulli rewards drawn in advance so that only the policy 
   MABWiser (``predict()`` / ``partial_fit``);
 - batched Thompson selection, decisions per second on one core: chimera ``select(n)`` (by
   inversion on quantile rows, built in the call or reused, and the Gamma sampler's batches
-  below 8,192), and NumPy (``rng.beta(a, b, (n, K)).argmax(1)``); the two must agree in law.
+  below 16,384), and NumPy (``rng.beta(a, b, (n, K)).argmax(1)``); the two must agree in law.
 
 Regret: Bernoulli arms (means evenly spaced in [0.1, 0.9]) and Gaussian arms (means in
 [0, 1], sd 1), horizon ``--horizon``, ``--seeds`` seeds; cumulative pseudo-regret (sum of the
@@ -38,6 +38,7 @@ from scipy.stats import chi2_contingency
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table, write_results
+from chimera._core.bandit import TABLE_BATCH
 from chimera.refinement import bandits as cb
 
 TEMPERATURE = 0.1  # softmax's, the same for both libraries (MABWiser calls it tau)
@@ -151,9 +152,9 @@ def batched_thompson(n: int) -> list[list[Any]]:
     """Batched Thompson selection on fixed posteriors, decisions per second, and whether the
     decisions agree in law with NumPy's (the arms' win frequencies, a chi-square test).
 
-    chimera's batches of 8,192 or more go by inversion on quantile rows built per arm (SciPy):
+    chimera's batches of 16,384 or more go by inversion on quantile rows built per arm (SciPy):
     "cold" builds every arm's row in the timed call (the posterior changed since the last batch),
-    "warm" reuses them; "Gamma path" times batches of 8,191, which keep to the Gamma sampler."""
+    "warm" reuses them; "Gamma path" times batches of 16,383, which keep to the Gamma sampler."""
     b = cb.ThompsonSampling(K, seed=2)
     states = []
     for first in (np.linspace(0.1, 0.9, K) > 0.5, np.linspace(0.1, 0.9, K) < 0.5):
@@ -163,7 +164,7 @@ def batched_thompson(n: int) -> list[list[Any]]:
               for s in states]  # fmt: skip
     gen = np.random.default_rng(3)
     cold, warm, gamma, numpy = [], [], [], []
-    small = 8191
+    small = TABLE_BATCH - 1
     for r in range(REPEATS):
         b.load_state_dict(states[r % 2])  # the other posterior: every row is stale
         t0 = time.perf_counter()

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "arrays.hpp"
@@ -49,28 +50,37 @@ void check_reward(const bd::Bandit& b, double r) {
   }
 }
 
-// Quantile rows for the arms whose posterior changed since their last row: F^{-1}(k / 256) of
-// Beta(a, b) for k = 1..255 by scipy.special.betaincinv (Boost's inverse incomplete beta, not
-// ours to rewrite), 0 and 1 at the ends.
-void refresh_rows(bd::Bandit& b) {
-  const auto stale = b.stale_rows();
-  if (stale.empty()) return;
-  const auto s = static_cast<py::ssize_t>(stale.size());
-  py::array_t<double> a({s, py::ssize_t{1}}), bb({s, py::ssize_t{1}});
+// Quantile rows of Beta(a_i, b_i): F^{-1}(k / 256) for k = 1..255 by scipy.special.betaincinv
+// (Boost's inverse incomplete beta, not ours to rewrite), 0 and 1 at the ends; kBetaRow each.
+std::vector<double> quantile_rows(const std::vector<std::pair<double, double>>& shapes) {
+  const auto s = static_cast<py::ssize_t>(shapes.size());
+  py::array_t<double> a({s, py::ssize_t{1}}), b({s, py::ssize_t{1}});
   py::array_t<double> p(variates::kBetaBuckets - 1);
   for (py::ssize_t i = 0; i < s; ++i) {
-    std::tie(a.mutable_data()[i], bb.mutable_data()[i]) = b.posterior(stale[static_cast<std::size_t>(i)]);
+    std::tie(a.mutable_data()[i], b.mutable_data()[i]) = shapes[static_cast<std::size_t>(i)];
   }
   for (int k = 1; k < variates::kBetaBuckets; ++k) p.mutable_data()[k - 1] = k / 256.0;
   const auto q = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(
-      py::module_::import("scipy.special").attr("betaincinv")(a, bb, p));
-  require(q && q.ndim() == 2 && q.shape(0) == s, "scipy.special.betaincinv gave no table");
-  std::vector<double> row(variates::kBetaRow, 0.0);
-  row.back() = 1.0;
+      py::module_::import("scipy.special").attr("betaincinv")(a, b, p));
+  require(q && q.ndim() == 2 && q.shape(0) == s && q.shape(1) == variates::kBetaBuckets - 1,
+          "scipy.special.betaincinv gave no quantile table");
+  std::vector<double> rows(shapes.size() * variates::kBetaRow, 0.0);
   for (py::ssize_t i = 0; i < s; ++i) {
-    std::copy(q.data() + i * q.shape(1), q.data() + (i + 1) * q.shape(1), row.begin() + 1);
-    b.set_row(stale[static_cast<std::size_t>(i)], row.data());
+    double* row = rows.data() + i * static_cast<py::ssize_t>(variates::kBetaRow);
+    std::copy(q.data() + i * q.shape(1), q.data() + (i + 1) * q.shape(1), row + 1);
+    row[variates::kBetaBuckets] = 1.0;
   }
+  return rows;
+}
+
+// Fresh rows for the arms whose posterior changed since their last row.
+void refresh_rows(bd::Bandit& b) {
+  const auto stale = b.stale_rows();
+  if (stale.empty()) return;
+  std::vector<std::pair<double, double>> shapes;
+  for (const auto arm : stale) shapes.push_back(b.posterior(arm));
+  const auto rows = quantile_rows(shapes);
+  for (std::size_t i = 0; i < stale.size(); ++i) b.set_row(stale[i], rows.data() + i * variates::kBetaRow);
 }
 
 py::object select_arms(bd::Bandit& b, py::handle n, py::handle context) {
@@ -302,15 +312,17 @@ py::array_t<double> beta_variates(const py::array_t<double, py::array::c_style |
   return out;
 }
 
-py::array_t<double> beta_in_bucket(double a, double b, double lo, double hi, std::size_t n,
-                                   std::uint64_t seed) {
-  require(std::isfinite(a) && std::isfinite(b) && a >= 1.0 && b >= 1.0,
-          "the in-bucket sampler takes finite shapes a, b >= 1");
-  require(0.0 <= lo && lo <= hi && hi <= 1.0 && !(lo == 0.0 && hi == 1.0),
-          "the bucket must satisfy 0 <= lo <= hi <= 1 and not be all of [0, 1]");
+py::array_t<double> beta_in_bucket(double a, double b, int k, std::size_t n, std::uint64_t seed) {
+  require(a >= 1.0 && b >= 1.0 && a + b <= bd::Bandit::kTableShapes,
+          "the in-bucket sampler takes shapes a, b >= 1 with a + b <= 1e6, as batches do");
+  require(0 <= k && k < variates::kBetaBuckets, "the bucket k must be in 0..255");
+  const auto row = quantile_rows({{a, b}});
+  require(variates::usable_row(row.data()), "this Beta's quantile row is not usable");
   py::array_t<double> out(static_cast<py::ssize_t>(n));
   rng::Stream st(seed, 0, 0, rng::kBanditResolve);
-  for (std::size_t i = 0; i < n; ++i) out.mutable_data()[i] = variates::beta_in_bucket(a, b, lo, hi, st);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.mutable_data()[i] = variates::beta_in_bucket(a, b, row[k], row[k + 1], st);
+  }
   return out;
 }
 
@@ -334,12 +346,21 @@ void register_bandit(py::module_& m) {
 #else
   m.attr("AVX2") = false;
 #endif
-  m.def("beta_in_bucket", &beta_in_bucket, py::arg("a"), py::arg("b"), py::arg("lo"),
-        py::arg("hi"), py::arg("n"), py::arg("seed"),
-        "n draws of Beta(a, b) conditioned on [lo, hi], as a Thompson batch by inversion "
-        "resolves a contest, from Stream(seed, 0, 0, BANDIT_RESOLVE).");
+  m.def("beta_in_bucket", &beta_in_bucket, py::arg("a"), py::arg("b"), py::arg("k"),
+        py::arg("n"), py::arg("seed"),
+        "n draws of Beta(a, b) conditioned on bucket k of its quantile row, as a Thompson batch "
+        "by inversion resolves a contest, from Stream(seed, 0, 0, BANDIT_RESOLVE).");
+  m.def("quantile_row", [](double a, double b) {
+          const auto row = quantile_rows({{a, b}});
+          py::array_t<double> out(static_cast<py::ssize_t>(row.size()));
+          std::copy(row.begin(), row.end(), out.mutable_data());
+          return out;
+        }, py::arg("a"), py::arg("b"),
+        "The quantile row a Thompson batch by inversion uses for Beta(a, b).");
   m.attr("TABLE_BATCH") = bd::Bandit::kTableBatch;
   m.attr("TABLE_CHUNK") = bd::Bandit::kTableChunk;
+  m.attr("TABLE_ARMS") = bd::Bandit::kTableArms;
+  m.attr("TABLE_SHAPES") = bd::Bandit::kTableShapes;
   m.def("normal_variates", &normal_variates, py::arg("n"), py::arg("seed"), py::arg("decision"),
         "n ziggurat normals from decision `decision`'s stream.");
   m.attr("EPSILON_GREEDY") = static_cast<int>(bd::kEpsilonGreedy);

@@ -164,7 +164,10 @@ class Bandit:
         if self.policy == "thompson_bernoulli":
             ids = range(len(self.n))  # removed arms keep their words
             shapes = [
-                (self.p["alpha"] + self.s[a], self.p["beta"] + max(self.n[a] - self.s[a], 0.0))
+                (
+                    self.p["alpha"] + max(self.s[a], 0.0),
+                    self.p["beta"] + max(self.n[a] - self.s[a], 0.0),
+                )
                 for a in ids
             ]
             scores = betas(st, shapes, [a in arms for a in ids])

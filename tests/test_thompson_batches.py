@@ -69,32 +69,30 @@ def test_batch_frequencies_follow_the_posteriors(case: str) -> None:
     assert stats.chi2.sf(chi2, nonzero.sum() - 1) > 1e-3, (counts / N, p)
 
 
-def table_row(a: float, b: float) -> np.ndarray:
-    return np.concatenate([[0.0], special.betaincinv(a, b, np.arange(1, 256) / 256), [1.0]])
-
-
 BUCKETS = [(2, 3, 100), (2, 3, 0), (2, 3, 255), (1, 40, 0), (1, 40, 255), (40, 1, 255),
-           (1, 1, 17), (300, 200, 128), (300, 200, 0), (1e5, 1e5, 254)]  # fmt: skip
+           (1, 1, 17), (300, 200, 128), (300, 200, 0), (1e5, 1e5, 254), (3, 999_997, 0),
+           (5e5, 5e5, 255)]  # fmt: skip
 
 
 @pytest.mark.parametrize("a, b, k", BUCKETS)
 def test_in_bucket_draws_follow_the_conditional_law(a: float, b: float, k: int) -> None:
-    q = table_row(a, b)
+    q = cb.quantile_row(a, b)
+    assert np.array_equal(q, nb.quantile_row(a, b))
     lo, hi = q[k], q[k + 1]
-    x = cb.beta_in_bucket(a, b, lo, hi, 20_000, seed=k)
+    x = cb.beta_in_bucket(a, b, k, 20_000, seed=k)
     assert ((x >= lo) & (x <= hi)).all()
     f_lo, mass = special.betainc(a, b, lo), special.betainc(a, b, hi) - special.betainc(a, b, lo)
     assert stats.kstest(x, lambda v: (special.betainc(a, b, v) - f_lo) / mass).pvalue > 1e-3
-    assert np.array_equal(x[:500], nb.beta_in_bucket(a, b, lo, hi, 500, seed=k))
+    assert np.array_equal(x[:500], nb.beta_in_bucket(a, b, k, 500, seed=k))
 
 
 def test_in_bucket_refuses_what_it_cannot_draw() -> None:
     for backend in (cb, nb):
-        with pytest.raises(ValueError, match="shapes a, b >= 1"):
-            backend.beta_in_bucket(0.5, 2.0, 0.1, 0.2, 1, seed=0)
-        with pytest.raises(ValueError, match="not be all of"):
-            backend.beta_in_bucket(2.0, 2.0, 0.0, 1.0, 1, seed=0)
-    assert cb.beta_in_bucket(2.0, 2.0, 0.3, 0.3, 2, seed=0).tolist() == [0.3, 0.3]
+        for a, b in [(0.5, 2.0), (6e5, 5e5), (float("nan"), 2.0)]:
+            with pytest.raises(ValueError, match=r"shapes a, b >= 1 with a \+ b <= 1e6"):
+                backend.beta_in_bucket(a, b, 3, 1, seed=0)
+        with pytest.raises(ValueError, match=r"bucket k must be in 0\.\.255"):
+            backend.beta_in_bucket(2.0, 2.0, 256, 1, seed=0)
 
 
 def test_backends_agree_and_seeds_repeat() -> None:
@@ -118,20 +116,48 @@ def test_backends_agree_and_seeds_repeat() -> None:
     assert bandit(shapes, seed=6).select(n).tolist() != first.tolist()
 
 
-def test_batches_compose_at_chunk_boundaries() -> None:
+def test_batches_compose_at_chunk_boundaries_on_both_backends() -> None:
     shapes = [(4, 7), (7, 4), (5, 5)]
     one, two = bandit(shapes, seed=9), bandit(shapes, seed=9)
     chunk = cb.TABLE_CHUNK
     whole = one.select(2 * chunk)
     assert whole.tolist() == two.select(chunk).tolist() + two.select(chunk).tolist()
+    assert bandit(shapes, seed=9, backend="numba").select(2 * chunk).tolist() == whole.tolist()
+
+
+@pytest.mark.parametrize("variant", [{"discount": 0.99}, {"window": 50}])
+def test_non_stationary_bandits_and_new_arms_take_batches_alike(variant: dict) -> None:
+    fast, twin = (ThompsonSampling(3, seed=4, backend=backend, **variant)
+                  for backend in ("cpp", "numba"))  # fmt: skip
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        arms, rewards = rng.integers(0, fast.n_arms, 400), rng.random(400)
+        fast.update(arms, rewards)
+        twin.update(arms, rewards)
+        assert fast.select(cb.TABLE_BATCH).tolist() == twin.select(cb.TABLE_BATCH).tolist()
+        assert fast.add_arm() == twin.add_arm()
+
+
+def test_a_window_of_zero_rewards_keeps_its_batches_by_inversion() -> None:
+    # 0.1 + 0.2 + 0.05 + 0 less 0.1, 0.2 and 0.05 leaves -1.4e-17 in arm 0's sum; its shape a
+    # must stay 1 (not 1 - 2^-53), so the batch still goes by inversion, not the Gamma sampler.
+    b, twin = ThompsonSampling(2, window=4, seed=1), ThompsonSampling(2, window=4, seed=1)
+    for arm, r in [(0, 0.1), (0, 0.2), (0, 0.05), (0, 0.0), (1, 1.0), (1, 1.0), (1, 1.0)]:
+        b.update(arm, r)
+        twin.update(arm, r)
+    assert b.state_dict()["state"]["sums"][0] < 0.0
+    n = cb.TABLE_BATCH
+    assert b.select(n).tolist() != [twin.select() for _ in range(n)]
 
 
 @pytest.mark.parametrize("backend", ["cpp", "numba"])
 def test_other_batches_are_single_decisions_in_a_row(backend: str) -> None:
-    # Below the batch size, or with a shape under 1, the batch is the Gamma sampler's decisions.
+    # Below the batch size, with a shape under 1, or with shapes above the cap, the batch is
+    # the Gamma sampler's decisions.
     for shapes, n in [
         ([(2, 3), (3, 2)], cb.TABLE_BATCH - 1),
         ([(0.5, 2.0), (3, 2)], cb.TABLE_BATCH),
+        ([(6e5, 5e5), (3, 2)], cb.TABLE_BATCH),
     ]:
         prior = min(min(s) for s in shapes)
         batch, single = (ThompsonSampling(2, alpha=prior, beta=prior, seed=2, backend=backend)

@@ -32,7 +32,8 @@ Bandit::Bandit(const Params& params, std::size_t arms)
 
 void Bandit::refresh_posterior(std::size_t a) {
   if (p_.policy == kThompsonBeta) {
-    posterior_.set(a, p_.alpha + sum_[a], p_.beta + std::max(n_[a] - sum_[a], 0.0));
+    // max(s, 0): a window's removals can leave a sum of zeros at -1e-16.
+    posterior_.set(a, p_.alpha + std::max(sum_[a], 0.0), p_.beta + std::max(n_[a] - sum_[a], 0.0));
   }
 }
 
@@ -147,11 +148,11 @@ std::int32_t Bandit::decide(std::uint64_t k) {
 std::int32_t Bandit::select() { return decide(decisions_++); }
 
 bool Bandit::table_batch(std::size_t n) const {
-  if (p_.policy != kThompsonBeta || n < kTableBatch) return false;
+  if (p_.policy != kThompsonBeta || n < kTableBatch || active_count_ > kTableArms) return false;
   for (std::size_t a = 0; a < active_.size(); ++a) {
     if (!active_[a]) continue;
     const auto [alpha, beta] = posterior_.shapes(a);
-    if (!(alpha >= 1.0 && beta >= 1.0)) return false;
+    if (!(alpha >= 1.0 && beta >= 1.0 && alpha + beta <= kTableShapes)) return false;
   }
   return true;
 }

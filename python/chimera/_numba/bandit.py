@@ -19,7 +19,8 @@ from .variates import beta_many, normal
 
 BANDIT = 6  # the Philox purpose of bandit decisions
 TABLE_BATCH, TABLE_CHUNK = beta_argmax.TABLE_BATCH, beta_argmax.TABLE_CHUNK
-beta_in_bucket = beta_argmax.beta_in_bucket_draws
+TABLE_ARMS, TABLE_SHAPES = beta_argmax.TABLE_ARMS, beta_argmax.TABLE_SHAPES
+beta_in_bucket, quantile_row = beta_argmax.beta_in_bucket_draws, beta_argmax.quantile_row
 EPSILON_GREEDY, UCB1, THOMPSON_BETA, THOMPSON_GAUSSIAN, SOFTMAX, EXP3 = range(6)
 # Positions of the parameters in the jitted kernels' parameter vector.
 _EPSILON, _DECAY, _C, _ALPHA, _BETA, _SIGMA, _TEMPERATURE, _GAMMA = range(8)
@@ -87,7 +88,7 @@ def _decide(policy: int, p: Any, n: Any, s: Any, logw: Any, active: Any, seed: A
     if policy == THOMPSON_BETA:
         words, gammas, shape_a, shape_b, scores = scratch
         for a in range(arms):
-            shape_a[a] = p[_ALPHA] + s[a]
+            shape_a[a] = p[_ALPHA] + max(s[a], 0.0)
             shape_b[a] = p[_BETA] + max(n[a] - s[a], 0.0)
         beta_many(st, shape_a, shape_b, active, words, gammas, scores)
         for a in range(arms):
@@ -228,15 +229,17 @@ class Bandit:
     def _posterior(self, arm: int) -> tuple[float, float]:
         """Bernoulli Thompson's Beta shapes of an arm, as the C++ refresh_posterior has them."""
         n, s = float(self._n[arm]), float(self._s[arm])
-        return float(self._p[_ALPHA] + s), float(self._p[_BETA] + max(n - s, 0.0))
+        return float(self._p[_ALPHA] + max(s, 0.0)), float(self._p[_BETA] + max(n - s, 0.0))
 
     def _select_by_table(self, out: np.ndarray) -> bool:
         """Bandit::select_many's batch by inversion, when it applies (docs/kernels.md)."""
         if self.policy != THOMPSON_BETA or out.size < beta_argmax.TABLE_BATCH:
             return False
         ids = np.flatnonzero(self._active).astype(np.int32)
+        if ids.size > beta_argmax.TABLE_ARMS:
+            return False
         shapes = np.array([self._posterior(int(arm)) for arm in ids]).reshape(-1, 2)
-        if not (shapes >= 1.0).all():
+        if not ((shapes >= 1.0).all() and (shapes.sum(axis=1) <= beta_argmax.TABLE_SHAPES).all()):
             return False
         stale = [i for i, arm in enumerate(ids)
                  if self._rows.get(int(arm), (None, None))[:2] != tuple(shapes[i])]  # fmt: skip

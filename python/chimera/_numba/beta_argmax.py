@@ -17,8 +17,8 @@ from .variates import next_uniform32
 
 BUCKETS = 256
 ROW = BUCKETS + 1
-TABLE_BATCH = 8192  # Bandit::kTableBatch
-TABLE_CHUNK = 65536  # Bandit::kTableChunk
+# Bandit::kTableBatch, kTableChunk, kTableArms, kTableShapes
+TABLE_BATCH, TABLE_CHUNK, TABLE_ARMS, TABLE_SHAPES = 16384, 65536, 4096, 1e6
 BANDIT_TABLE, BANDIT_RESOLVE = 7, 8  # the Philox purposes of the bytes and in-bucket draws
 _PROBABILITIES = np.arange(1, BUCKETS) / BUCKETS
 
@@ -37,14 +37,22 @@ def usable_row(q: np.ndarray) -> bool:
     return ok and q[1] < 1.0 and q[BUCKETS - 1] > 0.0
 
 
+def quantile_row(a: float, b: float) -> np.ndarray:
+    """chimera._core.bandit.quantile_row."""
+    return quantile_rows(np.array([float(a)]), np.array([float(b)]))[0]
+
+
 @jit(inline=True)
-def beta_log_kernel(a: float, b: float, x: float) -> float:
-    h = 0.0
+def beta_tangent_gap(a: float, b: float, t: float, d: float) -> float:
+    """log f(x) - (log f(t) + s (x - t)) with d = x - t, without subtracting large logs."""
+    gap = 0.0
     if a != 1.0:
-        h += (a - 1.0) * math.log(x)
+        u = d / t
+        gap += (a - 1.0) * (math.log1p(u) - u)
     if b != 1.0:
-        h += (b - 1.0) * math.log1p(-x)
-    return h
+        v = d / (1.0 - t)
+        gap += (b - 1.0) * (math.log1p(-v) + v)
+    return gap
 
 
 @jit()
@@ -54,7 +62,6 @@ def beta_in_bucket(a: float, b: float, lo: float, hi: float, st: Any) -> tuple:
         return lo, st
     t = hi if lo == 0.0 else (lo if hi == 1.0 else 0.5 * (lo + hi))
     s = (a - 1.0) / t - (b - 1.0) / (1.0 - t)
-    ht = beta_log_kernel(a, b, t)
     width = hi - lo
     r = abs(s)
     g = math.expm1(-r * width)
@@ -64,7 +71,7 @@ def beta_in_bucket(a: float, b: float, lo: float, hi: float, st: Any) -> tuple:
         x = hi - y if s > 0.0 else lo + y
         x = lo if x < lo else (hi if x > hi else x)
         u, st = next_uniform32(st)
-        if math.log(u) < beta_log_kernel(a, b, x) - (ht + s * (x - t)):
+        if math.log(u) < beta_tangent_gap(a, b, t, x - t):
             return x, st
 
 
@@ -75,14 +82,19 @@ def _draws(a: float, b: float, lo: float, hi: float, seed: Any, out: Any) -> Non
         out[i], st = beta_in_bucket(a, b, lo, hi, st)
 
 
-def beta_in_bucket_draws(a: float, b: float, lo: float, hi: float, n: int, seed: int) -> np.ndarray:
-    """chimera._core.bandit.beta_in_bucket."""
-    if not (math.isfinite(a) and math.isfinite(b) and a >= 1.0 and b >= 1.0):
-        raise ValueError("the in-bucket sampler takes finite shapes a, b >= 1")
-    if not (0.0 <= lo <= hi <= 1.0) or (lo == 0.0 and hi == 1.0):
-        raise ValueError("the bucket must satisfy 0 <= lo <= hi <= 1 and not be all of [0, 1]")
+def beta_in_bucket_draws(a: float, b: float, k: int, n: int, seed: int) -> np.ndarray:
+    """chimera._core.bandit.beta_in_bucket: n draws in bucket k of Beta(a, b)'s row."""
+    if not (a >= 1.0 and b >= 1.0 and a + b <= TABLE_SHAPES):
+        raise ValueError(
+            "the in-bucket sampler takes shapes a, b >= 1 with a + b <= 1e6, as batches do"
+        )
+    if not 0 <= k < BUCKETS:
+        raise ValueError("the bucket k must be in 0..255")
+    row = quantile_row(a, b)
+    if not usable_row(row):
+        raise ValueError("this Beta's quantile row is not usable")
     out = np.empty(int(n))
-    _draws(float(a), float(b), float(lo), float(hi), np.uint64(seed), out)
+    _draws(float(a), float(b), row[k], row[k + 1], np.uint64(seed), out)
     return out
 
 

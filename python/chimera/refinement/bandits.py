@@ -10,10 +10,10 @@ Every policy has the same interface:
 - ``backend``: ``cpp`` (default) or ``numba``, the same decisions draw for draw;
 - ``seed``: decisions draw from the project's counter-based generator (Philox), decision k
   from its own stream, so a seeded run repeats whatever the batching. One exception, for
-  speed: a Bernoulli Thompson batch of at least 8,192 decisions whose arms all have Beta
-  shapes of at least 1 draws by inversion on quantile tables (docs/kernels.md): the same
-  policy and the same seeded repeatability for the same batches, but other draws than as
-  many single decisions.
+  speed: a Bernoulli Thompson batch of at least 16,384 decisions whose arms all have Beta
+  shapes a, b >= 1 with a + b <= 1e6 draws by inversion on quantile tables from SciPy
+  (docs/kernels.md): the same policy and the same seeded repeatability for the same batches
+  and SciPy, but other draws than as many single decisions.
 
 The statistics and the decisions live in the native kernel (``chimera._core.bandit``);
 ``select`` and ``update`` of an instance *are* the kernel's methods, so an online
