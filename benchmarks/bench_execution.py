@@ -1,0 +1,147 @@
+"""Layer 4: WebAssembly agents in the sandbox against the same function in NumPy.
+
+- Evaluations per second of Rastrigin (``--dim``, batches of ``--batch``): the batch ABI (one
+  call per batch), one wasm call per individual, and NumPy on the whole batch; the answers
+  must agree.
+- Host overhead per evaluation: an agent whose evaluation does nothing but copy one number,
+  in batches of 1,000, so that the time is the host's (copies in and out, the call, checks).
+- Memory per live agent: resident memory added per instantiated cart-pole agent (a Store and
+  an instance each), over ``--agents`` of them.
+- Scaling from one to two worker threads on the cart-pole agent, with controllers that mostly
+  balance the pole for all 2,000 steps (wasmtime releases the GIL while wasm runs).
+
+Usage::
+
+    python benchmarks/bench_execution.py [--dim 10] [--batch 1000] [--agents 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import print_table, write_results
+from chimera.execution import Limits, WasmAgent
+
+AGENTS = Path(__file__).resolve().parent.parent / "examples" / "agents"
+REPEATS = 5
+# An agent whose evaluation writes its genome's first number: what is left is host time.
+ECHO = """
+(module
+  (memory (export "memory") 4)
+  (func (export "chimera_abi_version") (result i32) (i32.const 1))
+  (func (export "chimera_buffer") (param i32) (result i32)
+    (if (result i32) (i32.le_u (local.get 0) (i32.const 196608))
+      (then (i32.const 65536)) (else (i32.const 0))))
+  (func (export "chimera_evaluate") (param $g i32) (param $n i32) (param $dim i32) (param $out i32)
+    (result i32) (local $i i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+      (f64.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 3)))
+        (f64.load (i32.add (local.get $g) (i32.mul (local.get $i) (i32.shl (local.get $dim)
+          (i32.const 3))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (i32.const 0)))
+"""
+
+
+def rate(call: Any, n: int) -> float:
+    """Median evaluations per second of ``call()`` (which evaluates n) over REPEATS runs."""
+    rates = []
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        call()
+        rates.append(n / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def rastrigin(X: np.ndarray) -> np.ndarray:
+    return 10.0 * X.shape[1] + (X**2 - 10.0 * np.cos(2 * np.pi * X)).sum(axis=1)
+
+
+def throughput(dim: int, batch: int) -> list[list[Any]]:
+    X = np.random.default_rng(0).uniform(-5.12, 5.12, (batch, dim))
+    whole = WasmAgent(AGENTS / "rastrigin.wasm", dim=dim, limits=Limits(chunk=batch))
+    single = WasmAgent(AGENTS / "rastrigin.wasm", dim=dim, limits=Limits(chunk=1))
+    error = float(np.abs(whole(X) - rastrigin(X)).max())
+    assert error < 1e-9, f"wasm and NumPy disagree by {error}"
+    ours = rate(lambda: whole(X), batch)
+    one = rate(lambda: single(X), batch)
+    numpy = rate(lambda: rastrigin(X), batch)
+    echo = WasmAgent(ECHO, dim=dim, limits=Limits(chunk=1000))
+    E = X[:1000]
+    assert np.array_equal(echo(E), E[:, 0]) and not echo.evaluate(E).violations
+    host = 1e6 / rate(lambda: echo(E), len(E))
+    return [
+        [f"rastrigin d={dim}: wasm, batch ABI ({batch} per call)", ours, ""],
+        [f"rastrigin d={dim}: wasm, one call per individual", one, f"{ours / one:.0f}x slower"],
+        [f"rastrigin d={dim}: NumPy, whole batch", numpy, f"{numpy / ours:.2f}x the wasm rate"],
+        ["host overhead per evaluation, batches of 1,000 (us)", round(host, 3), "target 0.2"],
+        ["largest |wasm - NumPy|", error, ""],
+    ]
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+def memory_per_agent(count: int) -> list[list[Any]]:
+    gc.collect()
+    before = rss()
+    agents = [WasmAgent(AGENTS / "cartpole.wasm") for _ in range(count)]
+    for a in agents:
+        a(np.zeros((1, 5)))
+    per = (rss() - before) / count
+    return [
+        [f"resident memory per live cart-pole agent ({count} live)", f"{per / 1024:.0f} KiB", ""]
+    ]
+
+
+def scaling(batch: int) -> list[list[Any]]:
+    agent = WasmAgent(AGENTS / "cartpole.wasm")
+    # Controllers near one that balances, so that most run the full 4 x 500 steps.
+    W = np.array([0.0, 0.5, 10.0, 2.0, 0.0]) + np.random.default_rng(1).normal(0, 0.1, (batch, 5))
+
+    def run(threads: int) -> None:
+        parts = np.array_split(W, threads)
+        workers = [threading.Thread(target=agent, args=(p,)) for p in parts]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+
+    one, two = rate(lambda: run(1), batch), rate(lambda: run(2), batch)
+    return [
+        ["cart-pole, 1 worker thread", one, ""],
+        ["cart-pole, 2 worker threads", two, f"{two / one:.2f}x"],
+    ]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dim", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=100_000)
+    ap.add_argument("--agents", type=int, default=1000)
+    ap.add_argument("--no-save", action="store_true")
+    opts = ap.parse_args()
+    rows = throughput(opts.dim, opts.batch) + scaling(2000) + memory_per_agent(opts.agents)
+    print_table("WebAssembly agents (evaluations per second unless marked)",
+                ["what", "value", "note"], rows)  # fmt: skip
+    if not opts.no_save:
+        print(f"wrote {write_results('execution', {'rows': rows})}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

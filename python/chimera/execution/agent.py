@@ -1,0 +1,285 @@
+"""``WasmAgent``: a WebAssembly module plus its genome layout, evaluated in a sandbox.
+
+Each thread that evaluates an agent gets its own wasmtime Store and instance (a Store must not
+be shared between threads); wasmtime releases the GIL while wasm runs, so threads scale. A
+batch goes to the module in calls of up to ``Limits.chunk`` genomes through the batch entry
+point. When a call traps, the first result it left unwritten names the individual that was
+running: that one gets a ``SandboxViolation`` with the reason and the worst fitness, the
+instance is replaced, and the rest of the batch carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import wasmtime
+
+from .._errors import SandboxViolation, ValidationError
+from . import abi, runtime
+from .limits import Limits
+
+log = logging.getLogger("chimera.agent")
+
+# Results are pre-filled with this NaN; the first still holding it after a trap is the one
+# whose evaluation was stopped (agents write results in order, as the ABI says).
+_UNWRITTEN = np.uint64(0x7FF8_C41B_DEAD_0001)
+_LOG_LIMIT = 4096  # bytes of one chimera.log message kept
+
+_TRAPS = {
+    wasmtime.TrapCode.OUT_OF_FUEL: "out of fuel",
+    wasmtime.TrapCode.INTERRUPT: "deadline",
+    wasmtime.TrapCode.STACK_OVERFLOW: "stack overflow",
+    wasmtime.TrapCode.UNREACHABLE: "unreachable",
+    wasmtime.TrapCode.MEMORY_OUT_OF_BOUNDS: "out-of-bounds access",
+    wasmtime.TrapCode.INTEGER_DIVISION_BY_ZERO: "integer division by zero",
+    wasmtime.TrapCode.INTEGER_OVERFLOW: "integer overflow",
+    wasmtime.TrapCode.BAD_CONVERSION_TO_INTEGER: "bad conversion to integer",
+    wasmtime.TrapCode.TABLE_OUT_OF_BOUNDS: "table out of bounds",
+    wasmtime.TrapCode.INDIRECT_CALL_TO_NULL: "indirect call to null",
+    wasmtime.TrapCode.BAD_SIGNATURE: "bad signature",
+}
+
+
+@dataclass
+class Evaluation:
+    """A batch's objectives, ``(n,)`` for one objective or ``(n, m)``, with ``worst_fitness``
+    where a violation struck, and the violations by individual."""
+
+    fitness: np.ndarray
+    violations: dict[int, SandboxViolation] = field(default_factory=dict)
+
+
+class _Sandbox:
+    """One thread's Store and instance of an agent."""
+
+    def __init__(self, agent: WasmAgent) -> None:
+        self.limits = agent.limits
+        self.store = wasmtime.Store(agent.engine)
+        self.store.set_limits(memory_size=self.limits.memory, instances=1, tables=4, memories=1)
+        self.store.set_fuel(self.limits.fuel)
+        self.store.set_epoch_deadline(self.limits.ticks)
+        linker = wasmtime.Linker(agent.engine)
+        if ("chimera", "log") in agent.interface.imports:
+            linker.define_func("chimera", "log", wasmtime.FuncType(
+                [wasmtime.ValType.i32(), wasmtime.ValType.i32()], []), self._log,
+                access_caller=True)  # fmt: skip
+        self.instance = linker.instantiate(self.store, agent.module)
+        ex: Any = self.instance.exports(self.store)
+        self.memory: Any = ex["memory"]
+        self.buffer: Any = ex["chimera_buffer"]
+        self.evaluate: Any = ex["chimera_evaluate"]
+        if "_initialize" in agent.interface.exports:
+            ex["_initialize"](self.store)
+        self.capacity, self.base = 0, 0
+        self.name = agent.name
+
+    def _log(self, caller: Any, ptr: int, length: int) -> None:
+        data = caller["memory"].read(caller, ptr, ptr + min(max(length, 0), _LOG_LIMIT))
+        log.info("%s: %s", self.name, bytes(data).decode("utf-8", "replace"))
+
+    def region(self, nbytes: int) -> int:
+        """The module's buffer of at least nbytes (0 if it cannot grow that far)."""
+        if nbytes > self.capacity:
+            self.store.set_fuel(self.limits.fuel)
+            self.store.set_epoch_deadline(self.limits.ticks)
+            self.base = self.buffer(self.store, nbytes)
+            self.capacity = nbytes if self.base else 0
+        return self.base
+
+    def view(self) -> np.ndarray:
+        """Linear memory as bytes (taken anew after every call: memory may move on growth)."""
+        return np.ctypeslib.as_array(self.memory.data_ptr(self.store),
+                                     (self.memory.data_len(self.store),))  # fmt: skip
+
+    def at_memory_limit(self) -> bool:
+        return self.memory.data_len(self.store) + abi.PAGE > self.limits.memory
+
+
+class WasmAgent:
+    """A sandboxed agent: ``agent(X)`` -> objectives of the ``(n, dim)`` genomes X (the form
+    ``chimera.minimize`` takes), ``agent.evaluate(X)`` -> :class:`Evaluation` with the
+    violations too.
+
+    ``module``: the ``.wasm`` bytes, a path to them, or WebAssembly text. ``dim``: the genome
+    length, required when the module does not fix one (``chimera_dim`` returning 0). The module
+    is checked against the agent ABI (docs/agent-abi.md) before anything runs.
+    """
+
+    def __init__(self, module: bytes | str | Path, *, dim: int | None = None,
+                 limits: Limits | None = None, name: str | None = None) -> None:  # fmt: skip
+        self.limits = limits if limits is not None else Limits()
+        if not isinstance(self.limits, Limits):
+            raise ValidationError(f"limits must be a chimera.execution.Limits, got {limits!r}")
+        data, self.name = _load(module, name)
+        self.engine = runtime.engine(self.limits.stack)
+        try:
+            self.module = runtime.compile_module(data, self.limits.stack)
+        except wasmtime.WasmtimeError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValidationError(
+                f"agent {self.name} is not a valid WebAssembly module: {first}"
+            ) from exc
+        self.interface = abi.check(self.module, self.limits, self.name)
+        self._local = threading.local()
+        try:
+            sb = self._sandbox()
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+            raise SandboxViolation(f"agent {self.name} failed to start: {_describe(exc)}") from exc
+        ex: Any = sb.instance.exports(sb.store)
+        version = ex["chimera_abi_version"](sb.store)
+        if version != abi.VERSION:
+            raise ValidationError(
+                f"agent {self.name} speaks agent ABI version {version}; this host speaks {abi.VERSION}"
+            )
+        fixed = ex["chimera_dim"](sb.store) if "chimera_dim" in self.interface.exports else 0
+        self.n_obj = ex["chimera_objectives"](sb.store) if "chimera_objectives" in ex else 1
+        if self.n_obj < 1:
+            raise ValidationError(f"agent {self.name} reports {self.n_obj} objectives")
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
+            raise ValidationError(f"dim must be a positive integer, got {dim!r}")
+        if fixed and dim is not None and dim != fixed:
+            raise ValidationError(f"agent {self.name} takes genomes of length {fixed}, not {dim}")
+        if not fixed and dim is None:
+            raise ValidationError(f"agent {self.name} takes genomes of any length: give dim=")
+        self.dim = int(fixed or dim)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return f"WasmAgent({self.name!r}, dim={self.dim}, n_obj={self.n_obj})"
+
+    def _sandbox(self, fresh: bool = False) -> _Sandbox:
+        sb = getattr(self._local, "sandbox", None)
+        if sb is None or fresh:
+            sb = self._local.sandbox = _Sandbox(self)
+        return sb
+
+    def __call__(self, X: Any) -> np.ndarray:
+        return self.evaluate(X).fitness
+
+    def evaluate(self, X: Any) -> Evaluation:
+        """Objectives of the rows of X; violations contained per individual."""
+        X = self._genomes(X)
+        n, m = X.shape[0], self.n_obj
+        out = np.empty((n, m))
+        violations: dict[int, SandboxViolation] = {}
+        for start in range(0, n, self.limits.chunk):
+            stop = min(start + self.limits.chunk, n)
+            self._run(X, start, stop, out, violations)
+        bad = ~np.isfinite(out).all(axis=1)
+        for i in np.flatnonzero(bad).tolist():
+            violations.setdefault(i, SandboxViolation(f"agent {self.name}: individual {i} "
+                                                      "returned a non-finite objective"))  # fmt: skip
+        for i, v in violations.items():
+            v.reason = getattr(v, "reason", "non-finite result")  # type: ignore[attr-defined]
+            out[i] = self.limits.worst_fitness
+        return Evaluation(out[:, 0] if m == 1 else out, violations)
+
+    def _genomes(self, X: Any) -> np.ndarray:
+        try:
+            X = np.ascontiguousarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"genomes must be numbers: {exc}") from exc
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] != self.dim:
+            raise ValidationError(
+                f"agent {self.name} takes genomes of length {self.dim}: got shape {X.shape}"
+            )
+        if not np.isfinite(X).all():
+            raise ValidationError("genomes must be finite (no NaN or infinity)")
+        return X
+
+    def _run(self, X: np.ndarray, start: int, stop: int, out: np.ndarray,
+             violations: dict[int, SandboxViolation]) -> None:  # fmt: skip
+        """Individuals start..stop-1 in as few calls as traps allow."""
+        d, m = self.dim, self.n_obj
+        sb = self._sandbox()
+        while start < stop:
+            k = stop - start
+            gbytes = 8 * k * d
+            try:
+                base = sb.region(gbytes + 8 * k * m)
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+                base, why = 0, _reason(exc, sb)
+                sb = self._sandbox(fresh=True)
+            else:
+                why = "memory limit"  # the buffer could not grow to hold the chunk
+            if base == 0:
+                for i in range(start, stop):
+                    violations[i] = _violation(self.name, i, f"no buffer for the batch: {why}")
+                return
+            mem = sb.view()
+            mem[base : base + gbytes] = X[start:stop].view(np.uint8).ravel()
+            results = mem[base + gbytes : base + gbytes + 8 * k * m].view(np.uint64)
+            results[:] = _UNWRITTEN
+            sb.store.set_fuel(self.limits.fuel * k)
+            sb.store.set_epoch_deadline(self.limits.ticks * k)
+            try:
+                code = sb.evaluate(sb.store, base, k, d, base + gbytes)
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+                results = sb.view()[base + gbytes : base + gbytes + 8 * k * m].view(np.uint64)
+                written = np.flatnonzero(results.reshape(k, m)[:, -1] == _UNWRITTEN)
+                j = int(written[0]) if written.size else k - 1
+                out[start : start + j] = results.reshape(k, m)[:j].view(np.float64)
+                violations[start + j] = _violation(self.name, start + j, _reason(exc, sb))
+                start += j + 1
+                sb = self._sandbox(fresh=True)  # a trapped instance's state is not trusted
+                continue
+            if code != abi.OK:
+                why = abi.ERRORS.get(code, f"error code {code}")
+                for i in range(start, stop):
+                    violations[i] = _violation(self.name, i, f"agent error: {why}")
+                return
+            results = sb.view()[base + gbytes : base + gbytes + 8 * k * m]
+            out[start:stop] = results.view(np.float64).reshape(k, m)
+            return
+
+
+def _reason(exc: Exception, sb: _Sandbox) -> str:
+    code = getattr(exc, "trap_code", None)
+    if code == wasmtime.TrapCode.MEMORY_OUT_OF_BOUNDS and sb.at_memory_limit():
+        return "memory limit"
+    if code in _TRAPS:
+        return _TRAPS[code]
+    return f"trap: {_describe(exc)}"
+
+
+def _describe(exc: Exception) -> str:
+    code = getattr(exc, "trap_code", None)
+    if code in _TRAPS:
+        return _TRAPS[code]
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _violation(name: str, i: int, reason: str) -> SandboxViolation:
+    v = SandboxViolation(f"agent {name}: individual {i} was stopped: {reason}")
+    v.reason = reason  # type: ignore[attr-defined]
+    v.individual = i  # type: ignore[attr-defined]
+    return v
+
+
+def _load(module: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
+    if isinstance(module, Path) or (isinstance(module, str) and module.endswith(".wasm")):
+        path = Path(module)
+        try:
+            return path.read_bytes(), name or path.stem
+        except OSError as exc:
+            raise ValidationError(f"cannot read the agent module {path}: {exc}") from exc
+    if isinstance(module, str):
+        try:
+            return bytes(wasmtime.wat2wasm(module)), name or "agent"
+        except wasmtime.WasmtimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ValidationError(
+                f"agent {name or 'agent'} is not valid WebAssembly text: {first}"
+            ) from exc
+    if isinstance(module, (bytes, bytearray, memoryview)):
+        return bytes(module), name or "agent"
+    raise ValidationError(
+        f"module must be .wasm bytes, a path or WebAssembly text, got {type(module).__name__}"
+    )

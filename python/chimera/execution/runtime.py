@@ -1,0 +1,93 @@
+"""wasmtime engines, the epoch ticker and the compiled-module cache.
+
+An engine is made per stack limit (the only engine-wide setting a Limits holds) with fuel and
+epoch interruption on, and lives for the process. One daemon thread advances every engine's
+epoch each ``tick`` seconds: a Store's deadline is counted in those ticks.
+
+Compiled modules are cached on disk (``$CHIMERA_WASM_CACHE``, else ``~/.cache/chimera/wasm``)
+under a key of the module's bytes, the wasmtime version and the engine settings, so a second
+process does not recompile. A cache that cannot be read or written is skipped with a log line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+
+import wasmtime
+
+log = logging.getLogger("chimera.execution")
+
+WASMTIME_VERSION = metadata.version("wasmtime")
+
+_lock = threading.Lock()
+_engines: dict[int, wasmtime.Engine] = {}
+_ticker: threading.Thread | None = None
+_tick = 0.01
+
+
+def engine(stack: int) -> wasmtime.Engine:
+    """The engine for wasm stacks of ``stack`` bytes (fuel and epoch interruption on)."""
+    with _lock:
+        found = _engines.get(stack)
+        if found is None:
+            config = wasmtime.Config()
+            config.consume_fuel = True
+            config.epoch_interruption = True
+            config.max_wasm_stack = stack
+            found = _engines[stack] = wasmtime.Engine(config)
+        _start_ticker()
+        return found
+
+
+def _start_ticker() -> None:
+    global _ticker
+    if _ticker is None or not _ticker.is_alive():
+        _ticker = threading.Thread(target=_tick_forever, name="chimera-epoch", daemon=True)
+        _ticker.start()
+
+
+def _tick_forever() -> None:
+    while True:
+        time.sleep(_tick)
+        for e in list(_engines.values()):
+            e.increment_epoch()
+
+
+def settings(stack: int) -> str:
+    return f"wasmtime={WASMTIME_VERSION};fuel=1;epoch=1;stack={stack}"
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("CHIMERA_WASM_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "chimera" / "wasm"
+
+
+def compile_module(data: bytes, stack: int) -> wasmtime.Module:
+    """The module compiled for ``engine(stack)``, from the disk cache when it is there.
+
+    Raises wasmtime.WasmtimeError for bytes that are not a valid module."""
+    e = engine(stack)
+    key = hashlib.sha256(settings(stack).encode() + b"\0" + data).hexdigest()
+    path = cache_dir() / f"{key}.cwasm"
+    if path.is_file():
+        try:
+            return wasmtime.Module.deserialize_file(e, str(path))
+        except (wasmtime.WasmtimeError, OSError) as exc:
+            log.warning("recompiling %s: the cached copy failed to load (%s)", path.name, exc)
+    module = wasmtime.Module(e, data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(module.serialize())
+        os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
+    except OSError as exc:
+        log.warning("not caching the compiled module in %s: %s", path.parent, exc)
+    return module

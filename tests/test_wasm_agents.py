@@ -1,0 +1,228 @@
+"""WebAssembly agents in the sandbox: the example agents against NumPy, and hostile modules
+(written here in WebAssembly text) refused before instantiation or contained per individual
+while the rest of the batch, and later batches, are served."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chimera
+from chimera import SandboxViolation, ValidationError
+from chimera.execution import Limits, WasmAgent, runtime
+
+AGENTS = Path(__file__).resolve().parent.parent / "examples" / "agents"
+
+# Genome (kind, x): kind 0 scores x; the others misbehave in their own way.
+NORMAL, LOOP, MEMORY_BOMB, RECURSION, OUT_OF_BOUNDS, UNREACHABLE, NAN, LOG = range(8)
+HOSTILE = """
+(module
+  (import "chimera" "log" (func $log (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello from wasm")
+  (func (export "chimera_abi_version") (result i32) (i32.const 1))
+  (func (export "chimera_dim") (result i32) (i32.const 2))
+  (func (export "chimera_buffer") (param $bytes i32) (result i32)
+    (local $need i32) (local $have i32)
+    (local.set $need (i32.add (i32.const 65536) (local.get $bytes)))
+    (local.set $have (i32.mul (memory.size) (i32.const 65536)))
+    (if (i32.gt_u (local.get $need) (local.get $have)) (then
+      (if (i32.eq (memory.grow (i32.div_u (i32.add (i32.sub (local.get $need) (local.get $have))
+                                                   (i32.const 65535)) (i32.const 65536)))
+                  (i32.const -1))
+        (then (return (i32.const 0))))))
+    (i32.const 65536))
+  (func $recurse (param i32) (result i32) (call $recurse (i32.add (local.get 0) (i32.const 1))))
+  (func (export "chimera_evaluate") (param $g i32) (param $n i32) (param $dim i32) (param $out i32)
+    (result i32)
+    (local $i i32) (local $kind i32) (local $x f64) (local $at i32)
+    (if (i32.ne (local.get $dim) (i32.const 2)) (then (return (i32.const -1))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+      (local.set $at (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 4))))
+      (local.set $kind (i32.trunc_f64_s (f64.load (local.get $at))))
+      (local.set $x (f64.load offset=8 (local.get $at)))
+      (if (i32.eq (local.get $kind) (i32.const 1)) (then (loop $forever (br $forever))))
+      (if (i32.eq (local.get $kind) (i32.const 2)) (then
+        (block $full (loop $grow
+          (br_if $full (i32.eq (memory.grow (i32.const 1)) (i32.const -1))) (br $grow)))
+        (i64.store (i32.const -8) (i64.const 0))))
+      (if (i32.eq (local.get $kind) (i32.const 3)) (then (drop (call $recurse (i32.const 0)))))
+      (if (i32.eq (local.get $kind) (i32.const 4))
+        (then (i64.store (i32.const 0x7ffffff0) (i64.const 1))))
+      (if (i32.eq (local.get $kind) (i32.const 5)) (then unreachable))
+      (if (i32.eq (local.get $kind) (i32.const 6))
+        (then (local.set $x (f64.div (f64.const 0) (f64.const 0)))))
+      (if (i32.eq (local.get $kind) (i32.const 7)) (then (call $log (i32.const 16) (i32.const 15))))
+      (f64.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 3))) (local.get $x))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (i32.const 0)))
+"""
+LIMITS = Limits(fuel=2_000_000, timeout=2.0, memory=4 << 20, stack=256 << 10, worst_fitness=1e9)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHIMERA_WASM_CACHE", str(tmp_path / "cache"))
+
+
+def rastrigin(X: np.ndarray) -> np.ndarray:
+    return 10.0 * X.shape[1] + (X**2 - 10.0 * np.cos(2 * np.pi * X)).sum(axis=1)
+
+
+def cartpole(W: np.ndarray) -> np.ndarray:
+    """The cart-pole agent's objective, the same physics in NumPy."""
+    starts = [(0.0, 0.0, 0.02, 0.0), (0.5, 0.0, -0.05, 0.1), (-0.8, 0.2, 0.04, -0.2),
+              (0.2, -0.3, -0.1, 0.0)]  # fmt: skip
+    out = []
+    for w in W:
+        total = 0
+        for start in starts:
+            x, x_dot, th, th_dot = start
+            t = 0
+            while t < 500 and -0.20943951023931953 < th < 0.20943951023931953 and -2.4 < x < 2.4:
+                force = (
+                    10.0
+                    if w[0] * x + w[1] * x_dot + w[2] * th + w[3] * th_dot + w[4] > 0
+                    else -10.0
+                )
+                s, c = np.sin(th), np.cos(th)
+                temp = (force + 0.05 * th_dot * th_dot * s) / 1.1
+                th_acc = (9.8 * s - c * temp) / (0.5 * (4.0 / 3.0 - 0.1 * c * c / 1.1))
+                x_acc = temp - 0.05 * th_acc * c / 1.1
+                x, x_dot, th, th_dot = (x + 0.02 * x_dot, x_dot + 0.02 * x_acc,
+                                        th + 0.02 * th_dot, th_dot + 0.02 * th_acc)  # fmt: skip
+                t += 1
+            total += t
+        out.append(500 - total / 4)
+    return np.array(out)
+
+
+def test_example_agents_agree_with_numpy() -> None:
+    X = np.random.default_rng(0).uniform(-5.12, 5.12, (300, 7))
+    agent = WasmAgent(f"{AGENTS}/rastrigin.wasm", dim=7)
+    assert np.allclose(agent(X), rastrigin(X), rtol=0, atol=1e-10)
+    W = np.random.default_rng(1).normal(size=(20, 5))
+    W[0] = [0.0, 0.5, 10.0, 2.0, 0.0]  # a controller that balances
+    pole = WasmAgent(f"{AGENTS}/cartpole.wasm")
+    assert pole.dim == 5 and pole.n_obj == 1
+    f = pole(W)
+    assert np.allclose(f, cartpole(W), atol=1e-9) and f[0] < 50
+
+
+def test_hostile_individuals_are_contained_and_the_batch_carries_on(caplog) -> None:
+    agent = WasmAgent(HOSTILE, limits=LIMITS, name="hostile")
+    kinds = [NORMAL, LOOP, NORMAL, MEMORY_BOMB, NORMAL, RECURSION, OUT_OF_BOUNDS, UNREACHABLE,
+             NAN, NORMAL, LOG]  # fmt: skip
+    X = np.column_stack([kinds, np.arange(len(kinds), dtype=float)])
+    with caplog.at_level(logging.INFO, logger="chimera.agent"):
+        result = agent.evaluate(X)
+    reasons = {i: v.reason for i, v in result.violations.items()}
+    assert reasons == {1: "out of fuel", 3: "memory limit", 5: "stack overflow",
+                       6: "out-of-bounds access", 7: "unreachable", 8: "non-finite result"}  # fmt: skip
+    assert all(isinstance(v, SandboxViolation) for v in result.violations.values())
+    assert "individual 3 was stopped: memory limit" in str(result.violations[3])
+    good = [i for i in range(len(kinds)) if i not in reasons]
+    assert result.fitness[good].tolist() == [float(i) for i in good]
+    assert (result.fitness[list(reasons)] == LIMITS.worst_fitness).all()
+    assert "hostile: hello from wasm" in caplog.text
+    again = agent.evaluate(np.array([[NORMAL, 4.5], [NORMAL, -1.0]]))  # still serving
+    assert again.fitness.tolist() == [4.5, -1.0] and not again.violations
+
+
+def test_the_deadline_stops_what_fuel_would_let_run() -> None:
+    limits = Limits(fuel=10**15, timeout=0.05, memory=4 << 20)
+    agent = WasmAgent(HOSTILE, limits=limits)
+    result = agent.evaluate([[LOOP, 0.0], [NORMAL, 2.0]])
+    assert result.violations[0].reason == "deadline" and result.fitness[1] == 2.0
+
+
+@pytest.mark.parametrize(
+    "module, match",
+    [
+        (b"not wasm at all", "not a valid WebAssembly module"),
+        ("(module (memory (export \"memory\") 1)", "not valid WebAssembly text"),
+        ('(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) '
+         '(result i32))) (memory (export "memory") 1))', "fd_write, which is not on the allow-list"),
+        ('(module (memory (export "memory") 1))', "lacks the export chimera_evaluate"),
+        ('(module (memory (export "memory") 100))', "above the limit of 4194304"),
+        (HOSTILE.replace("(i32.const 1))\n  (func (export \"chimera_dim\")",
+                         "(i32.const 7))\n  (func (export \"chimera_dim\")"), "ABI version 7"),
+    ],
+)  # fmt: skip
+def test_bad_modules_are_refused_before_they_run(module, match: str) -> None:
+    with pytest.raises(ValidationError, match=match):
+        WasmAgent(module, limits=LIMITS)
+
+
+def test_bad_genomes_and_settings_are_refused() -> None:
+    agent = WasmAgent(HOSTILE, limits=LIMITS)
+    with pytest.raises(ValidationError, match="genomes of length 2: got shape"):
+        agent.evaluate(np.zeros((3, 4)))
+    with pytest.raises(ValidationError, match="must be finite"):
+        agent.evaluate([[0.0, np.nan]])
+    with pytest.raises(ValidationError, match="takes genomes of length 2, not 3"):
+        WasmAgent(HOSTILE, dim=3, limits=LIMITS)
+    with pytest.raises(ValidationError, match="any length: give dim="):
+        WasmAgent(f"{AGENTS}/rastrigin.wasm")
+    with pytest.raises(ValidationError, match=r"Limits\.memory must be a whole number"):
+        Limits(memory=1000)
+    with pytest.raises(ValidationError, match="cannot read the agent module"):
+        WasmAgent("no/such/agent.wasm")
+
+
+def test_threads_have_their_own_sandboxes() -> None:
+    agent = WasmAgent(f"{AGENTS}/rastrigin.wasm", dim=5)
+    X = np.random.default_rng(2).uniform(-5, 5, (4, 500, 5))
+    results: dict[int, np.ndarray] = {}
+
+    def work(k: int) -> None:
+        for _ in range(5):
+            results[k] = agent(X[k])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(4):
+        assert np.array_equal(results[k], agent(X[k]))
+
+
+def test_compiled_modules_are_cached_on_disk(tmp_path, caplog) -> None:
+    WasmAgent(f"{AGENTS}/rastrigin.wasm", dim=3)
+    (cached,) = list((tmp_path / "cache").glob("*.cwasm"))
+    WasmAgent(f"{AGENTS}/rastrigin.wasm", dim=3)  # from the cache
+    assert list((tmp_path / "cache").glob("*.cwasm")) == [cached]
+    assert runtime.WASMTIME_VERSION in runtime.settings(1)
+    cached.write_bytes(b"corrupt")
+    with caplog.at_level(logging.WARNING, logger="chimera.execution"):
+        agent = WasmAgent(f"{AGENTS}/rastrigin.wasm", dim=3)
+    assert "failed to load" in caplog.text and agent(np.zeros((1, 3))).tolist() == [0.0]
+
+
+def test_agents_are_objectives_for_minimize() -> None:
+    agent = WasmAgent(f"{AGENTS}/rastrigin.wasm", dim=4)
+    result = chimera.minimize(agent, [(-5.12, 5.12)] * 4, max_evals=6000, seed=3)
+    assert result.fun < 2.0
+
+
+def test_traps_outside_the_batch_are_contained_too() -> None:
+    starts_badly = HOSTILE.replace(
+        '(func (export "chimera_abi_version")',
+        '(func (export "_initialize") (loop $spin (br $spin)))\n  (func (export "chimera_abi_version")',
+    )
+    with pytest.raises(SandboxViolation, match="failed to start: out of fuel"):
+        WasmAgent(starts_badly, limits=LIMITS)
+    no_room = HOSTILE.replace(
+        "(i32.const 65536))\n  (func $recurse", "(unreachable))\n  (func $recurse"
+    )
+    agent = WasmAgent(no_room, limits=LIMITS)
+    result = agent.evaluate([[NORMAL, 1.0], [NORMAL, 2.0]])
+    assert set(result.violations) == {0, 1}
+    assert "no buffer for the batch: unreachable" in str(result.violations[0])
