@@ -28,4 +28,10 @@ class BudgetExceeded(ChimeraError):
 
 
 class SandboxViolation(ChimeraError):
-    """An agent broke a limit of its sandbox (fuel, deadline, memory, ...)."""
+    """An agent broke a limit of its sandbox (fuel, deadline, memory, ...): ``reason`` names
+    it and ``individual`` is the batch position it struck (None when not one individual's)."""
+
+    def __init__(self, message: str, reason: str = "", individual: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.individual = individual

@@ -1,4 +1,5 @@
-"""Layer 4, execution: WebAssembly agents run in a sandbox (``WasmAgent``) under ``Limits``.
+"""Layer 4, execution: WebAssembly agents run in a sandbox (``WasmAgent``) under ``Limits``, on
+worker threads (``AgentPool``) that report Prometheus ``Metrics`` and their health.
 
 The agent ABI is docs/agent-abi.md; example agents and the script that builds them are in
 examples/agents/.
@@ -9,5 +10,7 @@ from __future__ import annotations
 from .._errors import SandboxViolation
 from .agent import Evaluation, WasmAgent
 from .limits import Limits
+from .metrics import Metrics
+from .pool import AgentPool
 
-__all__ = ["Evaluation", "Limits", "SandboxViolation", "WasmAgent"]
+__all__ = ["AgentPool", "Evaluation", "Limits", "Metrics", "SandboxViolation", "WasmAgent"]

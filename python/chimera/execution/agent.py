@@ -160,22 +160,26 @@ class WasmAgent:
     def __call__(self, X: Any) -> np.ndarray:
         return self.evaluate(X).fitness
 
-    def evaluate(self, X: Any) -> Evaluation:
-        """Objectives of the rows of X; violations contained per individual."""
+    def evaluate(self, X: Any, first: int = 0) -> Evaluation:
+        """Objectives of the rows of X; violations contained per individual, numbered from
+        ``first`` (the batch position of X's first row, when X is a shard of a larger batch)."""
         X = self._genomes(X)
         n, m = X.shape[0], self.n_obj
         out = np.empty((n, m))
-        violations: dict[int, SandboxViolation] = {}
+        reasons: dict[int, str] = {}
         for start in range(0, n, self.limits.chunk):
             stop = min(start + self.limits.chunk, n)
-            self._run(X, start, stop, out, violations)
-        bad = ~np.isfinite(out).all(axis=1)
-        for i in np.flatnonzero(bad).tolist():
-            violations.setdefault(i, SandboxViolation(f"agent {self.name}: individual {i} "
-                                                      "returned a non-finite objective"))  # fmt: skip
-        for i, v in violations.items():
-            v.reason = getattr(v, "reason", "non-finite result")  # type: ignore[attr-defined]
+            self._run(X, start, stop, out, reasons)
+        for i in np.flatnonzero(~np.isfinite(out).all(axis=1)).tolist():
+            reasons.setdefault(i, "non-finite result")
+        violations = {}
+        for i, reason in sorted(reasons.items()):
             out[i] = self.limits.worst_fitness
+            violations[first + i] = SandboxViolation(
+                f"agent {self.name}: individual {first + i} was stopped: {reason}",
+                reason,
+                first + i,
+            )
         return Evaluation(out[:, 0] if m == 1 else out, violations)
 
     def _genomes(self, X: Any) -> np.ndarray:
@@ -194,7 +198,7 @@ class WasmAgent:
         return X
 
     def _run(self, X: np.ndarray, start: int, stop: int, out: np.ndarray,
-             violations: dict[int, SandboxViolation]) -> None:  # fmt: skip
+             reasons: dict[int, str]) -> None:  # fmt: skip
         """Individuals start..stop-1 in as few calls as traps allow."""
         d, m = self.dim, self.n_obj
         sb = self._sandbox()
@@ -210,7 +214,7 @@ class WasmAgent:
                 why = "memory limit"  # the buffer could not grow to hold the chunk
             if base == 0:
                 for i in range(start, stop):
-                    violations[i] = _violation(self.name, i, f"no buffer for the batch: {why}")
+                    reasons[i] = f"no buffer for the batch: {why}"
                 return
             mem = sb.view()
             mem[base : base + gbytes] = X[start:stop].view(np.uint8).ravel()
@@ -225,14 +229,14 @@ class WasmAgent:
                 written = np.flatnonzero(results.reshape(k, m)[:, -1] == _UNWRITTEN)
                 j = int(written[0]) if written.size else k - 1
                 out[start : start + j] = results.reshape(k, m)[:j].view(np.float64)
-                violations[start + j] = _violation(self.name, start + j, _reason(exc, sb))
+                reasons[start + j] = _reason(exc, sb)
                 start += j + 1
                 sb = self._sandbox(fresh=True)  # a trapped instance's state is not trusted
                 continue
             if code != abi.OK:
                 why = abi.ERRORS.get(code, f"error code {code}")
                 for i in range(start, stop):
-                    violations[i] = _violation(self.name, i, f"agent error: {why}")
+                    reasons[i] = f"agent error: {why}"
                 return
             results = sb.view()[base + gbytes : base + gbytes + 8 * k * m]
             out[start:stop] = results.view(np.float64).reshape(k, m)
@@ -254,13 +258,6 @@ def _describe(exc: Exception) -> str:
         return _TRAPS[code]
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _violation(name: str, i: int, reason: str) -> SandboxViolation:
-    v = SandboxViolation(f"agent {name}: individual {i} was stopped: {reason}")
-    v.reason = reason  # type: ignore[attr-defined]
-    v.individual = i  # type: ignore[attr-defined]
-    return v
 
 
 def _load(module: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
