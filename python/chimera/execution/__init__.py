@@ -1,5 +1,6 @@
 """Layer 4, execution: WebAssembly agents run in a sandbox (``WasmAgent``) under ``Limits``, on
-worker threads (``AgentPool``) that report Prometheus ``Metrics`` and their health.
+worker threads (``AgentPool``) that report Prometheus ``Metrics`` and their health; versions
+stored by content (``ArtifactStore``) and rolled out blue-green with a canary (``Deployment``).
 
 The agent ABI is docs/agent-abi.md; example agents and the script that builds them are in
 examples/agents/.
@@ -9,8 +10,13 @@ from __future__ import annotations
 
 from .._errors import SandboxViolation
 from .agent import Evaluation, WasmAgent
+from .artifacts import Artifact, ArtifactStore
+from .deploy import Deployment, Ticket
 from .limits import Limits
 from .metrics import Metrics
 from .pool import AgentPool
 
-__all__ = ["AgentPool", "Evaluation", "Limits", "Metrics", "SandboxViolation", "WasmAgent"]
+__all__ = [
+    "AgentPool", "Artifact", "ArtifactStore", "Deployment", "Evaluation", "Limits", "Metrics",
+    "SandboxViolation", "Ticket", "WasmAgent",
+]  # fmt: skip

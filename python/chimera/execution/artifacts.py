@@ -1,0 +1,101 @@
+"""Versioned agent artifacts in a content-addressed folder.
+
+An artifact is a module, a genome and metadata, stored under ``<root>/<id>/`` where ``id`` is
+the SHA-256 of the module's bytes, the genome's bytes (float64, little-endian) and the
+canonical JSON of the metadata: the same content always has the same id, and a stored
+artifact never changes. A write goes to a temporary folder renamed into place, so a reader
+sees a whole artifact or none; a read checks the id against the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import ValidationError
+from .agent import WasmAgent
+from .limits import Limits
+
+
+def _digest(module: bytes, genome: np.ndarray, metadata: dict[str, Any]) -> str:
+    h = hashlib.sha256()
+    for part in (module, genome.astype("<f8").tobytes(),
+                 json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode()):  # fmt: skip
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One stored version: ``id``, the module's bytes, the genome and the metadata."""
+
+    id: str
+    module: bytes
+    genome: np.ndarray
+    metadata: dict[str, Any]
+
+    def agent(self, limits: Limits | None = None) -> WasmAgent:
+        """The module as a sandboxed agent (its genome is this artifact's ``genome``)."""
+        return WasmAgent(self.module, dim=self.genome.size, limits=limits,
+                         name=str(self.metadata.get("name", self.id[:12])))  # fmt: skip
+
+
+class ArtifactStore:
+    """A folder of artifacts keyed by content."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def put(
+        self, module: bytes | str | Path, genome: Any, metadata: dict[str, Any] | None = None
+    ) -> str:
+        """Stores an artifact (once: the same content is the same id) and returns its id."""
+        data = Path(module).read_bytes() if isinstance(module, (str, Path)) else bytes(module)
+        g = np.ascontiguousarray(genome, dtype=np.float64).ravel()
+        if not np.isfinite(g).all():
+            raise ValidationError("an artifact's genome must be finite")
+        meta = dict(metadata or {})
+        try:
+            json.dumps(meta)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"artifact metadata must be JSON: {exc}") from exc
+        key = _digest(data, g, meta)
+        final = self.root / key
+        if final.is_dir():
+            return key
+        tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=".incoming-"))
+        try:
+            (tmp / "module.wasm").write_bytes(data)
+            (tmp / "genome.json").write_text(json.dumps(g.tolist()))
+            (tmp / "metadata.json").write_text(json.dumps(meta, sort_keys=True, indent=1))
+            os.rename(tmp, final)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not final.is_dir():  # not a concurrent writer of the same content
+                raise
+        return key
+
+    def get(self, key: str) -> Artifact:
+        """The artifact ``key``; an error if it is missing or its content does not match."""
+        folder = self.root / key
+        if len(key) != 64 or not folder.is_dir():
+            raise ValidationError(f"no artifact {key!r} in {self.root}")
+        data = (folder / "module.wasm").read_bytes()
+        genome = np.array(json.loads((folder / "genome.json").read_text()), dtype=np.float64)
+        meta = json.loads((folder / "metadata.json").read_text())
+        if _digest(data, genome, meta) != key:
+            raise ValidationError(f"artifact {key} is damaged: its content no longer hashes to it")
+        return Artifact(key, data, genome, meta)
+
+    def ids(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and len(p.name) == 64)

@@ -1,0 +1,129 @@
+"""Blue-green deployment of agent versions (artifact ids) with a canary.
+
+The incumbent serves everything until ``propose(candidate)``; then each ``route()`` sends the
+candidate a ``canary_share`` of the work. Every routed unit is a ``Ticket`` naming the version
+that served it, recorded exactly once with ``record(ticket, kpi)`` or ``record(ticket,
+failed=True)``; a ticket routed before a swap is still credited to the version that served
+it, so a swap never drops or double-counts an in-flight evaluation.
+
+The candidate is rolled back at its first failure (a trap or an error), and judged once both
+versions have ``min_samples`` KPIs from this canary: promoted if ``gate(incumbent_kpis,
+candidate_kpis)`` says it is not worse, else rolled back. The default gate compares means
+(``higher_is_better`` sets the direction); Layer 5's A/B tests can be the gate.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._errors import ValidationError
+
+Gate = Callable[[Sequence[float], Sequence[float]], bool]
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One routed unit of work: its serial number, the version that serves it, and the canary
+    it was routed in (0 when none was running)."""
+
+    serial: int
+    version: str
+    canary: int
+
+
+class Deployment:
+    """The versions in service and the canary between them; thread-safe."""
+
+    def __init__(self, incumbent: str, *, canary_share: float = 0.1, min_samples: int = 30,
+                 higher_is_better: bool = False, gate: Gate | None = None,
+                 seed: int = 0) -> None:  # fmt: skip
+        if not 0.0 < canary_share < 1.0:
+            raise ValidationError(f"canary_share must be in (0, 1), got {canary_share!r}")
+        if isinstance(min_samples, bool) or not isinstance(min_samples, int) or min_samples < 1:
+            raise ValidationError(f"min_samples must be a positive integer, got {min_samples!r}")
+        self.incumbent: str = incumbent
+        self.candidate: str | None = None
+        self.canary_share, self.min_samples = float(canary_share), min_samples
+        self.higher_is_better = bool(higher_is_better)
+        self.gate: Gate = gate if gate is not None else self._not_worse_on_mean
+        self.events: list[dict[str, Any]] = []
+        self._rng = np.random.default_rng(seed)
+        self._lock = threading.Lock()
+        self._serial = 0
+        self._canary = 0
+        self._in_flight: dict[int, Ticket] = {}
+        self._kpis: dict[tuple[int, str], list[float]] = {}
+        self.served: dict[str, int] = {}  # recorded units per version, over the deployment's life
+
+    def _not_worse_on_mean(self, incumbent: Sequence[float], candidate: Sequence[float]) -> bool:
+        a, b = float(np.mean(incumbent)), float(np.mean(candidate))
+        return b >= a if self.higher_is_better else b <= a
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def propose(self, candidate: str) -> None:
+        """Starts a canary of ``candidate`` against the incumbent."""
+        with self._lock:
+            if self.candidate is not None:
+                raise ValidationError(
+                    f"a canary of {self.candidate} is running; wait for its verdict"
+                )
+            if candidate == self.incumbent:
+                raise ValidationError(f"{candidate} is already the incumbent")
+            self.candidate = candidate
+            self._canary += 1
+            self.events.append({"event": "canary", "version": candidate, "canary": self._canary})
+
+    def route(self) -> Ticket:
+        """The version that serves the next unit of work, as a ticket to record later."""
+        with self._lock:
+            self._serial += 1
+            use_candidate = self.candidate is not None and self._rng.random() < self.canary_share
+            version = self.candidate if use_candidate else self.incumbent
+            ticket = Ticket(self._serial, version or self.incumbent,
+                            self._canary if self.candidate is not None else 0)  # fmt: skip
+            self._in_flight[ticket.serial] = ticket
+            return ticket
+
+    def record(
+        self, ticket: Ticket, kpi: float | None = None, *, failed: bool = False
+    ) -> str | None:
+        """The outcome of a routed unit; returns "promoted" or "rolled back" when it decided the
+        canary. A ticket is recorded once: again, or never routed, is an error."""
+        with self._lock:
+            if self._in_flight.pop(ticket.serial, None) != ticket:
+                raise ValidationError(
+                    f"ticket {ticket.serial} is not in flight (recorded already?)"
+                )
+            self.served[ticket.version] = self.served.get(ticket.version, 0) + 1
+            candidate = self.candidate
+            if candidate is None or ticket.canary != self._canary:
+                return None  # routed outside the running canary: served, but not evidence
+            if failed and ticket.version == candidate:
+                return self._end("rolled back", "the candidate failed (trap or error)")
+            if failed or kpi is None:
+                return None
+            self._kpis.setdefault((ticket.canary, ticket.version), []).append(float(kpi))
+            old = self._kpis.get((self._canary, self.incumbent), [])
+            new = self._kpis.get((self._canary, candidate), [])
+            if min(len(old), len(new)) < self.min_samples:
+                return None
+            if self.gate(old, new):
+                return self._end("promoted", f"not worse over {len(new)} and {len(old)} KPIs")
+            return self._end("rolled back", f"worse over {len(new)} and {len(old)} KPIs")
+
+    def _end(self, verdict: str, why: str) -> str:
+        candidate = self.candidate
+        if verdict == "promoted" and candidate is not None:
+            self.incumbent = candidate
+        self.candidate = None
+        self.events.append({"event": verdict, "version": candidate, "canary": self._canary,
+                            "why": why})  # fmt: skip
+        return verdict
