@@ -71,7 +71,7 @@ def rastrigin(X: np.ndarray) -> np.ndarray:
 
 def throughput(dim: int, batch: int) -> list[list[Any]]:
     X = np.random.default_rng(0).uniform(-5.12, 5.12, (batch, dim))
-    whole = WasmAgent(AGENTS / "rastrigin.wasm", dim=dim, limits=Limits(chunk=batch))
+    whole = WasmAgent(AGENTS / "rastrigin.wasm", dim=dim, limits=Limits(chunk=min(batch, 65536)))
     single = WasmAgent(AGENTS / "rastrigin.wasm", dim=dim, limits=Limits(chunk=1))
     error = float(np.abs(whole(X) - rastrigin(X)).max())
     assert error < 1e-9, f"wasm and NumPy disagree by {error}"
@@ -131,7 +131,7 @@ def scaling(batch: int) -> list[list[Any]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dim", type=int, default=10)
-    ap.add_argument("--batch", type=int, default=100_000)
+    ap.add_argument("--batch", type=int, default=65_536)
     ap.add_argument("--agents", type=int, default=1000)
     ap.add_argument("--no-save", action="store_true")
     opts = ap.parse_args()

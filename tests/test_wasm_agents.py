@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -136,7 +137,7 @@ def test_hostile_individuals_are_contained_and_the_batch_carries_on(caplog) -> N
 
 
 def test_the_deadline_stops_what_fuel_would_let_run() -> None:
-    limits = Limits(fuel=10**15, timeout=0.05, memory=4 << 20)
+    limits = Limits(fuel=1 << 40, timeout=0.05, memory=4 << 20)
     agent = WasmAgent(HOSTILE, limits=limits)
     result = agent.evaluate([[LOOP, 0.0], [NORMAL, 2.0]])
     assert result.violations[0].reason == "deadline" and result.fitness[1] == 2.0
@@ -226,3 +227,105 @@ def test_traps_outside_the_batch_are_contained_too() -> None:
     result = agent.evaluate([[NORMAL, 1.0], [NORMAL, 2.0]])
     assert set(result.violations) == {0, 1}
     assert "no buffer for the batch: unreachable" in str(result.violations[0])
+
+
+def _minimal(buffer_body: str = "(i32.const 1024)", evaluate_body: str = "(i32.const 0)",
+             extra: str = "") -> str:  # fmt: skip
+    """A one-page agent with the given chimera_buffer and chimera_evaluate bodies."""
+    return f"""
+(module
+  (memory (export "memory") 1)
+  {extra}
+  (func (export "chimera_abi_version") (result i32) (i32.const 1))
+  (func (export "chimera_dim") (result i32) (i32.const 1))
+  (func (export "chimera_buffer") (param i32) (result i32) {buffer_body})
+  (func (export "chimera_evaluate") (param i32 i32 i32 i32) (result i32) {evaluate_body}))
+"""
+
+
+@pytest.mark.parametrize("base", ["65530", "1000000", "-8", "65496", "1020"])
+def test_a_buffer_outside_memory_is_contained(base: str) -> None:
+    agent = WasmAgent(_minimal(f"(i32.const {base})"), limits=LIMITS)
+    result = agent.evaluate(np.zeros((4, 1)))
+    assert sorted(result.violations) == [0, 1, 2, 3]
+    assert "no buffer for the batch: a region outside its memory" in str(result.violations[0])
+
+
+def test_a_table_bomb_hits_the_table_limit() -> None:
+    bomb = _minimal(
+        evaluate_body="(drop (table.grow $t (ref.null func) (i32.const 300000000))) "
+        "(table.fill $t (i32.const 0) (ref.null func) (i32.const 300000000)) (i32.const 0)",
+        extra="(table $t 0 funcref)",
+    )
+    t0 = time.perf_counter()
+    result = WasmAgent(bomb, limits=LIMITS).evaluate(np.zeros((1, 1)))
+    assert time.perf_counter() - t0 < 2.0
+    assert result.violations[0].reason == "table out of bounds"  # table.grow was refused
+
+
+def test_a_trap_between_two_objectives_is_charged_to_its_individual() -> None:
+    # Two objectives; genome x < 0 writes objective 1, then traps before objective 0.
+    body = """
+    (local $i i32) (local $x f64) (local $o i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_s (local.get $i) (local.get 1)))
+      (local.set $x (f64.load (i32.add (local.get 0) (i32.shl (local.get $i) (i32.const 3)))))
+      (local.set $o (i32.add (local.get 3) (i32.shl (local.get $i) (i32.const 4))))
+      (f64.store offset=8 (local.get $o) (local.get $x))
+      (if (f64.lt (local.get $x) (f64.const 0)) (then unreachable))
+      (f64.store (local.get $o) (local.get $x))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (i32.const 0)"""
+    two = _minimal(evaluate_body=body,
+                   extra='(func (export "chimera_objectives") (result i32) (i32.const 2))')  # fmt: skip
+    result = WasmAgent(two, limits=LIMITS).evaluate([[1.0], [-1.0], [2.0]])
+    assert {i: v.reason for i, v in result.violations.items()} == {1: "unreachable"}
+    assert result.fitness.tolist() == [[1.0, 1.0], [1e9, 1e9], [2.0, 2.0]]
+
+
+def test_runaways_cost_about_their_own_budgets() -> None:
+    limits = Limits(fuel=1 << 40, timeout=0.02, memory=4 << 20, chunk=32)
+    agent = WasmAgent(HOSTILE, limits=limits)
+    t0 = time.perf_counter()
+    result = agent.evaluate(np.column_stack([[LOOP] * 32, np.zeros(32)]))
+    elapsed = time.perf_counter() - t0
+    assert len(result.violations) == 32 and elapsed < 8.0, elapsed  # quadratic: ~10.6 s
+
+
+def test_traps_while_starting_and_bad_reports_are_refused() -> None:
+    trapping_dim = _minimal().replace('(func (export "chimera_dim") (result i32) (i32.const 1))',
+                                      '(func (export "chimera_dim") (result i32) unreachable)')  # fmt: skip
+    with pytest.raises(SandboxViolation, match="failed to start: unreachable"):
+        WasmAgent(trapping_dim, limits=LIMITS)
+    negative = _minimal().replace("(i32.const 1))\n  (func (export \"chimera_buffer\")",
+                                  "(i32.const -3))\n  (func (export \"chimera_buffer\")")  # fmt: skip
+    with pytest.raises(ValidationError, match="genome length of -3"):
+        WasmAgent(negative, limits=LIMITS)
+    many = _minimal(extra='(func (export "chimera_objectives") (result i32) (i32.const 99999))')
+    with pytest.raises(ValidationError, match="99999 objectives"):
+        WasmAgent(many, limits=LIMITS)
+    wrong_type = _minimal().replace(
+        "(param i32) (result i32) (i32.const 1024)", "(result i32) (i32.const 1024)"
+    )
+    with pytest.raises(ValidationError, match="chimera_buffer with the wrong type"):
+        WasmAgent(wrong_type, limits=LIMITS)
+    for bad, match in [({"stack": 4 << 20}, "stack must be an integer from 1 to 1048576"),
+                       ({"fuel": 1 << 50}, "fuel must be"), ({"timeout": 0}, "timeout"),
+                       ({"worst_fitness": float("inf")}, "worst_fitness must be finite")]:  # fmt: skip
+        with pytest.raises(ValidationError, match=match):
+            Limits(**bad)
+
+
+def test_a_flood_of_log_messages_is_cut_short(caplog) -> None:
+    agent = WasmAgent(HOSTILE, limits=LIMITS, name="chatty")
+    with caplog.at_level(logging.INFO, logger="chimera.agent"):
+        agent.evaluate(np.column_stack([[LOG] * 150, np.zeros(150)]))
+    assert caplog.text.count("hello from wasm") == 100
+    assert caplog.text.count("more messages in this call dropped") == 1
+
+
+def test_an_error_code_marks_the_call() -> None:
+    agent = WasmAgent(_minimal(evaluate_body="(i32.const -1)"), limits=LIMITS)
+    result = agent.evaluate(np.zeros((2, 1)))
+    assert {v.reason for v in result.violations.values()} == {"agent error: bad dimension"}

@@ -26,7 +26,8 @@ CHIMERA_EXPORT("chimera_objectives") int32_t chimera_objectives(void) { return a
 CHIMERA_EXPORT("chimera_dim") int32_t chimera_dim(void) { return agent_dim(); }
 
 /* The buffer starts at the heap's base and grows linear memory on demand, so that an idle
- * agent holds only its initial pages. */
+ * agent holds only its initial pages. It owns everything past the heap's base: an agent
+ * built on this header must not call malloc (which would take pages from the same place). */
 extern unsigned char __heap_base;
 
 /* A region of at least `bytes` bytes for the host to use, or 0 when memory cannot grow that

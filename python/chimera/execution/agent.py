@@ -29,6 +29,9 @@ log = logging.getLogger("chimera.agent")
 # whose evaluation was stopped (agents write results in order, as the ABI says).
 _UNWRITTEN = np.uint64(0x7FF8_C41B_DEAD_0001)
 _LOG_LIMIT = 4096  # bytes of one chimera.log message kept
+_LOG_CALLS = 100  # chimera.log messages kept per call into the module
+_MAX_OBJECTIVES = 1024
+_MAX_DIM = 1 << 20
 
 _TRAPS = {
     wasmtime.TrapCode.OUT_OF_FUEL: "out of fuel",
@@ -60,7 +63,9 @@ class _Sandbox:
     def __init__(self, agent: WasmAgent) -> None:
         self.limits = agent.limits
         self.store = wasmtime.Store(agent.engine)
-        self.store.set_limits(memory_size=self.limits.memory, instances=1, tables=4, memories=1)
+        self.store.set_limits(memory_size=self.limits.memory, table_elements=self.limits.tables,
+                              instances=1, tables=4, memories=1)  # fmt: skip
+        self.logged = 0
         self.store.set_fuel(self.limits.fuel)
         self.store.set_epoch_deadline(self.limits.ticks)
         linker = wasmtime.Linker(agent.engine)
@@ -79,16 +84,26 @@ class _Sandbox:
         self.name = agent.name
 
     def _log(self, caller: Any, ptr: int, length: int) -> None:
-        data = caller["memory"].read(caller, ptr, ptr + min(max(length, 0), _LOG_LIMIT))
+        self.logged += 1
+        if self.logged > _LOG_CALLS:
+            if self.logged == _LOG_CALLS + 1:
+                log.info("%s: more messages in this call dropped", self.name)
+            return
+        start = ptr & 0xFFFFFFFF  # an i32 pointer is unsigned
+        data = caller["memory"].read(caller, start, start + min(max(length, 0), _LOG_LIMIT))
         log.info("%s: %s", self.name, bytes(data).decode("utf-8", "replace"))
 
     def region(self, nbytes: int) -> int:
-        """The module's buffer of at least nbytes (0 if it cannot grow that far)."""
+        """The module's buffer of at least nbytes: 0 if it cannot grow that far, -1 if it gave
+        a region that is not inside its memory or not 8-byte aligned."""
         if nbytes > self.capacity:
             self.store.set_fuel(self.limits.fuel)
             self.store.set_epoch_deadline(self.limits.ticks)
-            self.base = self.buffer(self.store, nbytes)
-            self.capacity = nbytes if self.base else 0
+            self.logged = 0
+            base = self.buffer(self.store, nbytes) & 0xFFFFFFFF
+            inside = base % 8 == 0 and base + nbytes <= self.memory.data_len(self.store)
+            self.base = base if base == 0 or inside else -1
+            self.capacity = nbytes if self.base > 0 else 0
         return self.base
 
     def view(self) -> np.ndarray:
@@ -120,28 +135,32 @@ class WasmAgent:
         try:
             self.module = runtime.compile_module(data, self.limits.stack)
         except wasmtime.WasmtimeError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ValidationError(
-                f"agent {self.name} is not a valid WebAssembly module: {first}"
+                f"agent {self.name} is not a valid WebAssembly module: {_describe(exc)}"
             ) from exc
         self.interface = abi.check(self.module, self.limits, self.name)
         self._local = threading.local()
         try:
             sb = self._sandbox()
+            ex: Any = sb.instance.exports(sb.store)
+            version = ex["chimera_abi_version"](sb.store)
+            fixed = ex["chimera_dim"](sb.store) if "chimera_dim" in ex else 0
+            self.n_obj = ex["chimera_objectives"](sb.store) if "chimera_objectives" in ex else 1
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
             raise SandboxViolation(f"agent {self.name} failed to start: {_describe(exc)}") from exc
-        ex: Any = sb.instance.exports(sb.store)
-        version = ex["chimera_abi_version"](sb.store)
         if version != abi.VERSION:
             raise ValidationError(
                 f"agent {self.name} speaks agent ABI version {version}; this host speaks {abi.VERSION}"
             )
-        fixed = ex["chimera_dim"](sb.store) if "chimera_dim" in self.interface.exports else 0
-        self.n_obj = ex["chimera_objectives"](sb.store) if "chimera_objectives" in ex else 1
-        if self.n_obj < 1:
-            raise ValidationError(f"agent {self.name} reports {self.n_obj} objectives")
-        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
-            raise ValidationError(f"dim must be a positive integer, got {dim!r}")
+        if not 1 <= self.n_obj <= _MAX_OBJECTIVES:
+            raise ValidationError(
+                f"agent {self.name} reports {self.n_obj} objectives (1 to {_MAX_OBJECTIVES})"
+            )
+        if not 0 <= fixed <= _MAX_DIM:
+            raise ValidationError(f"agent {self.name} reports a genome length of {fixed}")
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int)
+                                or not 1 <= dim <= _MAX_DIM):  # fmt: skip
+            raise ValidationError(f"dim must be an integer from 1 to {_MAX_DIM}, got {dim!r}")
         if fixed and dim is not None and dim != fixed:
             raise ValidationError(f"agent {self.name} takes genomes of length {fixed}, not {dim}")
         if not fixed and dim is None:
@@ -151,9 +170,9 @@ class WasmAgent:
     def __repr__(self) -> str:
         return f"WasmAgent({self.name!r}, dim={self.dim}, n_obj={self.n_obj})"
 
-    def _sandbox(self, fresh: bool = False) -> _Sandbox:
+    def _sandbox(self) -> _Sandbox:
         sb = getattr(self._local, "sandbox", None)
-        if sb is None or fresh:
+        if sb is None:
             sb = self._local.sandbox = _Sandbox(self)
         return sb
 
@@ -165,11 +184,13 @@ class WasmAgent:
         ``first`` (the batch position of X's first row, when X is a shard of a larger batch)."""
         X = self._genomes(X)
         n, m = X.shape[0], self.n_obj
+        runtime.ensure_ticker()
         out = np.empty((n, m))
         reasons: dict[int, str] = {}
-        for start in range(0, n, self.limits.chunk):
-            stop = min(start + self.limits.chunk, n)
-            self._run(X, start, stop, out, reasons)
+        # A call's genomes and results must fit the memory limit.
+        chunk = max(1, min(self.limits.chunk, self.limits.memory // (8 * (self.dim + m))))
+        for start in range(0, n, chunk):
+            self._run(X, start, min(start + chunk, n), out, reasons)
         for i in np.flatnonzero(~np.isfinite(out).all(axis=1)).tolist():
             reasons.setdefault(i, "non-finite result")
         violations = {}
@@ -199,48 +220,60 @@ class WasmAgent:
 
     def _run(self, X: np.ndarray, start: int, stop: int, out: np.ndarray,
              reasons: dict[int, str]) -> None:  # fmt: skip
-        """Individuals start..stop-1 in as few calls as traps allow."""
+        """Individuals start..stop-1, in one call unless traps strike: after each, the rest go
+        in calls of half the size, so that runaways cannot multiply each other's budgets."""
         d, m = self.dim, self.n_obj
-        sb = self._sandbox()
+        size = stop - start
         while start < stop:
-            k = stop - start
-            gbytes = 8 * k * d
             try:
-                base = sb.region(gbytes + 8 * k * m)
+                sb = self._sandbox()
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+                for i in range(start, stop):
+                    reasons[i] = f"failed to restart: {_describe(exc)}"
+                return
+            k = min(size, stop - start)
+            gbytes, rbytes = 8 * k * d, 8 * k * m
+            try:
+                base = sb.region(gbytes + rbytes)
             except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
                 base, why = 0, _reason(exc, sb)
-                sb = self._sandbox(fresh=True)
-            else:
-                why = "memory limit"  # the buffer could not grow to hold the chunk
-            if base == 0:
+                self._drop_sandbox()
+            else:  # 0: the buffer could not grow to hold the call; -1: outside memory
+                why = "memory limit" if base == 0 else "a region outside its memory"
+            if base <= 0:
                 for i in range(start, stop):
                     reasons[i] = f"no buffer for the batch: {why}"
                 return
             mem = sb.view()
-            mem[base : base + gbytes] = X[start:stop].view(np.uint8).ravel()
-            results = mem[base + gbytes : base + gbytes + 8 * k * m].view(np.uint64)
-            results[:] = _UNWRITTEN
+            mem[base : base + gbytes] = X[start : start + k].view(np.uint8).ravel()
+            mem[base + gbytes : base + gbytes + rbytes].view(np.uint64)[:] = _UNWRITTEN
             sb.store.set_fuel(self.limits.fuel * k)
             sb.store.set_epoch_deadline(self.limits.ticks * k)
+            sb.logged = 0
             try:
                 code = sb.evaluate(sb.store, base, k, d, base + gbytes)
             except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-                results = sb.view()[base + gbytes : base + gbytes + 8 * k * m].view(np.uint64)
-                written = np.flatnonzero(results.reshape(k, m)[:, -1] == _UNWRITTEN)
-                j = int(written[0]) if written.size else k - 1
-                out[start : start + j] = results.reshape(k, m)[:j].view(np.float64)
+                raw = sb.view()[base + gbytes : base + gbytes + rbytes].view(np.uint64)
+                unwritten = np.flatnonzero((raw.reshape(k, m) == _UNWRITTEN).any(axis=1))
+                # a trap after every result was written is charged to the last individual
+                j = int(unwritten[0]) if unwritten.size else k - 1
+                out[start : start + j] = raw.reshape(k, m)[:j].view(np.float64)
                 reasons[start + j] = _reason(exc, sb)
                 start += j + 1
-                sb = self._sandbox(fresh=True)  # a trapped instance's state is not trusted
+                size = max(1, size // 2)
+                self._drop_sandbox()  # a trapped instance's state is not trusted
                 continue
             if code != abi.OK:
                 why = abi.ERRORS.get(code, f"error code {code}")
-                for i in range(start, stop):
+                for i in range(start, start + k):
                     reasons[i] = f"agent error: {why}"
-                return
-            results = sb.view()[base + gbytes : base + gbytes + 8 * k * m]
-            out[start:stop] = results.view(np.float64).reshape(k, m)
-            return
+            else:
+                raw = sb.view()[base + gbytes : base + gbytes + rbytes]
+                out[start : start + k] = raw.view(np.float64).reshape(k, m)
+            start += k
+
+    def _drop_sandbox(self) -> None:
+        self._local.sandbox = None
 
 
 def _reason(exc: Exception, sb: _Sandbox) -> str:
@@ -253,11 +286,14 @@ def _reason(exc: Exception, sb: _Sandbox) -> str:
 
 
 def _describe(exc: Exception) -> str:
+    """The trap's name, else the innermost cause wasmtime gives (after its "Caused by:")."""
     code = getattr(exc, "trap_code", None)
     if code in _TRAPS:
         return _TRAPS[code]
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return lines[-1] if "Caused by:" in lines else lines[0]
 
 
 def _load(module: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
@@ -271,9 +307,8 @@ def _load(module: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
         try:
             return bytes(wasmtime.wat2wasm(module)), name or "agent"
         except wasmtime.WasmtimeError as exc:
-            first = str(exc).strip().splitlines()[0]
             raise ValidationError(
-                f"agent {name or 'agent'} is not valid WebAssembly text: {first}"
+                f"agent {name or 'agent'} is not valid WebAssembly text: {_describe(exc)}"
             ) from exc
     if isinstance(module, (bytes, bytearray, memoryview)):
         return bytes(module), name or "agent"

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from .._errors import ValidationError
 
+TICK = 0.01  # seconds between epoch ticks (runtime.py's ticker thread)
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -15,11 +17,14 @@ class Limits:
     - ``fuel``: WebAssembly instructions (wasmtime's fuel: about one unit per instruction).
     - ``timeout``: wall-clock seconds, enforced by epoch interruption (``tick`` resolution).
     - ``memory``: bytes of linear memory the agent may grow to.
-    - ``stack``: bytes of WebAssembly stack (deep recursion traps past it).
+    - ``stack``: bytes of WebAssembly stack, at most 1 MiB (deep recursion traps past it; the
+      evaluating thread's own stack must be larger).
+    - ``tables``: elements all the agent's tables may hold together.
     - ``chunk``: individuals per call into the module. A call's fuel and deadline are the
       per-evaluation limits times the individuals it holds, and the individual running when
-      either runs out is the one charged; so a runaway costs at most ``chunk`` evaluations'
-      worth before it is stopped, and fewer calls cost less host time.
+      either runs out is the one charged; after a trap the rest of the chunk goes in calls of
+      half the size, so runaways cost at most about ``2 chunk`` evaluations' worth in all, plus
+      one each.
     - ``worst_fitness``: what an individual the sandbox stopped, or that returned NaN or an
       infinity, scores on every objective (finite, so that optimizers can rank it).
     """
@@ -28,23 +33,25 @@ class Limits:
     timeout: float = 1.0
     memory: int = 64 << 20
     stack: int = 512 << 10
+    tables: int = 10_000
     chunk: int = 256
     worst_fitness: float = 1e30
-    tick: float = 0.01
 
     def __post_init__(self) -> None:
-        for name in ("fuel", "memory", "stack", "chunk"):
+        for name, top in (("fuel", 1 << 40), ("memory", 1 << 31), ("stack", 1 << 20),
+                          ("tables", 1 << 24), ("chunk", 1 << 16)):  # fmt: skip
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValidationError(f"Limits.{name} must be a positive integer, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+                raise ValidationError(
+                    f"Limits.{name} must be an integer from 1 to {top}, got {value!r}"
+                )
         if self.memory % 65536:
             raise ValidationError(
                 f"Limits.memory must be a whole number of 64 KiB pages, got {self.memory}"
             )
-        for name in ("timeout", "tick"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValidationError(f"Limits.{name} must be a positive number, got {value!r}")
+        t = self.timeout
+        if not (isinstance(t, (int, float)) and math.isfinite(t) and 0 < t <= 86400):
+            raise ValidationError(f"Limits.timeout must be seconds in (0, 86400], got {t!r}")
         if not (isinstance(self.worst_fitness, (int, float)) and math.isfinite(self.worst_fitness)):
             raise ValidationError(
                 f"Limits.worst_fitness must be finite, got {self.worst_fitness!r}"
@@ -52,5 +59,5 @@ class Limits:
 
     @property
     def ticks(self) -> int:
-        """Epoch ticks of one evaluation's deadline."""
-        return max(1, math.ceil(self.timeout / self.tick))
+        """Epoch ticks of one evaluation's deadline (the runtime ticks every TICK seconds)."""
+        return max(1, math.ceil(self.timeout / TICK))

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import wasmtime
 
+from .limits import TICK
+
 log = logging.getLogger("chimera.execution")
 
 WASMTIME_VERSION = metadata.version("wasmtime")
@@ -29,7 +31,6 @@ WASMTIME_VERSION = metadata.version("wasmtime")
 _lock = threading.Lock()
 _engines: dict[int, wasmtime.Engine] = {}
 _ticker: threading.Thread | None = None
-_tick = 0.01
 
 
 def engine(stack: int) -> wasmtime.Engine:
@@ -42,11 +43,12 @@ def engine(stack: int) -> wasmtime.Engine:
             config.epoch_interruption = True
             config.max_wasm_stack = stack
             found = _engines[stack] = wasmtime.Engine(config)
-        _start_ticker()
+        ensure_ticker()
         return found
 
 
-def _start_ticker() -> None:
+def ensure_ticker() -> None:
+    """Starts the ticker thread unless it runs (again in a forked child, where it is gone)."""
     global _ticker
     if _ticker is None or not _ticker.is_alive():
         _ticker = threading.Thread(target=_tick_forever, name="chimera-epoch", daemon=True)
@@ -55,9 +57,20 @@ def _start_ticker() -> None:
 
 def _tick_forever() -> None:
     while True:
-        time.sleep(_tick)
+        time.sleep(TICK)
         for e in list(_engines.values()):
-            e.increment_epoch()
+            try:
+                e.increment_epoch()
+            except Exception:  # never let one engine stop the clock of the others
+                log.exception("epoch tick failed")
+
+
+def _forget_ticker() -> None:
+    global _ticker
+    _ticker = None
+
+
+os.register_at_fork(after_in_child=_forget_ticker)
 
 
 def settings(stack: int) -> str:
@@ -76,18 +89,35 @@ def compile_module(data: bytes, stack: int) -> wasmtime.Module:
     e = engine(stack)
     key = hashlib.sha256(settings(stack).encode() + b"\0" + data).hexdigest()
     path = cache_dir() / f"{key}.cwasm"
-    if path.is_file():
+    if path.is_file() and _trusted(path):
         try:
             return wasmtime.Module.deserialize_file(e, str(path))
         except (wasmtime.WasmtimeError, OSError) as exc:
             log.warning("recompiling %s: the cached copy failed to load (%s)", path.name, exc)
     module = wasmtime.Module(e, data)
+    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(module.serialize())
         os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
     except OSError as exc:
         log.warning("not caching the compiled module in %s: %s", path.parent, exc)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
     return module
+
+
+def _trusted(path: Path) -> bool:
+    """Whether a cached file may be loaded: a compiled module is native code, so only one that
+    this user owns in a folder no one else can write."""
+    try:
+        st, folder = path.stat(), path.parent.stat()
+    except OSError:
+        return False
+    uid = os.geteuid()
+    ok = st.st_uid == uid and folder.st_uid == uid and not (st.st_mode | folder.st_mode) & 0o022
+    if not ok:
+        log.warning("not loading %s: it or its folder is writable by others", path)
+    return ok
