@@ -7,6 +7,9 @@
   in batches of 1,000, so that the time is the host's (copies in and out, the call, checks).
 - Memory per live agent: resident memory added per instantiated cart-pole agent (a Store and
   an instance each), over ``--agents`` of them.
+- Planning: HEFT of a random 100,000-task graph (each task needs up to 3 of the 1,000 before
+  it) onto 64 workers, median of 5 (target 50 ms); the ready queue's pop + done per task from
+  Python, a dispatcher's own cost per task (target 10 us).
 - Scaling from one to two worker threads on the cart-pole agent, with controllers that mostly
   balance the pole for all 2,000 steps (wasmtime releases the GIL while wasm runs).
 
@@ -31,6 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table, write_results
 from chimera.execution import Limits, WasmAgent
+from chimera.execution.scheduler import ReadyQueue, plan
 
 AGENTS = Path(__file__).resolve().parent.parent / "examples" / "agents"
 REPEATS = 5
@@ -128,6 +132,31 @@ def scaling(batch: int) -> list[list[Any]]:
     ]
 
 
+def planning(n: int = 100_000, workers: int = 64) -> list[list[Any]]:
+    rng = np.random.default_rng(0)
+    dst = np.repeat(np.arange(n), rng.integers(0, 4, n))
+    src = dst - 1 - rng.integers(0, 1000, dst.size)
+    keep = src >= 0
+    edges = np.column_stack([src[keep], dst[keep]])
+    cost, comm = rng.uniform(1, 10, n), rng.uniform(0, 2, len(edges))
+    times = []
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        p = plan(cost, edges, workers=workers, comm=comm)
+        times.append(time.perf_counter() - t0)
+    q = ReadyQueue(n, edges[:, 0].astype(np.int32), edges[:, 1].astype(np.int32), p.rank)
+    pop, done = q.pop, q.done
+    t0 = time.perf_counter()
+    for _ in range(n):
+        done(pop())
+    per_task = (time.perf_counter() - t0) / n * 1e6
+    return [
+        [f"HEFT plan, {n} tasks ({len(edges)} edges) onto {workers} workers (ms)",
+         round(statistics.median(times) * 1e3, 1), "target 50"],
+        ["ready queue pop + done per task from Python (us)", round(per_task, 2), "target 10"],
+    ]  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dim", type=int, default=10)
@@ -135,7 +164,8 @@ def main() -> int:
     ap.add_argument("--agents", type=int, default=1000)
     ap.add_argument("--no-save", action="store_true")
     opts = ap.parse_args()
-    rows = throughput(opts.dim, opts.batch) + scaling(2000) + memory_per_agent(opts.agents)
+    rows = throughput(opts.dim, opts.batch) + planning() + scaling(2000)
+    rows += memory_per_agent(opts.agents)
     print_table("WebAssembly agents (evaluations per second unless marked)",
                 ["what", "value", "note"], rows)  # fmt: skip
     if not opts.no_save:

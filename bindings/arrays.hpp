@@ -5,8 +5,10 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace chimera::bind {
 
@@ -14,6 +16,14 @@ namespace py = pybind11;
 
 template <class T>
 using In = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+// A NumPy copy of a vector.
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v) {
+  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
 
 inline void require(bool ok, const std::string& message) {
   if (!ok) throw py::value_error(message);

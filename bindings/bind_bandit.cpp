@@ -19,6 +19,7 @@ namespace bd = chimera::bandit;
 namespace rng = chimera::rng;
 namespace variates = chimera::variates;
 using chimera::bind::require;
+using chimera::bind::to_array;
 
 namespace {
 
@@ -142,12 +143,6 @@ void update_arms(bd::Bandit& b, py::handle arms, py::handle rewards, py::handle 
   for (py::ssize_t i = 0; i < A.size(); ++i) b.update(static_cast<std::int32_t>(ap[i]), rp[i]);
 }
 
-template <class T>
-py::array_t<T> to_array(const std::vector<T>& v) {
-  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
-  std::copy(v.begin(), v.end(), out.mutable_data());
-  return out;
-}
 
 template <class T>
 std::vector<T> from_array(const py::dict& state, const char* key, std::size_t len) {

@@ -7,6 +7,7 @@ void register_rng(py::module_& m);
 void register_ga(py::module_& m);
 void register_moo(py::module_& m);
 void register_bandit(py::module_& m);
+void register_scheduler(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Chimera's native kernels (C++17, OpenMP). Use the chimera package, not this module.";
@@ -18,4 +19,6 @@ PYBIND11_MODULE(_core, m) {
   register_moo(moo);
   auto bandit = m.def_submodule("bandit", "Multi-armed bandits: online select / update");
   register_bandit(bandit);
+  auto scheduler = m.def_submodule("scheduler", "HEFT planning of task graphs, ready queues");
+  register_scheduler(scheduler);
 }

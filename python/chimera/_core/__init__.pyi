@@ -3,3 +3,4 @@ from . import bandit as bandit
 from . import ga as ga
 from . import moo as moo
 from . import rng as rng
+from . import scheduler as scheduler

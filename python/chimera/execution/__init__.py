@@ -1,6 +1,7 @@
 """Layer 4, execution: WebAssembly agents run in a sandbox (``WasmAgent``) under ``Limits``, on
 worker threads (``AgentPool``) that report Prometheus ``Metrics`` and their health; versions
-stored by content (``ArtifactStore``) and rolled out blue-green with a canary (``Deployment``).
+stored by content (``ArtifactStore``) and rolled out blue-green with a canary (``Deployment``);
+task graphs planned onto workers by the native HEFT kernel (``scheduler.plan``).
 
 The agent ABI is docs/agent-abi.md; example agents and the script that builds them are in
 examples/agents/.

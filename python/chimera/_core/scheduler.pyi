@@ -1,0 +1,26 @@
+from typing import Any
+
+import numpy.typing as npt
+
+def heft(
+    cost: npt.ArrayLike,
+    src: npt.ArrayLike,
+    dst: npt.ArrayLike,
+    comm: npt.ArrayLike | None,
+    speed: npt.ArrayLike,
+) -> dict[str, Any]: ...
+
+class ReadyQueue:
+    def __init__(
+        self, n: int, src: npt.ArrayLike, dst: npt.ArrayLike, priority: npt.ArrayLike
+    ) -> None: ...
+    def pop(self) -> int: ...
+    def done(self, task: int) -> int: ...
+    def cancel(self, task: int) -> int: ...
+    def state(self, task: int) -> int: ...
+    @property
+    def ready(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+
+__all__ = ["ReadyQueue", "heft"]
