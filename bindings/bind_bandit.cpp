@@ -345,12 +345,8 @@ void register_bandit(py::module_& m) {
         py::arg("n"), py::arg("seed"),
         "n draws of Beta(a, b) conditioned on bucket k of its quantile row, as a Thompson batch "
         "by inversion resolves a contest, from Stream(seed, 0, 0, BANDIT_RESOLVE).");
-  m.def("quantile_row", [](double a, double b) {
-          const auto row = quantile_rows({{a, b}});
-          py::array_t<double> out(static_cast<py::ssize_t>(row.size()));
-          std::copy(row.begin(), row.end(), out.mutable_data());
-          return out;
-        }, py::arg("a"), py::arg("b"),
+  m.def("quantile_row", [](double a, double b) { return to_array(quantile_rows({{a, b}})); },
+        py::arg("a"), py::arg("b"),
         "The quantile row a Thompson batch by inversion uses for Beta(a, b).");
   m.attr("TABLE_BATCH") = bd::Bandit::kTableBatch;
   m.attr("TABLE_CHUNK") = bd::Bandit::kTableChunk;

@@ -41,11 +41,6 @@ class Interface:
 
     exports: frozenset[str]
     imports: frozenset[tuple[str, str]]
-    initial_memory: int  # bytes
-
-    @property
-    def has_act(self) -> bool:
-        return "chimera_act" in self.exports
 
 
 def _signature(t: wasmtime.FuncType) -> Signature:
@@ -89,4 +84,4 @@ def check(module: wasmtime.Module, limits: Limits, name: str) -> Interface:
             problems.append(f"exports {export} with the wrong type (want {want})")
     if problems:
         raise ValidationError(f"agent {name} breaks the agent ABI: " + "; ".join(problems))
-    return Interface(frozenset(exports), frozenset(imports), initial)
+    return Interface(frozenset(exports), frozenset(imports))

@@ -182,7 +182,7 @@ class WasmAgent:
     def evaluate(self, X: Any, first: int = 0) -> Evaluation:
         """Objectives of the rows of X; violations contained per individual, numbered from
         ``first`` (the batch position of X's first row, when X is a shard of a larger batch)."""
-        X = self._genomes(X)
+        X = self.genomes(X)
         n, m = X.shape[0], self.n_obj
         runtime.ensure_ticker()
         out = np.empty((n, m))
@@ -203,7 +203,8 @@ class WasmAgent:
             )
         return Evaluation(out[:, 0] if m == 1 else out, violations)
 
-    def _genomes(self, X: Any) -> np.ndarray:
+    def genomes(self, X: Any) -> np.ndarray:
+        """X as a checked ``(n, dim)`` float64 array (ValidationError otherwise)."""
         try:
             X = np.ascontiguousarray(X, dtype=np.float64)
         except (TypeError, ValueError) as exc:

@@ -85,10 +85,12 @@ class Deployment:
         """The version that serves the next unit of work, as a ticket to record later."""
         with self._lock:
             self._serial += 1
-            use_candidate = self.candidate is not None and self._rng.random() < self.canary_share
-            version = self.candidate if use_candidate else self.incumbent
-            ticket = Ticket(self._serial, version or self.incumbent,
-                            self._canary if self.candidate is not None else 0)  # fmt: skip
+            version, canary = self.incumbent, 0
+            if self.candidate is not None:
+                canary = self._canary
+                if self._rng.random() < self.canary_share:
+                    version = self.candidate
+            ticket = Ticket(self._serial, version, canary)
             self._in_flight[ticket.serial] = ticket
             return ticket
 

@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from .metrics import Metrics
 @dataclass
 class _Worker:
     name: str
-    thread: threading.Thread
+    thread: threading.Thread = field(init=False)
     busy_since: float | None = None
     beat: float = 0.0
     retired: bool = False
@@ -59,9 +59,8 @@ class AgentPool:
         self.close()
 
     def _spawn(self) -> None:
-        w = _Worker(f"chimera-agent-{next(self._names)}", threading.Thread(target=lambda: None))
+        w = _Worker(f"chimera-agent-{next(self._names)}", beat=time.monotonic())
         w.thread = threading.Thread(target=self._serve, args=(w,), name=w.name, daemon=True)
-        w.beat = time.monotonic()
         self._workers.append(w)
         w.thread.start()
 
@@ -112,17 +111,17 @@ class AgentPool:
 
     def evaluate(self, X: Any, shards: int | None = None) -> Evaluation:
         """Objectives of the rows of X, split into ``shards`` (default: one per worker)."""
-        X = self.agent._genomes(X)  # checked once, before any shard runs
+        X = self.agent.genomes(X)  # checked once, before any shard runs
+        if len(X) == 0:
+            return self.agent.evaluate(X)
         parts = np.array_split(np.arange(len(X)), max(1, min(shards or self.size, len(X))))
-        futures = [self.submit(X[p], int(p[0])) for p in parts if p.size]
+        futures = [self.submit(X[p], int(p[0])) for p in parts]
         fitness, violations = [], {}
         for f in futures:
             r = f.result()
             fitness.append(r.fitness)
             violations.update(r.violations)
-        out = np.concatenate(fitness) if fitness else np.empty((0,) if self.agent.n_obj == 1
-                                                               else (0, self.agent.n_obj))  # fmt: skip
-        return Evaluation(out, violations)
+        return Evaluation(np.concatenate(fitness), violations)
 
     def __call__(self, X: Any) -> np.ndarray:
         return self.evaluate(X).fitness
