@@ -2,11 +2,14 @@
 // dispatcher pops tasks from.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "arrays.hpp"
 #include "chimera/scheduler.hpp"
@@ -77,15 +80,9 @@ py::dict heft(const In<double>& cost, const In<std::int32_t>& src, const In<std:
   return out;
 }
 
-// The queue keeps its graph alive.
-struct Queue {
-  std::shared_ptr<sc::Graph> g;
-  std::unique_ptr<sc::ReadyQueue> q;
-};
-
-void check_task(const Queue& q, long long task) {
-  require(task >= 0 && static_cast<std::size_t>(task) < q.g->n,
-          "task " + std::to_string(task) + " is outside 0.." + std::to_string(static_cast<long long>(q.g->n) - 1));
+void check_task(const sc::ReadyQueue& q, long long task) {
+  const auto n = static_cast<long long>(q.size());
+  require(task >= 0 && task < n, "task " + std::to_string(task) + " is outside 0.." + std::to_string(n - 1));
 }
 
 }  // namespace
@@ -95,34 +92,70 @@ void register_scheduler(py::module_& m) {
         py::arg("speed"),
         "HEFT list scheduling of a task graph (edges src[k] -> dst[k]) onto workers of the given "
         "speeds: a dict of worker, start, finish, order, rank (per task) and makespan.");
-  py::class_<Queue>(m, "ReadyQueue")
+  py::class_<sc::ReadyQueue>(m, "ReadyQueue")
+      .def(py::init<>(),
+           "An empty queue that tasks are added to.")
       .def(py::init([](std::size_t n, const In<std::int32_t>& src, const In<std::int32_t>& dst,
                        const In<double>& priority) {
              require(priority.ndim() == 1 && static_cast<std::size_t>(priority.size()) == n,
                      "priority must be a 1-D array with one entry per task");
-             Queue q{graph(n, src, dst, py::none()), nullptr};
-             q.q = std::make_unique<sc::ReadyQueue>(*q.g, priority.data());
-             return q;
+             for (py::ssize_t i = 0; i < priority.size(); ++i) {
+               require(std::isfinite(priority.data()[i]), "priority must be finite (task " + std::to_string(i) + ")");
+             }
+             return sc::ReadyQueue(*graph(n, src, dst, py::none()), priority.data());
            }),
            py::arg("n"), py::arg("src"), py::arg("dst"), py::arg("priority"))
-      .def("pop", [](Queue& q) { return q.q->pop(); },
+      .def("add", [](sc::ReadyQueue& q, double priority, const py::object& after) {
+             std::vector<std::int32_t> pred;
+             if (!after.is_none()) {
+               for (const auto& item : py::iter(after)) {
+                 const bool is_int = py::isinstance<py::int_>(item);
+                 if (!is_int && !py::hasattr(item, "__index__")) {
+                   throw py::type_error("after must hold task ids (integers), got " +
+                                        std::string(py::str(py::type::of(item).attr("__name__"))));
+                 }
+                 const auto p = (is_int ? py::reinterpret_borrow<py::object>(item)
+                                        : item.attr("__index__")()).cast<long long>();
+                 require(p >= 0 && p < std::numeric_limits<std::int32_t>::max(),
+                         "predecessor " + std::to_string(p) + " is not in the queue");
+                 pred.push_back(static_cast<std::int32_t>(p));
+               }
+             }
+             require(std::isfinite(priority), "priority must be finite");
+             try {
+               return q.add(priority, pred.data(), pred.size());
+             } catch (const std::exception& e) {
+               throw py::value_error(e.what());
+             }
+           }, py::arg("priority"), py::arg("after") = py::none(),
+           "Appends a task that waits for the tasks in ``after``; returns its id.")
+      .def("pop", [](sc::ReadyQueue& q) { return q.pop(); },
            "The ready task of highest priority (ties to the lower id), or -1 if none is ready.")
-      .def("done", [](Queue& q, long long task) {
+      .def("done", [](sc::ReadyQueue& q, long long task) {
              check_task(q, task);
              try {
-               return q.q->done(static_cast<std::int32_t>(task));
+               return q.done(static_cast<std::int32_t>(task));
              } catch (const std::invalid_argument& e) {
                throw py::value_error(e.what());
              }
            }, py::arg("task"), "Marks a popped task done; returns how many became ready.")
-      .def("cancel", [](Queue& q, long long task) {
+      .def("requeue", [](sc::ReadyQueue& q, long long task) {
              check_task(q, task);
-             return q.q->cancel(static_cast<std::int32_t>(task));
-           }, py::arg("task"), "Cancels a task and its descendants; returns how many.")
-      .def("state", [](const Queue& q, long long task) {
+             try {
+               q.requeue(static_cast<std::int32_t>(task));
+             } catch (const std::invalid_argument& e) {
+               throw py::value_error(e.what());
+             }
+           }, py::arg("task"), "Puts a popped task back among the ready ones (a retry).")
+      .def("cancel", [](sc::ReadyQueue& q, long long task) {
              check_task(q, task);
-             return q.q->state(static_cast<std::int32_t>(task));
+             return q.cancel(static_cast<std::int32_t>(task));  // a list, through stl.h
+           }, py::arg("task"), "Cancels a task and its descendants; returns their ids.")
+      .def("state", [](const sc::ReadyQueue& q, long long task) {
+             check_task(q, task);
+             return q.state(static_cast<std::int32_t>(task));
            }, py::arg("task"))
-      .def_property_readonly("ready", [](const Queue& q) { return q.q->ready(); })
-      .def_property_readonly("remaining", [](const Queue& q) { return q.q->remaining(); });
+      .def_property_readonly("ready", [](const sc::ReadyQueue& q) { return q.ready(); })
+      .def_property_readonly("remaining", [](const sc::ReadyQueue& q) { return q.remaining(); })
+      .def("__len__", [](const sc::ReadyQueue& q) { return q.size(); });
 }

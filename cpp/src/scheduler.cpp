@@ -214,15 +214,59 @@ Plan heft(const Graph& g, const double* cost, std::size_t workers, const double*
 }
 
 ReadyQueue::ReadyQueue(const Graph& g, const double* priority)
-    : g_(&g), priority_(priority, priority + g.n), waiting_(g.n), state_(g.n, 0), remaining_(g.n) {
+    : priority_(priority, priority + g.n), waiting_(g.n), state_(g.n, 0), first_(g.n, -1),
+      remaining_(g.n) {
+  next_.reserve(g.succ.size());
+  to_.reserve(g.succ.size());
   for (std::size_t i = 0; i < g.n; ++i) {
+    for (auto e = g.succ_at[i]; e < g.succ_at[i + 1]; ++e) {
+      link(static_cast<std::int32_t>(i), g.succ[static_cast<std::size_t>(e)]);
+    }
     waiting_[i] = static_cast<std::int32_t>(g.pred_at[i + 1] - g.pred_at[i]);
+  }
+  for (std::size_t i = 0; i < g.n; ++i) {
     if (waiting_[i] == 0) push(static_cast<std::int32_t>(i));
   }
 }
 
+void ReadyQueue::link(std::int32_t from, std::int32_t to) {
+  next_.push_back(first_[static_cast<std::size_t>(from)]);
+  to_.push_back(to);
+  first_[static_cast<std::size_t>(from)] = static_cast<std::int32_t>(to_.size() - 1);
+}
+
+std::int32_t ReadyQueue::add(double priority, const std::int32_t* pred, std::size_t k) {
+  const std::size_t n = state_.size();
+  if (n >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+    throw std::length_error("the ready queue is full (2^31 - 1 tasks)");
+  }
+  bool cancelled = false;
+  for (std::size_t j = 0; j < k; ++j) {
+    if (pred[j] < 0 || static_cast<std::size_t>(pred[j]) >= n) {
+      throw std::invalid_argument("predecessor " + std::to_string(pred[j]) + " is not in the queue (0.." +
+                                  std::to_string(static_cast<long long>(n) - 1) + ")");
+    }
+    cancelled = cancelled || state_[static_cast<std::size_t>(pred[j])] == 4;
+  }
+  const auto task = static_cast<std::int32_t>(n);
+  priority_.push_back(priority);
+  state_.push_back(cancelled ? 4 : 0);
+  first_.push_back(-1);
+  waiting_.push_back(0);
+  if (cancelled) return task;
+  ++remaining_;
+  for (std::size_t j = 0; j < k; ++j) {
+    if (state_[static_cast<std::size_t>(pred[j])] == 3) continue;  // its output is there
+    link(pred[j], task);
+    ++waiting_[n];
+  }
+  if (waiting_[n] == 0) push(task);
+  return task;
+}
+
 void ReadyQueue::push(std::int32_t task) {
   state_[static_cast<std::size_t>(task)] = 1;
+  ++ready_;
   heap_.emplace(priority_[static_cast<std::size_t>(task)], -task);
 }
 
@@ -232,6 +276,7 @@ std::int32_t ReadyQueue::pop() {
     heap_.pop();
     if (state_[static_cast<std::size_t>(t)] == 1) {  // not cancelled while it waited
       state_[static_cast<std::size_t>(t)] = 2;
+      --ready_;
       return t;
     }
   }
@@ -244,8 +289,8 @@ std::size_t ReadyQueue::done(std::int32_t task) {
   state_[t] = 3;
   --remaining_;
   std::size_t released = 0;
-  for (auto e = g_->succ_at[t]; e < g_->succ_at[t + 1]; ++e) {
-    const auto s = g_->succ[static_cast<std::size_t>(e)];
+  for (auto e = first_[t]; e >= 0; e = next_[static_cast<std::size_t>(e)]) {
+    const auto s = to_[static_cast<std::size_t>(e)];
     if (--waiting_[static_cast<std::size_t>(s)] == 0 && state_[static_cast<std::size_t>(s)] == 0) {
       push(s);
       ++released;
@@ -254,17 +299,27 @@ std::size_t ReadyQueue::done(std::int32_t task) {
   return released;
 }
 
-std::size_t ReadyQueue::cancel(std::int32_t task) {
-  std::size_t cancelled = 0;
-  std::vector<std::int32_t> stack{task};
+void ReadyQueue::requeue(std::int32_t task) {
+  if (state_[static_cast<std::size_t>(task)] != 2) {
+    throw std::invalid_argument("task " + std::to_string(task) + " was not popped");
+  }
+  push(task);
+}
+
+std::vector<std::int32_t> ReadyQueue::cancel(std::int32_t task) {
+  std::vector<std::int32_t> cancelled, stack{task};
   while (!stack.empty()) {
-    const auto t = static_cast<std::size_t>(stack.back());
+    const auto t = stack.back();
+    const auto i = static_cast<std::size_t>(t);
     stack.pop_back();
-    if (state_[t] >= 3) continue;  // done or cancelled already
-    state_[t] = 4;
+    if (state_[i] >= 3) continue;  // done or cancelled already
+    if (state_[i] == 1) --ready_;  // its heap entry is skipped when it surfaces
+    state_[i] = 4;
     --remaining_;
-    ++cancelled;
-    for (auto e = g_->succ_at[t]; e < g_->succ_at[t + 1]; ++e) stack.push_back(g_->succ[static_cast<std::size_t>(e)]);
+    cancelled.push_back(t);
+    for (auto e = first_[i]; e >= 0; e = next_[static_cast<std::size_t>(e)]) {
+      stack.push_back(to_[static_cast<std::size_t>(e)]);
+    }
   }
   return cancelled;
 }

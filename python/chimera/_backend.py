@@ -22,7 +22,7 @@ log = logging.getLogger("chimera.backend")
 
 NAMES = ("cuda", "cpp", "numba")
 AUTO_ORDER = ("cpp", "numba")
-AREAS = ("ga", "moo", "bandit")
+AREAS = ("ga", "moo", "bandit", "scheduler")
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,9 @@ def backends() -> dict[str, BackendStatus]:
 
 def resolve(name: str = "auto", area: str = "ga") -> tuple[str, ModuleType]:
     """The backend to use for ``name`` (``auto`` honours ``CHIMERA_BACKEND``) and its kernels
-    of ``area``: ``ga`` (init_uniform, breed), ``moo`` (pareto_rank, crowding_distance, ...)
-    or ``bandit`` (the Bandit class)."""
+    of ``area``: ``ga`` (init_uniform, breed), ``moo`` (pareto_rank, crowding_distance, ...),
+    ``bandit`` (the Bandit class) or ``scheduler`` (heft and the ReadyQueue class; cpp and
+    numba only)."""
     if area not in AREAS:
         raise ValidationError(f"unknown kernel area {area!r}; choose one of {', '.join(AREAS)}")
     if name == "auto":

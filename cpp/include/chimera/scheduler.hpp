@@ -47,29 +47,41 @@ Plan heft(const Graph& g, const double* cost, std::size_t workers, const double*
 // Tasks become ready when all their predecessors are done; pop() gives the ready task of
 // highest priority (ties to the lower id), or -1 when none is ready. cancel(i) drops a task
 // not yet done and, with it, every task that depends on it (they can never become ready).
+// The queue grows: add() appends a task after predecessors already in it, which is how a
+// dispatcher takes work submitted while earlier work runs. Successor lists are linked lists
+// in flat arrays, so an add costs O(predecessors) and nothing is moved.
 class ReadyQueue {
  public:
+  ReadyQueue() = default;
   ReadyQueue(const Graph& g, const double* priority);
 
+  // Appends a task; a predecessor done already does not hold it back, a cancelled one cancels
+  // it at once. Throws std::invalid_argument for a predecessor that is not in the queue.
+  std::int32_t add(double priority, const std::int32_t* pred, std::size_t k);
   std::int32_t pop();
   // Marks a popped task done; returns how many tasks became ready.
   std::size_t done(std::int32_t task);
-  // Cancels a task that is not done, and its descendants; returns how many were cancelled.
-  std::size_t cancel(std::int32_t task);
-  std::size_t ready() const { return heap_.size(); }
+  // Puts a popped task back among the ready ones (a retry).
+  void requeue(std::int32_t task);
+  // Cancels a task that is not done, and its descendants; returns those it cancelled.
+  std::vector<std::int32_t> cancel(std::int32_t task);
+  std::size_t size() const { return state_.size(); }
+  std::size_t ready() const { return ready_; }
   std::size_t remaining() const { return remaining_; }
   // 0 waiting, 1 ready, 2 popped, 3 done, 4 cancelled
   std::uint8_t state(std::int32_t task) const { return state_[static_cast<std::size_t>(task)]; }
 
  private:
   void push(std::int32_t task);
+  void link(std::int32_t from, std::int32_t to);
 
-  const Graph* g_;
   std::vector<double> priority_;
   std::vector<std::int32_t> waiting_;  // predecessors not yet done
   std::vector<std::uint8_t> state_;
+  std::vector<std::int32_t> first_;  // per task, its first out-edge (-1: none)
+  std::vector<std::int32_t> next_, to_;  // per edge, the task's next out-edge, and its head
   std::priority_queue<std::pair<double, std::int32_t>> heap_;  // (priority, -id)
-  std::size_t remaining_;
+  std::size_t ready_ = 0, remaining_ = 0;
 };
 
 }  // namespace chimera::scheduler

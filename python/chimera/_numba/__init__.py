@@ -1,7 +1,8 @@
 """Numba fallback kernels, a draw-for-draw twin of the C++ core (docs/kernels.md).
 
 ``rng`` holds Philox4x32-10 and the streams, ``ga`` the genetic-algorithm kernels with the
-signatures of ``chimera._core.ga``, ``moo`` the multi-objective ones of ``chimera._core.moo``.
+signatures of ``chimera._core.ga``, ``moo`` the multi-objective ones of ``chimera._core.moo``,
+``scheduler`` HEFT and the ready queue of ``chimera._core.scheduler``.
 The submodules load on first access, and nothing is compiled until a kernel is first called.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["ga", "moo", "rng"]
+__all__ = ["ga", "moo", "rng", "scheduler"]
 
 
 def __getattr__(name: str) -> ModuleType:
