@@ -7,9 +7,12 @@ failed=True)``; a ticket routed before a swap is still credited to the version t
 it, so a swap never drops or double-counts an in-flight evaluation.
 
 The candidate is rolled back at its first failure (a trap or an error), and judged once both
-versions have ``min_samples`` KPIs from this canary: promoted if ``gate(incumbent_kpis,
-candidate_kpis)`` says it is not worse, else rolled back. The default gate compares means
-(``higher_is_better`` sets the direction); Layer 5's A/B tests can be the gate.
+versions have ``min_samples`` KPIs from this canary, after every KPI from then on:
+``gate(incumbent_kpis, candidate_kpis)`` returns True (not worse: promote), False (worse:
+roll back) or None (undecided: keep collecting). A canary still undecided once both versions
+have ``max_samples`` KPIs is rolled back: a version that cannot show it is not worse does not
+replace one that works. The default gate compares means (``higher_is_better`` sets the
+direction) and always decides; the A/B tests of ``chimera.refinement.gates`` are gates too.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import numpy as np
 
 from .._errors import ValidationError
 
-Gate = Callable[[Sequence[float], Sequence[float]], bool]
+# (incumbent's KPIs, candidate's KPIs) -> True: promote, False: roll back, None: undecided.
+# It runs under the deployment's lock, so a gate with state sees its calls one at a time.
+Gate = Callable[[Sequence[float], Sequence[float]], bool | None]
 
 
 @dataclass(frozen=True)
@@ -40,15 +45,25 @@ class Deployment:
     """The versions in service and the canary between them; thread-safe."""
 
     def __init__(self, incumbent: str, *, canary_share: float = 0.1, min_samples: int = 30,
-                 higher_is_better: bool = False, gate: Gate | None = None,
-                 seed: int = 0) -> None:  # fmt: skip
+                 max_samples: int | None = None, higher_is_better: bool = False,
+                 gate: Gate | None = None, seed: int = 0) -> None:  # fmt: skip
         if not 0.0 < canary_share < 1.0:
             raise ValidationError(f"canary_share must be in (0, 1), got {canary_share!r}")
         if isinstance(min_samples, bool) or not isinstance(min_samples, int) or min_samples < 1:
             raise ValidationError(f"min_samples must be a positive integer, got {min_samples!r}")
+        max_samples = 10 * min_samples if max_samples is None else max_samples
+        if isinstance(max_samples, bool) or not isinstance(max_samples, int):
+            raise ValidationError(f"max_samples must be an integer, got {max_samples!r}")
+        if max_samples < min_samples:
+            raise ValidationError(
+                f"max_samples must be at least min_samples ({min_samples}), got {max_samples}"
+            )
+        if gate is not None and not callable(gate):
+            raise ValidationError(f"gate must be callable, got {type(gate).__name__}")
         self.incumbent: str = incumbent
         self.candidate: str | None = None
         self.canary_share, self.min_samples = float(canary_share), min_samples
+        self.max_samples = max_samples
         self.higher_is_better = bool(higher_is_better)
         self.gate: Gate = gate if gate is not None else self._not_worse_on_mean
         self.events: list[dict[str, Any]] = []
@@ -67,6 +82,13 @@ class Deployment:
     @property
     def in_flight(self) -> int:
         return len(self._in_flight)
+
+    @property
+    def live(self) -> tuple[str, ...]:
+        """The versions in service: the incumbent, and the candidate while a canary runs (read
+        together, so that a promotion is never seen half done)."""
+        with self._lock:
+            return tuple(v for v in (self.incumbent, self.candidate) if v is not None)
 
     def propose(self, candidate: str) -> None:
         """Starts a canary of ``candidate`` against the incumbent."""
@@ -115,11 +137,24 @@ class Deployment:
             self._kpis.setdefault((ticket.canary, ticket.version), []).append(float(kpi))
             old = self._kpis.get((self._canary, self.incumbent), [])
             new = self._kpis.get((self._canary, candidate), [])
-            if min(len(old), len(new)) < self.min_samples:
+            n = min(len(old), len(new))
+            if n < self.min_samples:
                 return None
-            if self.gate(old, new):
-                return self._end("promoted", f"not worse over {len(new)} and {len(old)} KPIs")
-            return self._end("rolled back", f"worse over {len(new)} and {len(old)} KPIs")
+            verdict = self.gate(old, new)
+            if verdict is not None and not isinstance(verdict, (bool, np.bool_)):
+                raise ValidationError(
+                    f"a gate returns True, False or None, got {type(verdict).__name__}"
+                )
+            over = f"over {len(new)} and {len(old)} KPIs"
+            if verdict is None:
+                if n < self.max_samples:
+                    return None
+                return self._end(
+                    "rolled back", f"undecided {over} (max_samples={self.max_samples})"
+                )
+            if verdict:
+                return self._end("promoted", f"not worse {over}")
+            return self._end("rolled back", f"worse {over}")
 
     def _end(self, verdict: str, why: str) -> str:
         candidate = self.candidate
