@@ -10,6 +10,13 @@
 - Planning: HEFT of a random 100,000-task graph (each task needs up to 3 of the 1,000 before
   it) onto 64 workers, median of 5 (target 50 ms); the ready queue's pop + done per task from
   Python, a dispatcher's own cost per task (target 10 us).
+- Dispatch: the ``Scheduler``'s cost per no-op task (target 10 us), submitted one by one or
+  by ``map``, on one and two workers, against ``concurrent.futures.ThreadPoolExecutor`` on the
+  same tasks (which keeps no priorities, dependencies, resources or retries).
+- Live agents under the scheduler: ``--agents`` cart-pole agents (target 1,000 or more), each a
+  version of its own with its own genomes, evaluated as tasks on two workers while all are
+  alive; resident memory per agent and tasks per second, the answers checked against direct
+  evaluation.
 - Scaling from one to two worker threads on the cart-pole agent, with controllers that mostly
   balance the pole for all 2,000 steps (wasmtime releases the GIL while wasm runs).
 
@@ -21,7 +28,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import gc
+import multiprocessing
 import statistics
 import sys
 import threading
@@ -33,7 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table, write_results
-from chimera.execution import Limits, WasmAgent
+from chimera.execution import Limits, Scheduler, WasmAgent
 from chimera.execution.scheduler import ReadyQueue, plan
 
 AGENTS = Path(__file__).resolve().parent.parent / "examples" / "agents"
@@ -112,6 +121,13 @@ def memory_per_agent(count: int) -> list[list[Any]]:
     ]
 
 
+_FORKED: Any = None
+
+
+def _forked(X: np.ndarray) -> np.ndarray:
+    return _FORKED(X)
+
+
 def scaling(batch: int) -> list[list[Any]]:
     agent = WasmAgent(AGENTS / "cartpole.wasm")
     # Controllers near one that balances, so that most run the full 4 x 500 steps.
@@ -126,9 +142,17 @@ def scaling(batch: int) -> list[list[Any]]:
             w.join()
 
     one, two = rate(lambda: run(1), batch), rate(lambda: run(2), batch)
+    # The same halves in two processes: what this machine gives two cores with no GIL and no
+    # shared host path, to tell the threads' shortfall from the machine's.
+    global _FORKED
+    _FORKED = agent  # inherited by the forked workers (an agent does not pickle)
+    with multiprocessing.get_context("fork").Pool(2) as procs:
+        procs.map(_forked, np.array_split(W[:4], 2))
+        apart = rate(lambda: procs.map(_forked, np.array_split(W, 2)), batch)
     return [
         ["cart-pole, 1 worker thread", one, ""],
         ["cart-pole, 2 worker threads", two, f"{two / one:.2f}x"],
+        ["cart-pole, 2 processes (the machine's own scaling)", apart, f"{apart / one:.2f}x"],
     ]
 
 
@@ -157,6 +181,71 @@ def planning(n: int = 100_000, workers: int = 64) -> list[list[Any]]:
     ]  # fmt: skip
 
 
+def _noop(x: Any) -> Any:
+    return x
+
+
+def dispatch(n: int = 50_000) -> list[list[Any]]:
+    """Median microseconds per no-op task, wall time over n, each way of submitting."""
+    expected = list(range(n))
+
+    def stream(s: Scheduler) -> list[Any]:
+        tasks = [s.submit(_noop, i) for i in range(n)]
+        s.join()
+        return [t.result() for t in tasks]
+
+    def pool(ex: concurrent.futures.ThreadPoolExecutor) -> list[Any]:
+        futures = [ex.submit(_noop, i) for i in range(n)]
+        return [f.result() for f in futures]
+
+    def per_task(run: Any) -> float:
+        times = []
+        for _ in range(REPEATS):
+            t0 = time.perf_counter()
+            out = run()
+            times.append(time.perf_counter() - t0)
+            assert out == expected, "the tasks' values differ"
+        return round(statistics.median(times) / n * 1e6, 2)
+
+    rows = []
+    for workers in (1, 2):
+        with Scheduler(workers) as s:
+            s.map(_noop, range(1000))  # warm
+            rows.append([f"dispatch per task, submit one by one, {workers} worker(s) (us)",
+                         per_task(lambda s=s: stream(s)), "target 10"])  # fmt: skip
+            rows.append([f"dispatch per task, map, {workers} worker(s) (us)",
+                         per_task(lambda s=s: s.map(_noop, range(n))), "target 10"])  # fmt: skip
+        with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+            rows.append([f"ThreadPoolExecutor per task, {workers} worker(s) (us)",
+                         per_task(lambda ex=ex: pool(ex)), "reference"])  # fmt: skip
+    return rows
+
+
+def live_agents(count: int, batch: int = 4) -> list[list[Any]]:
+    """count cart-pole agents alive at once, each evaluated as a task of its own version."""
+    rng = np.random.default_rng(2)
+    gc.collect()
+    before = rss()
+    agents = [WasmAgent(AGENTS / "cartpole.wasm", name=f"cartpole-{k}") for k in range(count)]
+    genomes = np.array([0.0, 0.5, 10.0, 2.0, 0.0]) + rng.normal(0, 0.3, (count, batch, 5))
+    with Scheduler(2) as s:
+        t0 = time.perf_counter()
+        tasks = [s.submit(a, genomes[k], version=a.name) for k, a in enumerate(agents)]
+        values = [t.result() for t in tasks]
+        took = time.perf_counter() - t0
+        live = sum(1 for a in agents if a is not None)
+    per = (rss() - before) / count
+    for k in range(0, count, max(1, count // 20)):  # a sample, against direct evaluation
+        assert np.array_equal(values[k], agents[k](genomes[k])), "scheduled answers differ"
+    return [
+        [f"live cart-pole agents under the scheduler ({batch} genomes each)", live,
+         "target 1000"],
+        ["  resident memory per live agent (its store on each worker)", f"{per / 1024:.0f} KiB",
+         ""],
+        ["  agent tasks per second on 2 workers", round(count / took), ""],
+    ]  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dim", type=int, default=10)
@@ -165,7 +254,7 @@ def main() -> int:
     ap.add_argument("--no-save", action="store_true")
     opts = ap.parse_args()
     rows = throughput(opts.dim, opts.batch) + planning() + scaling(2000)
-    rows += memory_per_agent(opts.agents)
+    rows += dispatch() + memory_per_agent(opts.agents) + live_agents(opts.agents)
     print_table("WebAssembly agents (evaluations per second unless marked)",
                 ["what", "value", "note"], rows)  # fmt: skip
     if not opts.no_save:

@@ -35,3 +35,19 @@ class SandboxViolation(ChimeraError):
         super().__init__(message)
         self.reason = reason
         self.individual = individual
+
+
+class TaskFailed(ChimeraError, RuntimeError):
+    """A scheduled task did not produce a result; the subclass says why."""
+
+
+class TaskTimeout(TaskFailed, TimeoutError):
+    """A task ran past its timeout (its worker was given up and replaced)."""
+
+
+class TaskCancelled(TaskFailed):
+    """A task was cancelled, or a task it depends on was cancelled or failed."""
+
+
+class CircuitOpen(TaskFailed):
+    """A task's agent version has failed too often lately; its circuit breaker is open."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -117,3 +118,19 @@ def as_seed(seed: Any) -> int:
 def _first(rows: np.ndarray, limit: int = 10) -> str:
     shown = ", ".join(str(int(r)) for r in rows[:limit])
     return shown + (f", ... ({rows.size} in all)" if rows.size > limit else "")
+
+
+def positive_int(value: Any, name: str) -> int:
+    """``value`` as an int >= 1 (bools refused), or a ValidationError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValidationError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def seconds(value: Any, name: str, *, zero: bool = False) -> float:
+    """``value`` as finite seconds, > 0 (or >= 0 with ``zero``), or a ValidationError."""
+    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+    if not (ok and math.isfinite(value) and (value >= 0 if zero else value > 0)):
+        bound = ">= 0" if zero else "> 0"
+        raise ValidationError(f"{name} must be finite seconds {bound}, got {value!r}")
+    return float(value)
