@@ -102,6 +102,7 @@ class Placer {
     plan_.makespan = 0.0;
     free_at_.assign(workers_, 0.0);
     on_.assign(workers_, 0.0);
+    finish_.assign(workers_, 0.0);
   }
 
   bool ready(std::int32_t t) const {
@@ -132,20 +133,29 @@ class Placer {
         v2 = std::max(v2, moved);
       }
     }
+    // The finish on every worker, then the first worker with the least: two branch-free
+    // passes the compiler vectorises, where one pass tracking the best could not be.
     // Equal speeds: one division per task rather than one per worker (the same doubles).
     const double same = cost_[i] / speed_[0];
-    std::size_t best = 0;
-    double best_finish = std::numeric_limits<double>::infinity(), best_start = 0.0;
-    for (std::size_t p = 0; p < workers_; ++p) {
-      const double ready = std::max(p == w1 ? v2 : v1, on_[p]);
-      const double start = std::max(free_at_[p], ready);
-      const double finish = start + (uniform_ ? same : cost_[i] / speed_[p]);
-      if (finish < best_finish) {
-        best_finish = finish;
-        best_start = start;
-        best = p;
+    double* fin = finish_.data();
+    const double* free_at = free_at_.data();
+    const double* on = on_.data();
+    const std::size_t w = workers_;
+    if (uniform_) {
+      for (std::size_t p = 0; p < w; ++p) fin[p] = std::max(free_at[p], std::max(v1, on[p])) + same;
+    } else {
+      for (std::size_t p = 0; p < w; ++p) {
+        fin[p] = std::max(free_at[p], std::max(v1, on[p])) + cost_[i] / speed_[p];
       }
     }
+    if (w1 < w) {  // the largest predecessor's own worker sees the second largest
+      fin[w1] = std::max(free_at[w1], std::max(v2, on[w1])) + (uniform_ ? same : cost_[i] / speed_[w1]);
+    }
+    double best_finish = fin[0];
+    for (std::size_t p = 1; p < w; ++p) best_finish = fin[p] < best_finish ? fin[p] : best_finish;
+    std::size_t best = 0;
+    while (fin[best] != best_finish) ++best;
+    const double best_start = std::max(free_at[best], std::max(best == w1 ? v2 : v1, on[best]));
     plan_.worker[i] = static_cast<std::int32_t>(best);
     plan_.start[i] = best_start;
     plan_.finish[i] = best_finish;
@@ -163,7 +173,7 @@ class Placer {
   std::size_t workers_;
   Plan& plan_;
   bool uniform_ = false;
-  std::vector<double> free_at_, on_;
+  std::vector<double> free_at_, on_, finish_;
   std::vector<std::size_t> touched_;
 };
 
