@@ -30,7 +30,7 @@ def test_ready_tasks_run_by_priority_then_submission() -> None:
         for name, p in [("low", -1), ("a", 0), ("high", 5), ("b", 0), ("top", 9)]:
             s.submit(order.append, name, priority=p)
         gate.set()
-        s.join()
+        s.join(timeout=10)
     assert order == ["top", "high", "a", "b", "low"]
 
 
@@ -83,7 +83,7 @@ def test_resources_are_held_and_gpus_named() -> None:
         for k in range(12):
             g, m = (k % 3, 400 * (k % 2))
             s.submit(work, g, m, gpus=g, memory=m)
-        s.join()
+        s.join(timeout=10)
         assert s.settled["done"] == 12
     assert peak["gpus"] <= 2 and peak["memory"] <= 1000 and peak["gpus"] >= 1
     assert {g for ids in seen for g in ids} == {3, 7}
@@ -100,7 +100,7 @@ def test_a_large_task_is_not_starved_by_small_ones() -> None:
         time.sleep(0.05)
         assert order == []  # the free slot is held for the wide task, not backfilled
         gate.set()
-        s.join()
+        s.join(timeout=10)
     assert order[0] == "wide" and len(order) == 21
 
 
@@ -114,7 +114,7 @@ def test_a_gpu_task_waits_while_cpu_tasks_backfill() -> None:
         time.sleep(0.05)
         assert order == ["cpu"]
         hold.set()
-        s.join()
+        s.join(timeout=10)
     assert order == ["cpu", "gpu"]
 
 
@@ -203,9 +203,9 @@ def test_cancel_takes_descendants_and_drops_a_running_result() -> None:
         b = s.submit(ran.append, "b", after=[a])
         other = s.submit(ran.append, "other")
         assert a.cancel() and b.state == "cancelled" and not a.cancel()
-        assert running.cancel() and running.cancelled  # running: its value will be dropped
+        assert running.cancel() and running.cancelled()  # running: its value will be dropped
         gate.set()
-        s.join()
+        s.join(timeout=10)
         assert ran == ["other"] and other.state == "done"
         with pytest.raises(TaskCancelled, match="was cancelled"):
             running.result()
@@ -225,7 +225,7 @@ def test_a_circuit_opens_fails_fast_probes_and_closes() -> None:
     breaker = CircuitBreaker(failures=3, reset_after=0.2)
     with Scheduler(1, breaker=breaker, retry=NO_RETRY) as s:
         first = [s.submit(version_v2, version="v2") for _ in range(3)]
-        s.join()
+        s.join(timeout=10)
         assert all(isinstance(t.exception(), RuntimeError) for t in first)
         assert s.health()["breakers"] == {"v2": "open"}
         fast = s.submit(version_v2, version="v2")
@@ -295,6 +295,7 @@ def test_bad_tasks_and_settings_are_refused() -> None:
             (lambda: s.submit(print, version=2), "version must be a string"),
             (lambda: s.submit(print, after=[other.submit(print)]), "tasks of this scheduler"),
             (lambda: s.cancel("task"), "tasks of this scheduler"),
+            (lambda: s.wait([other.submit(print)]), "tasks of this scheduler"),
         ]
         for call, match in bad:
             with pytest.raises(ValidationError, match=match):
@@ -318,3 +319,121 @@ def test_bad_tasks_and_settings_are_refused() -> None:
             Retry(**kwargs)
     with pytest.raises(ValidationError, match="failures must be a positive integer"):
         CircuitBreaker(failures=0)
+
+
+def _until(predicate, seconds: float = 2.0) -> bool:
+    """Polls without touching the scheduler's queue (result() and wait() drain it)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_a_task_submitted_beside_a_long_one_runs_without_anyone_waiting() -> None:
+    with Scheduler(2) as s:
+        gate, _ = _gate(s)
+        quick = s.submit(lambda: "quick")
+        assert _until(quick.done)  # the monitor moves it on, within a tick or so
+        gate.set()
+
+
+def test_a_timeout_holds_after_the_worker_was_called_stuck() -> None:
+    with Scheduler(1, stuck_after=0.02) as s:
+        slow = s.submit(time.sleep, 1.0, timeout=0.2, retry=NO_RETRY)
+        with pytest.raises(TaskTimeout):
+            slow.result(timeout=5)
+        assert s.timeouts == 1
+
+
+def test_blocked_tasks_yield_to_higher_priority_and_to_cancellation() -> None:
+    with Scheduler(2) as s:
+        gate, _ = _gate(s)
+        wide = s.submit(print, cpus=2)  # blocked: one slot is held
+        urgent = s.submit(lambda: "urgent", priority=10)  # ahead of wide: takes the free slot
+        assert _until(urgent.done) and urgent.result() == "urgent"
+        small = [s.submit(lambda: "small") for _ in range(3)]  # behind wide: held back
+        time.sleep(0.05)
+        assert not any(t.done() for t in small)
+        wide.cancel()
+        assert _until(lambda: all(t.done() for t in small))
+        gate.set()
+
+
+def test_a_breaker_counts_only_its_own_generation_and_probe() -> None:
+    gate = threading.Event()
+
+    def fails() -> None:
+        raise RuntimeError("trap")
+
+    with Scheduler(3, breaker=CircuitBreaker(failures=1, reset_after=0.05), retry=NO_RETRY) as s:
+        early = s.submit(gate.wait, 10, version="v")  # let through while closed
+        assert _until(lambda: early.state == "running")
+        s.submit(fails, version="v").exception(timeout=5)
+        assert s.health()["breakers"]["v"] == "open"
+        gate.set()
+        early.result(timeout=5)  # a success from before the circuit opened
+        assert s.health()["breakers"]["v"] == "open"
+        time.sleep(0.06)
+        hold = threading.Event()
+        probe = s.submit(hold.wait, 10, version="v")
+        assert _until(lambda: probe.state == "running")
+        with pytest.raises(CircuitOpen, match="half-open"):  # one probe at a time
+            s.submit(print, version="v").result(timeout=5)
+        probe.cancel()  # the probe ends with no verdict: another may go
+        assert s.submit(lambda: "closes", version="v").result(timeout=5) == "closes"
+        assert s.health()["breakers"]["v"] == "closed"
+        hold.set()
+
+
+def test_close_from_inside_and_children_of_running_tasks() -> None:
+    s = Scheduler(2)
+    inner = s.submit(lambda: (s.close(), "closed from inside")[1])
+    assert inner.result(timeout=5) == "closed from inside"
+    s = Scheduler(2)
+    started = threading.Event()
+
+    def parent() -> int:
+        started.set()
+        time.sleep(0.05)  # the owner is closing meanwhile
+        return s.submit(lambda: 20).result() + 1
+
+    p = s.submit(parent)
+    started.wait(5)
+    s.close()  # waits for the parent and the child it submits
+    assert p.result() == 21
+
+
+def test_every_resource_comes_back_after_timeouts_cancels_retries_and_failures() -> None:
+    rng = np.random.default_rng(3)
+    with Scheduler(3, gpus=2, memory=1000, retry=Retry(attempts=2, base=0.001)) as s:
+        tasks = []
+        for k in range(60):
+            kind = k % 4
+            fn = [lambda: None, lambda: time.sleep(0.2), lambda: 1 / 0, lambda: None][kind]
+            tasks.append(s.submit(fn, gpus=int(rng.integers(0, 2)), memory=int(rng.integers(0, 400)),
+                                  timeout=0.02 if kind == 1 else None,
+                                  after=tasks[-1:] if k % 5 == 0 else ()))  # fmt: skip
+            if k % 7 == 0:
+                tasks[-1].cancel()
+        s.join(timeout=20)
+        time.sleep(0.3)  # the timed-out threads return and give back their GPUs and memory
+        assert s.health()["free"] == {"cpus": 3, "gpus": 2, "memory": 1000}
+        assert sum(s.settled.values()) == 60 and all(t.done() for t in tasks)
+
+
+def test_the_queue_is_rebuilt_when_idle_and_old_tasks_still_count(monkeypatch) -> None:
+    from chimera.execution import dispatch
+
+    monkeypatch.setattr(dispatch, "REBUILD_AT", 8)
+    with Scheduler(1, retry=NO_RETRY) as s:
+        done = s.map(lambda x: x, range(10))
+        ok = s.submit(lambda: "ok")
+        bad = s.submit(lambda: 1 / 0)
+        s.join(timeout=10)
+        assert done == list(range(10)) and len(s._queue) < 8  # rebuilt
+        assert s.submit(lambda: "after ok", after=[ok]).result(timeout=5) == "after ok"
+        with pytest.raises(TaskCancelled):
+            s.submit(print, after=[bad]).result(timeout=5)
+        assert bad.state == "failed"

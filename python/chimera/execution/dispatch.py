@@ -12,11 +12,15 @@ no hand-off between threads; the lock is held for bookkeeping only, never while 
   is never starved by a stream of small ones. At most ``LOOKAHEAD`` tasks wait so.
 - **Timeouts.** A task past its timeout fails with ``TaskTimeout``: its worker is given up and
   replaced, and whatever that thread returns later is dropped (a Python thread cannot be
-  stopped; a wasm agent's own ``Limits.timeout`` does stop it).
+  stopped; a wasm agent's own ``Limits.timeout`` does stop it). Its CPU slots are free at once;
+  its GPUs and memory only when the thread returns, since it may still use them.
 - **Retries.** A failed attempt is tried again after ``Retry.wait`` (exponential backoff with
   full jitter); a task that fails for good cancels everything that depends on it.
 - **Circuit breakers.** Tasks with a ``version`` share that version's ``CircuitBreaker``;
-  while it is open they fail at once with ``CircuitOpen``.
+  while it is open they fail at once with ``CircuitOpen``; half-open, one probe goes.
+- **The queue's ids.** A task's ``id`` is its place in the native queue, which is rebuilt
+  when the scheduler is idle (so that a long-lived scheduler does not grow without bound);
+  ids are unique among the tasks not yet settled.
 - **Health.** Workers beat when they take and finish a task. One busy longer than
   ``stuck_after`` is stuck: it gets no more work, and a new worker takes its place.
 """
@@ -28,6 +32,7 @@ import collections
 import dataclasses
 import heapq
 import itertools
+import logging
 import math
 import os
 import threading
@@ -39,12 +44,13 @@ import numpy as np
 
 from .._errors import CircuitOpen, TaskCancelled, TaskTimeout, ValidationError
 from .._validate import positive_int, seconds
-from .breaker import HALF_OPEN, CircuitBreaker
+from .breaker import CircuitBreaker, Permit
 from .metrics import Metrics
 from .retry import Retry
 from .scheduler import ReadyQueue
 
 LOOKAHEAD = 64  # tasks waiting for resources before no more are looked at
+REBUILD_AT = 1 << 16  # queue entries (settled ones included) worth a fresh queue when idle
 TICK = 0.01  # seconds between the monitor's looks at deadlines, retries and heartbeats
 WAKE_AFTER = 25e-6  # mean run time above which a ready task wakes another worker
 
@@ -55,6 +61,7 @@ WAITING, RUNNING, RETRYING, DONE, FAILED, CANCELLED = (
 _SETTLED = frozenset((DONE, FAILED, CANCELLED))
 _NO_SHORTAGE: set[str] = set()  # never changed: a shortage makes a new set
 _local = threading.local()
+log = logging.getLogger("chimera.execution")
 
 
 def current_task() -> Task | None:
@@ -91,13 +98,14 @@ class Task:
     """A handle on a submitted task, like a future: ``result()``, ``exception()``, ``done()``,
     ``cancel()``; ``state`` is waiting, running, retrying, done, failed or cancelled."""
 
-    __slots__ = ("_after", "_error", "_latches", "_scheduler", "_value", "args", "attempt",
-                 "deadline", "fn", "gpu_ids", "id", "options", "state")  # fmt: skip
+    __slots__ = ("_after", "_error", "_latches", "_permit", "_scheduler", "_value", "args",
+                 "attempt", "deadline", "fn", "gpu_ids", "id", "options", "state")  # fmt: skip
 
     def __init__(self, scheduler: Scheduler, fn: Callable[..., Any], args: tuple[Any, ...],
                  options: Options, after: tuple[Task, ...] | None = None) -> None:  # fmt: skip
         self._scheduler, self._after = scheduler, after
-        self.id = -1  # its place in the ready queue, given when it gets there
+        self.id = -1  # its place in the ready queue, given when it gets there (ids start over
+        # when the queue is rebuilt, after the scheduler has been idle)
         self.fn, self.args, self.options = fn, args, options
         self.state, self.attempt = WAITING, 0
         self.gpu_ids: tuple[int, ...] = ()
@@ -105,6 +113,7 @@ class Task:
         self._value: Any = None
         self._error: BaseException | None = None
         self._latches: list[_Latch] | None = None
+        self._permit: Permit | None = None  # from its version's breaker, this attempt
 
     def __repr__(self) -> str:
         where = f"task {self.id}" if self.id >= 0 else "task (submitted)"
@@ -113,9 +122,9 @@ class Task:
     def done(self) -> bool:
         return self.state in _SETTLED
 
-    @property
     def cancelled(self) -> bool:
-        """True once cancelled: a long task may check it to stop early."""
+        """True once cancelled: a long task may check ``current_task().cancelled()`` to stop
+        early (a running thread cannot be stopped from outside)."""
         return self.state == CANCELLED
 
     def cancel(self) -> bool:
@@ -139,6 +148,7 @@ class _Worker:
     name: str
     thread: threading.Thread | None = None
     task: Task | None = None
+    held: tuple[int, int, tuple[int, ...]] = (0, 0, ())  # cpus, memory, GPU ids it holds
     since: float = 0.0  # when it took its task
     beat: float = 0.0
     retired: bool = False
@@ -196,6 +206,7 @@ class Scheduler:
         self._work = threading.Condition(self._lock)  # idle workers wait here
         self._idle = threading.Condition(self._lock)  # join() waits here
         self._sleeping = 0  # workers waiting on _work (a notify with none costs 2 us)
+        self._inside_waits = 0  # join() or close() called by a task, waiting for the others
         self._serving = 0  # workers not given up on
         self._mean_run = 0.0  # seconds per task, a moving average
         self._queue = ReadyQueue()
@@ -235,7 +246,7 @@ class Scheduler:
         if not callable(fn):
             raise ValidationError(f"fn must be callable, got {type(fn).__name__}")
         deps = tuple(self._own(t) for t in after) if after else None
-        if self._closed:
+        if self._closed and not self._inside():
             raise ValidationError("this Scheduler is closed")
         # Into the inbox without the lock: a submitter taking the lock per task would convoy
         # with the workers (one context switch per task). A worker moves the inbox into the
@@ -258,7 +269,7 @@ class Scheduler:
             raise ValidationError(f"fn must be callable, got {type(fn).__name__}")
         tasks = [Task(self, fn, (item,), opts) for item in items]
         with self._lock:
-            if self._closed:
+            if self._closed and not self._inside():
                 raise ValidationError("this Scheduler is closed")
             self._drain()
             for t in tasks:
@@ -278,15 +289,26 @@ class Scheduler:
             self._enqueue(inbox.popleft())
 
     def _enqueue(self, task: Task) -> None:
-        deps = [d.id for d in task._after] if task._after else None
+        after = task._after
+        if not after:
+            i = task.id = self._queue.add(task.options.priority)
+            self._tasks[i] = task
+            if self._stopped:
+                self._cancel(i, None)
+            return
+        # A settled dependency is not handed to the queue (its id may be from a queue since
+        # rebuilt): done, it holds nothing back; failed or cancelled, it cancels this task.
         task._after = None
+        lost = [d for d in after if d.state in (FAILED, CANCELLED)]
+        deps = [d.id for d in after if d.state not in _SETTLED]
         i = task.id = self._queue.add(task.options.priority, deps)
         self._tasks[i] = task
-        if self._stopped:
-            self._cancel(i, None)
-        elif deps and self._queue.state(i) == 4:  # a dependency failed or was cancelled already
+        if lost or self._queue.state(i) == 4:
+            self._queue.cancel(i)
             self._settle(task, CANCELLED, TaskCancelled(
                 f"task {i} depends on a task that failed or was cancelled"))  # fmt: skip
+        elif self._stopped:
+            self._cancel(i, None)
 
     def _options(self, options: dict[str, Any]) -> Options:
         if not options:
@@ -320,15 +342,22 @@ class Scheduler:
 
     def _own(self, task: Any) -> Task:
         if not isinstance(task, Task) or task._scheduler is not self:
-            raise ValidationError(f"after must hold tasks of this scheduler, got {task!r}")
+            raise ValidationError(f"expected tasks of this scheduler, got {task!r}")
         return task
+
+    def _inside(self) -> bool:
+        """Is this thread running one of this scheduler's tasks?"""
+        task = current_task()
+        return task is not None and task._scheduler is self
 
     # -- waiting and cancelling ---------------------------------------------------------------
 
-    def wait(self, tasks: Sequence[Task], timeout: float | None = None) -> Sequence[Task]:
+    def wait(self, tasks: Iterable[Task], timeout: float | None = None) -> list[Task]:
         """Blocks until every task has settled; ``TimeoutError`` after ``timeout`` seconds."""
+        tasks = [self._own(t) for t in tasks]
         with self._lock:
             self._drain()
+            self._wake()
             pending = [t for t in tasks if t.state not in _SETTLED]
             if not pending:
                 return tasks
@@ -346,11 +375,25 @@ class Scheduler:
         return tasks
 
     def join(self, timeout: float | None = None) -> None:
-        """Blocks until every submitted task has settled."""
+        """Blocks until every submitted task has settled (but the caller's own, when a task
+        calls it)."""
         with self._lock:
             self._drain()
-            if not self._idle.wait_for(lambda: not self._tasks, timeout):
+            self._wake()
+            if not self._await_quiet(timeout):
                 raise TimeoutError(f"{len(self._tasks)} tasks still unsettled after {timeout} s")
+
+    def _quiet(self) -> bool:
+        own = current_task()
+        return len(self._tasks) == (1 if own is not None and self._tasks.get(own.id) is own else 0)
+
+    def _await_quiet(self, timeout: float | None) -> bool:
+        inside = self._inside()
+        self._inside_waits += inside
+        try:
+            return self._idle.wait_for(self._quiet, timeout)
+        finally:
+            self._inside_waits -= inside
 
     def cancel(self, task: Task) -> bool:
         """Cancels ``task`` and every task that depends on it; False if it had settled."""
@@ -360,17 +403,18 @@ class Scheduler:
             if task.done():
                 return False
             self._cancel(task.id, None)
+            self._wake()  # what waited behind a blocked task may fit now
             return True
 
-    def _cancel(self, i: int, cause: str | None) -> None:
+    def _cancel(self, i: int, cause: str | None, settle: bool = True) -> None:
+        """Cancels task i and its descendants in the queue and settles them (i itself only
+        with ``settle``: a failed task is settled as failed by the caller)."""
         for j in self._queue.cancel(i):
             t = self._tasks.get(j)
-            if t is None:  # settled already (a failed task cancels its descendants)
+            if t is None or (j == i and not settle):
                 continue
-            if t.state == RUNNING and t.options.version is not None:
-                b = self._breakers.get(t.options.version)
-                if b is not None and b.state == HALF_OPEN:
-                    b.abandon()
+            if t._permit is not None and t.state == RUNNING:
+                self._breakers[t.options.version].abandon(t._permit)  # type: ignore[index]
             if t.state == WAITING and self._blocked:
                 k = bisect.bisect_left(self._blocked, (-t.options.priority, t.id))
                 if k < len(self._blocked) and self._blocked[k][2] is t:
@@ -413,6 +457,11 @@ class Scheduler:
                 _local.task = None
                 self._lock.acquire()
                 self._finish(w, task, value, error)
+        except BaseException:  # a fault in the bookkeeping: this worker leaves, another comes
+            log.exception("scheduler worker %s failed; replacing it", w.name)
+            if not w.retired and not self._stopped:
+                self._give_up(w)
+            raise
         finally:
             self._lock.release()
 
@@ -424,12 +473,15 @@ class Scheduler:
             if task is not None:
                 now = time.monotonic()
                 opts = task.options
+                gpu_ids: tuple[int, ...] = ()
                 self._free["cpus"] -= opts.cpus
                 if opts.memory:
                     self._free["memory"] -= opts.memory
                 if opts.gpus:
-                    task.gpu_ids = tuple(self._free_gpus[: opts.gpus])
+                    gpu_ids = tuple(self._free_gpus[: opts.gpus])
                     del self._free_gpus[: opts.gpus]
+                w.held = (opts.cpus, opts.memory, gpu_ids)
+                task.gpu_ids = gpu_ids
                 task.state, task.attempt = RUNNING, task.attempt + 1
                 if opts.timeout is not None:
                     task.deadline = now + opts.timeout
@@ -459,9 +511,9 @@ class Scheduler:
         ``_blocked``, holding what they are short of against the tasks after them."""
         if self._inbox:
             self._drain()
-        short: set[str] = _NO_SHORTAGE
         if self._blocked:
-            short, k = set(), 0
+            short: set[str] = set()
+            k = 0
             while k < len(self._blocked):
                 t = self._blocked[k][2]
                 if not self._fits(t, short):
@@ -469,19 +521,28 @@ class Scheduler:
                     k += 1
                     continue
                 del self._blocked[k]
-                if self._breaker_allows(t):
+                if self._admit(t):
                     return t
         while len(self._blocked) < LOOKAHEAD:
             i = self._queue.pop()
             if i < 0:
                 return None
             t = self._tasks[i]
-            if not self._fits(t, short):
+            if not self._fits(t, self._short_ahead(t) if self._blocked else _NO_SHORTAGE):
                 bisect.insort(self._blocked, (-t.options.priority, t.id, t))
-                short = short | self._shortfall(t)
-            elif t.options.version is None or self._breaker_allows(t):
+            elif t.options.version is None or self._admit(t):
                 return t
         return None
+
+    def _short_ahead(self, t: Task) -> set[str]:
+        """What the blocked tasks ahead of t (by priority) are short of."""
+        short: set[str] = set()
+        key = (-t.options.priority, t.id)
+        for b in self._blocked:
+            if b[:2] > key:
+                break
+            short |= self._shortfall(b[2])
+        return short
 
     def _fits(self, t: Task, short: set[str]) -> bool:
         o = t.options
@@ -497,51 +558,54 @@ class Scheduler:
         free = dict(self._free, gpus=len(self._free_gpus))
         return {kind for kind, n in free.items() if getattr(t.options, kind) > n}
 
-    def _breaker_allows(self, t: Task) -> bool:
-        """False (and the task failed with ``CircuitOpen``) when its version's circuit is open."""
+    def _admit(self, t: Task) -> bool:
+        """Lets t start under its version's breaker (with a permit), or fails it with
+        ``CircuitOpen``."""
         version = t.options.version
         if version is None:
             return True
         b = self._breakers.get(version)
         if b is None:
             b = self._breakers[version] = dataclasses.replace(self.breaker)
-        if b.allow(time.monotonic()):
+        t._permit = b.allow(time.monotonic())
+        if t._permit is not None:
             return True
         t.attempt += 1
         self._fail(t, CircuitOpen(f"the circuit of version {version!r} is {b.state} after "
                                   f"{b.streak} failures in a row"))  # fmt: skip
         return False
 
-    def _release(self, t: Task) -> None:
-        opts = t.options
-        self._free["cpus"] += opts.cpus
-        if opts.memory:
-            self._free["memory"] += opts.memory
-        if t.gpu_ids:
-            self._free_gpus = sorted(self._free_gpus + list(t.gpu_ids))
-            t.gpu_ids = ()
+    def _release(self, w: _Worker) -> None:
+        cpus, memory, gpu_ids = w.held
+        w.held = (0, 0, ())
+        self._free["cpus"] += cpus
+        self._free["memory"] += memory
+        if gpu_ids:
+            self._free_gpus = sorted(self._free_gpus + list(gpu_ids))
         if self._blocked and self._sleeping:
             self._work.notify()  # what was freed may fit a task waiting for it
 
+    def _verdict(self, task: Task, error: BaseException | None, now: float) -> None:
+        """The attempt's outcome to its version's breaker."""
+        permit, task._permit = task._permit, None
+        if permit is not None:
+            b = self._breakers[task.options.version]  # type: ignore[index]
+            b.success(permit) if error is None else b.failure(permit, now)
+
     def _finish(self, w: _Worker, task: Task, value: Any, error: BaseException | None) -> None:
         w.beat = time.monotonic()
+        self._release(w)
         if w.task is not task:  # given up at its timeout: the timeout settled this attempt
             return
         w.task = None
-        self._release(task)
+        self._mean_run += 0.1 * (w.beat - w.since - self._mean_run)
         if task.state != RUNNING:  # cancelled while it ran
             return
-        version = task.options.version
-        breaker = self._breakers.get(version) if version is not None else None
+        self._verdict(task, error, w.beat)
         if error is None:
-            if breaker is not None:
-                breaker.success()
-            self._mean_run += 0.1 * (w.beat - w.since - self._mean_run)
             self._queue.done(task.id)
             self._settle(task, DONE, None, value)
         else:
-            if breaker is not None:
-                breaker.failure(w.beat)
             self._fail(task, error)
 
     def _fail(self, task: Task, error: BaseException) -> None:
@@ -549,8 +613,8 @@ class Scheduler:
         with everything downstream of it cancelled."""
         wait = (task.options.retry or self.retry).wait(task.attempt, error, self._rng)
         if wait is None:
+            self._cancel(task.id, f"failed: {error!r}", settle=False)
             self._settle(task, FAILED, error)
-            self._cancel(task.id, f"failed: {error!r}")
             return
         self.retries += 1
         task.state = RETRYING
@@ -570,6 +634,12 @@ class Scheduler:
                     latch.cond.notify_all()
         if not self._tasks:
             self._idle.notify_all()
+            if len(self._queue) >= REBUILD_AT and not self._inbox:
+                # Idle: nothing refers to the old ids (settled dependencies are not handed to
+                # the queue), so a fresh queue frees what the settled tasks left behind.
+                self._queue, self._delayed = ReadyQueue(), []
+        elif len(self._tasks) == 1 and self._inside_waits:
+            self._idle.notify_all()  # join() or close() from inside the one task left
 
     # -- the monitor --------------------------------------------------------------------------
 
@@ -582,6 +652,7 @@ class Scheduler:
                 self._look(time.monotonic())
 
     def _look(self, now: float) -> None:
+        self._drain()
         while self._delayed and self._delayed[0][0] <= now:
             _, i = heapq.heappop(self._delayed)
             t = self._tasks.get(i)
@@ -591,33 +662,43 @@ class Scheduler:
                 self._wake()
         for w in list(self._workers):
             t = w.task
-            if t is None or w.retired:
+            if t is None:
                 continue
             if t.deadline is not None and now > t.deadline:
-                self.timeouts += 1
-                self._give_up(w)
-                w.task = None
-                self._release(t)
-                if t.state == RUNNING:
-                    version = t.options.version
-                    if version is not None:
-                        self._breakers[version].failure(now)
-                    self._fail(t, TaskTimeout(
-                        f"task {t.id} ran past its timeout of {t.options.timeout} s "
-                        f"(attempt {t.attempt})"))  # fmt: skip
-            elif self.stuck_after is not None and now - w.since > self.stuck_after:
+                self._time_out(w, t, now)
+            elif (
+                not w.retired and self.stuck_after is not None and now - w.since > self.stuck_after
+            ):
                 self._give_up(w)  # it keeps its task; the result still counts when it comes
         self._workers = [w for w in self._workers
                          if not w.retired or (w.thread is not None and w.thread.is_alive())]  # fmt: skip
         busy = all(w.task is not None and now - w.since > TICK for w in self._workers
                    if not w.retired and not w.sleeping)  # fmt: skip
-        if busy and self._sleeping and self._queue.ready:
-            self._work.notify()  # ready work waited a tick behind long tasks
+        if busy and self._sleeping and (self._queue.ready or self._blocked):
+            self._work.notify()  # work waited a tick behind long tasks
         if self.metrics is not None:
-            self.metrics.queue_depth.set(
-                self._queue.ready + len(self._blocked) + len(self._delayed)
-            )
+            self.metrics.queue_depth.set(self._queue.ready + len(self._blocked) + self._retrying())
             self.metrics.workers_busy.set(sum(w.task is not None for w in self._workers))
+
+    def _time_out(self, w: _Worker, t: Task, now: float) -> None:
+        """Gives up on t's attempt: its worker is replaced (unless it was already, as stuck)
+        and its CPU slots freed; its GPUs and memory stay held until the thread returns, since
+        it may still be using them."""
+        self.timeouts += 1
+        if not w.retired:
+            self._give_up(w)
+        w.task = None
+        cpus, memory, gpu_ids = w.held
+        w.held = (0, memory, gpu_ids)
+        self._free["cpus"] += cpus
+        if t.state == RUNNING:
+            error = TaskTimeout(f"task {t.id} ran past its timeout of {t.options.timeout} s "
+                                f"(attempt {t.attempt})")  # fmt: skip
+            self._verdict(t, error, now)
+            self._fail(t, error)
+
+    def _retrying(self) -> int:
+        return sum(1 for _, i in self._delayed if (t := self._tasks.get(i)) and t.state == RETRYING)
 
     def _give_up(self, w: _Worker) -> None:
         w.retired = True
@@ -628,37 +709,46 @@ class Scheduler:
 
     def health(self) -> dict[str, Any]:
         """Liveness (as many serving workers as asked for), readiness (one can take work),
-        each worker's state and last heartbeat, the tasks by state, and the breakers."""
+        each worker's state and last heartbeat, the tasks by state, the breakers, and the
+        resources free now."""
         now = time.monotonic()
         with self._lock:
+            self._drain()
             workers = [{"name": w.name, "alive": w.thread is not None and w.thread.is_alive(),
                         "busy": w.task is not None, "stuck": w.retired,
                         "task": w.task.id if w.task is not None else None,
                         "seconds_since_heartbeat": now - w.beat} for w in self._workers]  # fmt: skip
             tasks = {"ready": self._queue.ready, "blocked": len(self._blocked),
-                     "retrying": len(self._delayed), "unsettled": len(self._tasks)}  # fmt: skip
+                     "retrying": self._retrying(), "unsettled": len(self._tasks)}  # fmt: skip
             breakers = {v: b.state for v, b in self._breakers.items()}
+            free = {"cpus": self._free["cpus"], "gpus": len(self._free_gpus),
+                    "memory": self._free["memory"]}  # fmt: skip
         serving = [w for w in workers if w["alive"] and not w["stuck"]]
         return {"live": len(serving) >= self.size and not self._stopped,
                 "ready": bool(serving) and not self._closed, "workers": workers,
-                "tasks": tasks, "breakers": breakers}  # fmt: skip
+                "tasks": tasks, "breakers": breakers, "free": free}  # fmt: skip
 
     def close(self, cancel: bool = False) -> None:
-        """Takes no more tasks, waits for those submitted (or cancels them) and stops the
-        workers."""
+        """Takes no more tasks (but from the tasks still running), waits for those submitted
+        (or cancels them: then a running one's thread is not waited for, as it cannot be
+        stopped) and stops the workers. A task may close its own scheduler."""
+        inside = self._inside()
         with self._lock:
             self._closed = True
             self._drain()
             if cancel:
                 for i in sorted(self._tasks):
-                    if i in self._tasks:
+                    t = self._tasks.get(i)
+                    if t is not None and not (inside and t is current_task()):
                         self._cancel(i, None)
-            self._idle.wait_for(lambda: not self._tasks)
+            self._wake()
+            self._await_quiet(None)
             self._stopped = True
             self._drain()  # a submit that raced the close: cancelled
             self._work.notify_all()
-            workers = [w for w in self._workers if not w.retired]
+            workers = [w for w in self._workers if not w.retired and w.task is None]
         for w in workers:
             if w.thread is not None and w.thread is not threading.current_thread():
                 w.thread.join()
-        self._monitor.join()
+        if not inside:
+            self._monitor.join()
