@@ -143,6 +143,9 @@ class Task:
         return self._value
 
 
+_NOTHING_HELD: tuple[int, int, tuple[int, ...]] = (0, 0, ())
+
+
 @dataclasses.dataclass(eq=False)
 class _Worker:
     name: str
@@ -577,9 +580,10 @@ class Scheduler:
 
     def _release(self, w: _Worker) -> None:
         cpus, memory, gpu_ids = w.held
-        w.held = (0, 0, ())
+        w.held = _NOTHING_HELD
         self._free["cpus"] += cpus
-        self._free["memory"] += memory
+        if memory:
+            self._free["memory"] += memory
         if gpu_ids:
             self._free_gpus = sorted(self._free_gpus + list(gpu_ids))
         if self._blocked and self._sleeping:
@@ -601,7 +605,8 @@ class Scheduler:
         self._mean_run += 0.1 * (w.beat - w.since - self._mean_run)
         if task.state != RUNNING:  # cancelled while it ran
             return
-        self._verdict(task, error, w.beat)
+        if task._permit is not None:
+            self._verdict(task, error, w.beat)
         if error is None:
             self._queue.done(task.id)
             self._settle(task, DONE, None, value)
