@@ -2,7 +2,8 @@
 
 The public API: :func:`minimize`, the optimizers (:class:`GA`, :class:`NSGA2`, :class:`NSGA3`) with ``ask()``/``tell()`` and
 ``state_dict()``/``load_state_dict()``, :func:`backends` to see which kernel backends work
-here, the built-in :mod:`chimera.problems`, and the layer subpackages.
+here, the built-in :mod:`chimera.problems`, and the layer subpackages (:mod:`chimera.discovery`,
+:mod:`chimera.evolution`, ...).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
         f"({exc}); reinstall with `pip install chimera-engine` or build with `pip install .`"
     ) from exc
 
-from . import evolution, indicators, problems
+from . import discovery, evolution, indicators, problems
 from ._backend import BackendStatus, backends, set_num_threads
 from ._errors import (
     BackendUnavailable,
@@ -54,6 +55,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "backends",
+    "discovery",
     "evolution",
     "indicators",
     "minimize",

@@ -1,5 +1,5 @@
 """The ``chimera`` command: ``run`` (or resume) an experiment spec, ``report`` on a run folder,
-list ``backends``."""
+list ``backends``, ``discover`` what the machine offers."""
 
 from __future__ import annotations
 
@@ -66,6 +66,61 @@ def _backends(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    return f"{n / 2**30:.1f} GiB"
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from . import discovery, problems
+
+    snap = discovery.discover()
+    model = None
+    if args.probe:  # the built-in sphere stands in for an objective: it times the machine
+        model = discovery.probe(problems.sphere, [[-5.0, 5.0]] * _PROBE_DIM)
+    if args.json:
+        data = snap.to_dict()
+        if model is not None:
+            data["probe"] = model.to_dict()
+        print(json.dumps(data, indent=2))
+        return 0
+    cores = f"{snap.cores_logical} logical, {snap.cores_physical or '?'} physical"
+    rows = [
+        ("cpu", f"{snap.cpu_model} ({snap.machine}, {snap.system}), {cores}"),
+        ("simd", " ".join(snap.simd) or "none found"),
+        ("memory", f"{_size(snap.memory_available)} free of {_size(snap.memory_total)}"),
+    ]
+    for g in snap.gpus:
+        busy = "?" if g.utilization is None else f"{g.utilization:.0f}%"
+        memory = f"{_size(g.memory_free)} free of {_size(g.memory_total)}"
+        rows.append((f"gpu {g.index}", f"{g.name}, sm {g.compute_capability or '?'}, {memory}, "
+                     f"{busy} busy"))  # fmt: skip
+    if not snap.gpus:
+        rows.append(("gpu", f"none: {snap.gpu_note}"))
+    rows.append(("cuda", "usable" if snap.cuda_usable else f"not usable: {snap.cuda_note}"))
+    rows.append(("backends", ", ".join(snap.available_backends) or "none"))
+    versions = {"python": snap.python, "numpy": snap.numpy, "chimera": snap.chimera,
+                "wasmtime": snap.wasmtime, "cupy": snap.cupy}  # fmt: skip
+    rows.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v)))
+    rows.extend(("note", note) for note in snap.notes)
+    if model is not None:
+        for k in model.workers:
+            rows.append((f"{k} worker(s)", f"{model.evaluations_per_second(k):,.0f} "
+                         f"sphere evaluations/s (dim {_PROBE_DIM})"))  # fmt: skip
+        for b in model.backends:
+            rows.append((f"{b} breed", f"{model.breeding[b](100) * 1e3:.3f} ms per generation "
+                         "of 100"))  # fmt: skip
+        rows.append(("probe took", f"{model.seconds * 1e3:.0f} ms"))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:{width}}  {value}")
+    return 0
+
+
+_PROBE_DIM = 10
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="chimera", description="Evolve, tune and safely run agents."
@@ -87,6 +142,14 @@ def main(argv: list[str] | None = None) -> int:
     be = sub.add_parser("backends", help="which kernel backends work here, and why not")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=_backends)
+    di = sub.add_parser("discover", help="what this machine offers: CPU, memory, GPUs, backends")
+    di.add_argument("--json", action="store_true", help="machine-readable output")
+    di.add_argument(
+        "--probe",
+        action="store_true",
+        help="also time evaluations and breeding here (about 0.1 s; more at numba's first use)",
+    )
+    di.set_defaults(func=_discover)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -1,0 +1,296 @@
+"""A few milliseconds of measurement that planning uses as its cost model.
+
+:func:`probe` times two things on this machine:
+
+- the objective's evaluation of a batch of ``n`` random genomes within the bounds, on each
+  worker count ``k`` (a ``WasmAgent`` on an ``AgentPool`` of ``k`` workers; a vectorised
+  callable on ``k`` threads, one shard each);
+- one generation of the GA's own work, ``ask()`` (the backend's ``breed`` kernel) and
+  ``tell()`` (survival), for a population of ``n`` on each kernel backend.
+
+Each is timed at a small size and at the largest size (up to ``batch``) whose single call fits
+its share of the time, and fitted with a line, ``seconds(n) = fixed + per_item * n``: the
+fixed part is dispatch (threads, kernel launch, copies), the slope the cost per individual.
+The model then predicts
+
+    seconds_per_generation(pop, backend, workers)
+        = evaluation[workers](pop) + breeding[backend](pop)
+
+For a worker count that was not measured it interpolates the two lines it lies between
+(beyond the largest it assumes no further speed-up). The measurements are medians of repeated
+calls, so a busy machine shifts them less than a single call would; they are still a few
+milliseconds of a shared machine, good for choosing between plans, not for benchmarking.
+
+By default the whole probe takes about 0.1 s. Two costs come on top, once per process: the
+numba backend compiles (or loads from its cache) its kernels at their first use, up to a
+second or more, and an objective slower than the time share is still called a few times at
+each size.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from .._errors import ValidationError
+from .._validate import as_bounds
+
+# The smallest population the breeding is timed at.
+_MIN_POP = 4
+# A slope below this (seconds per individual) is noise: the line is flattened to it.
+_TINY = 1e-12
+
+
+@dataclass(frozen=True)
+class Line:
+    """Seconds for a batch of n: ``fixed + per_item * n``."""
+
+    fixed: float
+    per_item: float
+
+    def __call__(self, n: float) -> float:
+        return self.fixed + self.per_item * n
+
+    @classmethod
+    def through(cls, n_small: int, t_small: float, n_large: int, t_large: float) -> Line:
+        """The line through two timings, kept non-negative and rising (noise can make the
+        larger batch look no slower; then all of it is counted as per-item cost)."""
+        if n_large > n_small:
+            slope = (t_large - t_small) / (n_large - n_small)
+            if slope > _TINY:
+                return cls(max(0.0, t_small - slope * n_small), slope)
+        return cls(0.0, max(t_large / max(n_large, 1), _TINY))
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Measured costs of one objective and the GA kernels on this machine (see the module
+    docstring for the model). ``evaluation`` maps worker counts, ``breeding`` backend names,
+    to :class:`Line` s; ``seconds`` is how long the probe took."""
+
+    dim: int
+    evaluation: dict[int, Line] = field(hash=False)
+    breeding: dict[str, Line] = field(hash=False)
+    seconds: float
+
+    @property
+    def workers(self) -> tuple[int, ...]:
+        return tuple(sorted(self.evaluation))
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        return tuple(self.breeding)
+
+    def evaluation_seconds(self, n: int, workers: int) -> float:
+        """Predicted seconds to evaluate a batch of n on ``workers`` workers."""
+        counts = self.workers
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValidationError(f"workers must be a positive integer, got {workers!r}")
+        if workers in self.evaluation:
+            return self.evaluation[workers](n)
+        i = bisect.bisect_left(counts, workers)
+        if i == 0:
+            return self.evaluation[counts[0]](n)
+        if i == len(counts):
+            return self.evaluation[counts[-1]](n)
+        lo, hi = counts[i - 1], counts[i]
+        w = (workers - lo) / (hi - lo)
+        return (1 - w) * self.evaluation[lo](n) + w * self.evaluation[hi](n)
+
+    def evaluations_per_second(self, workers: int, n: int = 256) -> float:
+        """Throughput on ``workers`` workers for batches of n."""
+        return n / self.evaluation_seconds(n, workers)
+
+    def seconds_per_generation(self, pop: int, backend: str, workers: int) -> float:
+        """Predicted seconds for one generation of ``pop`` individuals: their evaluation on
+        ``workers`` workers and the GA's breeding and survival on ``backend``."""
+        if backend not in self.breeding:
+            raise ValidationError(
+                f"backend {backend!r} was not probed; the model has {', '.join(self.breeding)}"
+            )
+        if isinstance(pop, bool) or not isinstance(pop, int) or pop < 2:
+            raise ValidationError(f"pop must be an integer >= 2, got {pop!r}")
+        return self.evaluation_seconds(pop, workers) + self.breeding[backend](pop)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return {
+            "dim": self.dim,
+            "seconds": self.seconds,
+            "evaluation": {str(k): vars(v) for k, v in sorted(self.evaluation.items())},
+            "breeding": {k: vars(v) for k, v in self.breeding.items()},
+        }
+
+
+def _median_seconds(call: Callable[[], object], budget: float) -> float:
+    """Median wall time of ``call`` repeated for about ``budget`` seconds (at least three
+    times, after one warm-up call that is not counted)."""
+    call()
+    times: list[float] = []
+    end = time.perf_counter() + budget
+    while len(times) < 3 or time.perf_counter() < end:
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _fit(batch_of: Callable[[int], Callable[[], object]], n_small: int, n_max: int,
+         budget: float) -> Line:  # fmt: skip
+    """A line through the median times of ``batch_of(n)()`` at ``n_small`` and at the
+    largest n up to ``n_max`` whose single call fits an eighth of the budget (found by
+    growing n fourfold, so that a cheap objective is not judged by its dispatch overhead
+    alone)."""
+    t_small = _median_seconds(batch_of(n_small), budget / 2)
+    n_large = n_small
+    while n_large < n_max:
+        n = min(n_max, 4 * n_large)
+        call = batch_of(n)
+        t0 = time.perf_counter()
+        call()
+        n_large = n
+        if time.perf_counter() - t0 > budget / 8:
+            break
+    if n_large == n_small:
+        return Line.through(n_small, t_small, n_small, t_small)
+    return Line.through(n_small, t_small, n_large, _median_seconds(batch_of(n_large), budget / 2))
+
+
+def _default_workers() -> list[int]:
+    """1, 2, 4, ... up to the logical cores, and the core count itself."""
+    cores = os.cpu_count() or 1
+    counts = {cores}
+    k = 1
+    while k < cores:
+        counts.add(k)
+        k *= 2
+    return sorted(counts)
+
+
+def _evaluator(
+    objective: Any, workers: int
+) -> tuple[Callable[[np.ndarray], Any], Callable[[], None]]:
+    """(evaluate a batch on ``workers`` workers, close them)."""
+    # Only a loaded chimera.execution can have made a WasmAgent: importing it (and wasmtime)
+    # for a plain callable would cost more than the probe.
+    execution = sys.modules.get("chimera.execution")
+    if execution is not None and isinstance(objective, execution.WasmAgent):
+        pool = execution.AgentPool(objective, workers=workers)
+        return pool.evaluate, pool.close
+    threads = ThreadPoolExecutor(workers, thread_name_prefix="chimera-probe")
+
+    def evaluate(X: np.ndarray) -> list[Any]:
+        shards = np.array_split(X, min(workers, len(X)))
+        return list(threads.map(objective, shards))
+
+    return evaluate, threads.shutdown
+
+
+def _first_rows(evaluate: Callable[[np.ndarray], Any], X: np.ndarray, n: int) -> Callable[[], Any]:
+    """The evaluation of X's first n rows, as a call to time."""
+    return partial(evaluate, X[:n])
+
+
+def _check_output(objective: Any, X: np.ndarray) -> None:
+    out = objective(X)
+    fitness = getattr(out, "fitness", out)  # an Evaluation carries its fitness
+    rows = np.shape(fitness)[0] if np.ndim(fitness) else None
+    if rows != len(X):
+        raise ValidationError(
+            f"the objective must return one result per row of an (n, dim) array; for n={len(X)} "
+            f"it returned shape {np.shape(fitness)}"
+        )
+
+
+def _generation(bounds: Any, backend: str, pop: int) -> Callable[[], None]:
+    """One GA generation's ask (the backend's breed kernel) and tell (survival) for ``pop``."""
+    from ..evolution import GA  # the kernels a plan will run, timed as a GA drives them
+
+    ga = GA(bounds, pop_size=pop, seed=0, backend=backend)
+    fitness = np.random.default_rng(0).random(pop)
+    ga.ask()  # the first ask draws the initial population; breeding starts after it
+    ga.tell(fitness)
+
+    def generation() -> None:
+        ga.ask()
+        ga.tell(fitness)
+
+    return generation
+
+
+def probe(
+    objective: Any,
+    bounds: Any,
+    *,
+    workers: Iterable[int] | None = None,
+    backends: Iterable[str] | None = None,
+    seconds: float = 0.05,
+    batch: int = 1024,
+    seed: int = 0,
+) -> CostModel:
+    """Measure ``objective`` and the GA kernels here; see the module docstring for the model.
+
+    Parameters
+    ----------
+    objective : callable or chimera.execution.WasmAgent
+        Vectorised: takes an ``(n, dim)`` array, returns one result per row.
+    bounds : (dim, 2) array
+        Where the random genomes are drawn (the GA's bounds).
+    workers : iterable of int, optional
+        Worker counts to measure; default 1, 2, 4, ... up to the logical cores.
+    backends : iterable of str, optional
+        Kernel backends to time breeding on; default every available one.
+    seconds : float
+        Roughly the whole probe's measuring time, shared evenly by the timings (each also
+        makes one uncounted warm-up call and at least three counted ones).
+    batch : int
+        The largest batch (and population) timed.
+    seed : int
+        Seed of the random genomes.
+    """
+    from .._backend import backends as backend_statuses
+
+    low, high = as_bounds(bounds, np.dtype(np.float64))
+    given = _default_workers() if workers is None else list(workers)
+    if not given or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in given):
+        raise ValidationError(f"workers must be positive integers, got {given!r}")
+    counts = sorted(set(given))
+    names = (
+        [b.name for b in backend_statuses().values() if b.available]
+        if backends is None
+        else list(backends)
+    )
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 2:
+        raise ValidationError(f"batch must be an integer >= 2, got {batch!r}")
+    if not seconds > 0:
+        raise ValidationError(f"seconds must be positive, got {seconds!r}")
+    budget = float(seconds) / (len(counts) + len(names))
+
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(low, high, (batch, low.size))
+    _check_output(objective, X[:2])
+
+    evaluation: dict[int, Line] = {}
+    for k in counts:
+        evaluate, close = _evaluator(objective, k)
+        try:
+            batches = partial(_first_rows, evaluate, X)
+            evaluation[k] = _fit(batches, min(k, batch), batch, budget)
+        finally:
+            close()
+    breeding = {
+        name: _fit(partial(_generation, bounds, name), min(_MIN_POP, batch), batch, budget)
+        for name in names
+    }
+    return CostModel(low.size, evaluation, breeding, time.perf_counter() - start)
