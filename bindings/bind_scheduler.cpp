@@ -60,7 +60,8 @@ py::dict heft(const In<double>& cost, const In<std::int32_t>& src, const In<std:
   require(speed.ndim() == 1 && speed.size() >= 1, "speed must be a 1-D array, one entry per worker");
   check_non_negative(cost, "cost", "task");
   for (py::ssize_t p = 0; p < speed.size(); ++p) {
-    if (!(std::isfinite(speed.data()[p]) && speed.data()[p] > 0.0)) {
+    // 1 / speed enters the ranks: a speed so small that it overflows is refused too.
+    if (!(std::isfinite(speed.data()[p]) && speed.data()[p] > 0.0 && std::isfinite(1.0 / speed.data()[p]))) {
       throw py::value_error("speed must be finite and positive (worker " + std::to_string(p) + ")");
     }
   }

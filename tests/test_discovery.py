@@ -194,15 +194,18 @@ def test_probe_measures_a_wasm_agent_on_each_worker_count() -> None:
 def test_probe_default_is_quick() -> None:
     probe(problems.sphere, [[-1.0, 1.0]] * 4)  # warm: the numba kernels compile once
     model = probe(problems.sphere, [[-1.0, 1.0]] * 4)
-    assert model.seconds < 1.0  # about 0.1 s; generous for a busy CI machine
+    assert model.seconds < 5.0  # about 0.1 s: the budget holds, with room for a busy machine
 
 
 def test_probe_refuses_bad_input() -> None:
     bounds = [[-1.0, 1.0]] * 3
     with pytest.raises(ValidationError, match="one result per row"):
         probe(lambda X: 0.0, bounds, workers=[1], backends=[])
-    with pytest.raises(ValidationError, match="workers"):
+    with pytest.raises(ValidationError, match="each worker count must be a positive integer"):
         probe(problems.sphere, bounds, workers=[0])
+    for bad in (float("inf"), "x", 0):  # an endless probe, or none
+        with pytest.raises(ValidationError, match="seconds must be finite seconds > 0"):
+            probe(problems.sphere, bounds, workers=[1], seconds=bad)
     model = probe(problems.sphere, bounds, workers=[1], backends=["cpp"], seconds=0.005)
     with pytest.raises(ValidationError, match="not probed"):
         model.seconds_per_generation(10, "cuda", 1)

@@ -310,3 +310,17 @@ def test_the_scheduler_area_resolves_to_both_backends() -> None:
     for key in ("worker", "start", "finish", "rank", "order"):
         np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
     assert a.makespan == b.makespan
+
+
+def test_overflowing_plans_and_tiny_speeds_alike(monkeypatch) -> None:
+    # finishes that overflow to inf still start where the C++ two passes put them; a speed
+    # whose inverse overflows is refused by both
+    for kernels in (cs, ns):
+        out = kernels.heft(np.array([1e308, 1e308]), np.array([0], np.int32),
+                           np.array([1], np.int32), None, np.ones(1))  # fmt: skip
+        assert out["start"][1] == 1e308 and np.isinf(out["finish"][1])
+        with pytest.raises(ValueError, match=r"speed must be finite and positive \(worker 1\)"):
+            kernels.heft(np.zeros(3), np.zeros(0, np.int32), np.zeros(0, np.int32), None,
+                         np.array([1.0, 5e-324]))  # fmt: skip
+    monkeypatch.setenv("CHIMERA_BACKEND", "cuda")  # a GPU job's setting: planning still runs
+    assert plan(np.ones(2), [(0, 1)], workers=2).makespan == 2.0

@@ -154,7 +154,7 @@ class Placer {
     double best_finish = fin[0];
     for (std::size_t p = 1; p < w; ++p) best_finish = fin[p] < best_finish ? fin[p] : best_finish;
     std::size_t best = 0;
-    while (fin[best] != best_finish) ++best;
+    while (best + 1 < w && fin[best] != best_finish) ++best;
     const double best_start = std::max(free_at[best], std::max(best == w1 ? v2 : v1, on[best]));
     plan_.worker[i] = static_cast<std::int32_t>(best);
     plan_.start[i] = best_start;
@@ -240,6 +240,9 @@ ReadyQueue::ReadyQueue(const Graph& g, const double* priority)
 }
 
 void ReadyQueue::link(std::int32_t from, std::int32_t to) {
+  if (to_.size() >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+    throw std::length_error("the ready queue is full (2^31 - 1 edges)");
+  }
   next_.push_back(first_[static_cast<std::size_t>(from)]);
   to_.push_back(to);
   first_[static_cast<std::size_t>(from)] = static_cast<std::int32_t>(to_.size() - 1);

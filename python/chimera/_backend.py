@@ -23,6 +23,9 @@ log = logging.getLogger("chimera.backend")
 NAMES = ("cuda", "cpp", "numba")
 AUTO_ORDER = ("cpp", "numba")
 AREAS = ("ga", "moo", "bandit", "scheduler")
+# Areas with no CUDA kernels by design (the scheduler's work is pointer-chasing on the host):
+# ``auto`` leaves CHIMERA_BACKEND=cuda to the other areas.
+CPU_ONLY = ("scheduler",)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ def resolve(name: str = "auto", area: str = "ga") -> tuple[str, ModuleType]:
         raise ValidationError(f"unknown kernel area {area!r}; choose one of {', '.join(AREAS)}")
     if name == "auto":
         name = os.environ.get("CHIMERA_BACKEND", "auto").strip().lower() or "auto"
+        if name == "cuda" and area in CPU_ONLY:  # a GPU job's setting, not for these kernels
+            name = "auto"
     if name == "auto":
         for candidate in AUTO_ORDER:
             mod, reason = _try(candidate)

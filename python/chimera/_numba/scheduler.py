@@ -220,7 +220,7 @@ def _place(i: int, pred_at: Any, pred: Any, pred_comm: Any, cost: Any, speed: An
         if begin < ready:
             begin = ready
         end = begin + (same if uniform else cost[i] / speed[p])
-        if end < best_finish:
+        if p == 0 or end < best_finish:  # the first least, as the C++ two passes find it
             best_finish = end
             best_start = begin
             best = p
@@ -344,7 +344,9 @@ def heft(cost: Any, src: Any, dst: Any, comm: Any = None, speed: Any = None) -> 
     require(cost.ndim == 1, "cost must be a 1-D array, one entry per task")
     require(speed.ndim == 1 and speed.size >= 1, "speed must be a 1-D array, one entry per worker")
     _check_non_negative(cost, "cost", "task")
-    bad = np.flatnonzero(~(np.isfinite(speed) & (speed > 0.0)))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        inverse = 1.0 / speed  # enters the ranks: a speed whose inverse overflows is refused
+    bad = np.flatnonzero(~(np.isfinite(speed) & (speed > 0.0) & np.isfinite(inverse)))
     if bad.size:
         raise ValueError(f"speed must be finite and positive (worker {bad[0]})")
     succ_at, succ, succ_comm, pred_at, pred, pred_comm, topo = _graph(cost.size, src, dst, comm)

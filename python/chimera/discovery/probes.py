@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 
 from .._errors import ValidationError
-from .._validate import as_bounds
+from .._validate import as_bounds, positive_int
+from .._validate import seconds as seconds_
 
 # The smallest population the breeding is timed at.
 _MIN_POP = 4
@@ -262,9 +263,9 @@ def probe(
 
     low, high = as_bounds(bounds, np.dtype(np.float64))
     given = _default_workers() if workers is None else list(workers)
-    if not given or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in given):
-        raise ValidationError(f"workers must be positive integers, got {given!r}")
-    counts = sorted(set(given))
+    if not given:
+        raise ValidationError("workers must name at least one worker count")
+    counts = sorted({positive_int(k, "each worker count") for k in given})
     names = (
         [b.name for b in backend_statuses().values() if b.available]
         if backends is None
@@ -272,9 +273,7 @@ def probe(
     )
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 2:
         raise ValidationError(f"batch must be an integer >= 2, got {batch!r}")
-    if not seconds > 0:
-        raise ValidationError(f"seconds must be positive, got {seconds!r}")
-    budget = float(seconds) / (len(counts) + len(names))
+    budget = seconds_(seconds, "seconds") / (len(counts) + len(names))
 
     start = time.perf_counter()
     rng = np.random.default_rng(seed)

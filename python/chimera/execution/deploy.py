@@ -11,7 +11,7 @@ versions have ``min_samples`` KPIs from this canary, after every KPI from then o
 ``gate(incumbent_kpis, candidate_kpis)`` returns True (not worse: promote), False (worse:
 roll back) or None (undecided: keep collecting). A canary still undecided once both versions
 have ``max_samples`` KPIs is rolled back: a version that cannot show it is not worse does not
-replace one that works. The default gate compares means (``higher_is_better`` sets the
+replace one that works (nor does one whose gate raises or answers anything else). The default gate compares means (``higher_is_better`` sets the
 direction) and always decides; the A/B tests of ``chimera.refinement.gates`` are gates too.
 """
 
@@ -121,6 +121,13 @@ class Deployment:
     ) -> str | None:
         """The outcome of a routed unit; returns "promoted" or "rolled back" when it decided the
         canary. A ticket is recorded once: again, or never routed, is an error."""
+        if kpi is not None:  # checked before the ticket is taken, so a bad KPI loses nothing
+            try:
+                kpi = float(kpi)
+            except (TypeError, ValueError):
+                raise ValidationError(f"kpi must be a number, got {kpi!r}") from None
+            if not np.isfinite(kpi):
+                raise ValidationError(f"kpi must be finite, got {kpi}")
         with self._lock:
             if self._in_flight.pop(ticket.serial, None) != ticket:
                 raise ValidationError(
@@ -140,11 +147,15 @@ class Deployment:
             n = min(len(old), len(new))
             if n < self.min_samples:
                 return None
-            verdict = self.gate(old, new)
+            # A gate that fails or answers nonsense cannot show the candidate is not worse:
+            # the canary ends rolled back rather than every later record raising.
+            try:
+                verdict = self.gate(tuple(old), tuple(new))
+            except Exception as exc:
+                return self._end("rolled back", f"the gate failed: {exc!r}")
             if verdict is not None and not isinstance(verdict, (bool, np.bool_)):
-                raise ValidationError(
-                    f"a gate returns True, False or None, got {type(verdict).__name__}"
-                )
+                return self._end("rolled back", "the gate answered "
+                                 f"{type(verdict).__name__}, not True, False or None")  # fmt: skip
             over = f"over {len(new)} and {len(old)} KPIs"
             if verdict is None:
                 if n < self.max_samples:

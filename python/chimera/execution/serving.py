@@ -117,7 +117,17 @@ class ServingPool:
         """Evaluates the batch on the ticket's version and records the ticket, once."""
         record = self.deployment.record
         try:
-            evaluation = self._pool(ticket.version).evaluate(X)
+            pool = self._pool(ticket.version)
+        except Exception:  # a missing or broken artifact fails the batch, like a trap
+            record(ticket, failed=True)
+            raise
+        try:
+            X = pool.agent.genomes(X)
+        except BaseException:  # the wrong shape for this version: the caller's mistake
+            record(ticket)
+            raise
+        try:
+            evaluation = pool.evaluate(X)
         except Exception:
             record(ticket, failed=True)
             raise
