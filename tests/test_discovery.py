@@ -94,7 +94,7 @@ def test_no_pynvml_is_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_nvml_init_failure_is_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
     class NVMLError(Exception):
-        pass
+        """What NVML raises when no driver is loaded."""
 
     def init() -> None:
         raise NVMLError("Driver Not Loaded")

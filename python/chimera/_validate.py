@@ -120,10 +120,25 @@ def _first(rows: np.ndarray, limit: int = 10) -> str:
     return shown + (f", ... ({rows.size} in all)" if rows.size > limit else "")
 
 
+def _is_int(value: Any, minimum: int) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, np.integer))
+        and bool(value >= minimum)
+    )
+
+
 def positive_int(value: Any, name: str) -> int:
     """``value`` as an int >= 1 (bools refused), or a ValidationError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not _is_int(value, 1):
         raise ValidationError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def int_at_least(value: Any, minimum: int, name: str) -> int:
+    """``value`` as an int >= ``minimum`` (bools refused), or a ValidationError."""
+    if not _is_int(value, minimum):
+        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 

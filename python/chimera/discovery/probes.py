@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ValidationError
-from .._validate import as_bounds, positive_int
+from .._validate import as_bounds, int_at_least, positive_int
 from .._validate import seconds as seconds_
 
 # The smallest population the breeding is timed at.
@@ -95,8 +95,7 @@ class CostModel:
     def evaluation_seconds(self, n: int, workers: int) -> float:
         """Predicted seconds to evaluate a batch of n on ``workers`` workers."""
         counts = self.workers
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValidationError(f"workers must be a positive integer, got {workers!r}")
+        positive_int(workers, "workers")
         if workers in self.evaluation:
             return self.evaluation[workers](n)
         i = bisect.bisect_left(counts, workers)
@@ -119,8 +118,7 @@ class CostModel:
             raise ValidationError(
                 f"backend {backend!r} was not probed; the model has {', '.join(self.breeding)}"
             )
-        if isinstance(pop, bool) or not isinstance(pop, int) or pop < 2:
-            raise ValidationError(f"pop must be an integer >= 2, got {pop!r}")
+        int_at_least(pop, 2, "pop")
         return self.evaluation_seconds(pop, workers) + self.breeding[backend](pop)
 
     def to_dict(self) -> dict[str, Any]:
@@ -271,8 +269,7 @@ def probe(
         if backends is None
         else list(backends)
     )
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 2:
-        raise ValidationError(f"batch must be an integer >= 2, got {batch!r}")
+    int_at_least(batch, 2, "batch")
     budget = seconds_(seconds, "seconds") / (len(counts) + len(names))
 
     start = time.perf_counter()

@@ -9,20 +9,14 @@ picks the finest lattice that fits a population size.
 from __future__ import annotations
 
 from math import comb
-from typing import Any
 
 import numpy as np
 
 from .._errors import ValidationError
+from .._validate import int_at_least
 
 # A guard against a lattice that would not fit in memory: C(p + M - 1, M - 1) explodes with M.
 MAX_DIRECTIONS = 5_000_000
-
-
-def _int_at_least(value: Any, minimum: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def n_directions(n_partitions: int, n_obj: int) -> int:
@@ -40,8 +34,8 @@ def n_directions(n_partitions: int, n_obj: int) -> int:
     int
         The number of lattice points, without building them.
     """
-    p = _int_at_least(n_partitions, 1, "n_partitions")
-    m = _int_at_least(n_obj, 1, "n_obj")
+    p = int_at_least(n_partitions, 1, "n_partitions")
+    m = int_at_least(n_obj, 1, "n_obj")
     return comb(p + m - 1, m - 1)
 
 
@@ -121,8 +115,8 @@ def default_partitions(n_obj: int, n_points: int) -> int:
     ValidationError
         If an argument is not an integer in range.
     """
-    m = _int_at_least(n_obj, 2, "n_obj")
-    target = _int_at_least(n_points, 1, "n_points")
+    m = int_at_least(n_obj, 2, "n_obj")
+    target = int_at_least(n_points, 1, "n_points")
     if target < m:
         raise ValidationError(
             f"n_points must be >= n_obj ({m}): the coarsest lattice (n_partitions=1) already "

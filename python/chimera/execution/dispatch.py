@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import CircuitOpen, TaskCancelled, TaskTimeout, ValidationError
-from .._validate import positive_int, seconds
+from .._validate import int_at_least, positive_int, seconds
 from .breaker import CircuitBreaker, Permit
 from .metrics import Metrics
 from .retry import Retry
@@ -166,9 +166,7 @@ def _physical_memory() -> int:
 
 
 def _count(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValidationError(f"{name} must be an integer >= 0, got {value!r}")
-    return int(value)
+    return int_at_least(value, 0, name)
 
 
 class Scheduler:

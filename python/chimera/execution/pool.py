@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ValidationError
+from .._validate import positive_int
 from .agent import Evaluation, WasmAgent
 from .metrics import Metrics
 
@@ -40,8 +41,7 @@ class AgentPool:
                  stuck_after: float = 60.0) -> None:  # fmt: skip
         if not isinstance(agent, WasmAgent):
             raise ValidationError(f"agent must be a WasmAgent, got {type(agent).__name__}")
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValidationError(f"workers must be a positive integer, got {workers!r}")
+        positive_int(workers, "workers")
         self.agent, self.size, self.stuck_after = agent, workers, float(stuck_after)
         self.metrics = metrics if metrics is not None else Metrics()
         self._tasks: queue.Queue[tuple[np.ndarray, int, Future[Evaluation]] | None] = queue.Queue()

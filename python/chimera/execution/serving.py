@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ValidationError
+from .._validate import positive_int
 from .agent import Evaluation
 from .artifacts import ArtifactStore
 from .deploy import Deployment, Ticket
@@ -56,8 +57,7 @@ class ServingPool:
             raise ValidationError(
                 f"deployment must be a Deployment, got {type(deployment).__name__}"
             )
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValidationError(f"workers must be a positive integer, got {workers!r}")
+        positive_int(workers, "workers")
         if kpi is not None and not callable(kpi):
             raise ValidationError(f"kpi must be callable, got {type(kpi).__name__}")
         self.store, self.deployment, self.workers = store, deployment, workers
