@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from chimera import ValidationError, spec
+from chimera import ValidationError, planning
 from chimera.cli import main
 
 SPEC = """
@@ -16,8 +16,8 @@ SPEC = """
 name = "tiny"
 seed = 3
 
-[problem]
-name = "sphere"
+[objective]
+problem = "sphere"
 dim = 5
 
 [algorithm]
@@ -28,7 +28,10 @@ mutation = { name = "polynomial", eta = 20 }
 elitism = 20
 
 [budget]
-max_evals = 2000
+evals = 2000
+
+[output]
+report = false
 """
 
 
@@ -54,8 +57,9 @@ def test_run_writes_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_quickstart_spec_parses() -> None:
-    s = spec.load(Path(__file__).parent.parent / "examples" / "quickstart.toml")
-    assert s.problem["name"] == "rastrigin" and s.max_evals > 0
+    s = planning.load(Path(__file__).parent.parent / "examples" / "quickstart.toml")
+    assert s.objective.kind == "wasm" and s.objective.target.endswith("cartpole.wasm")
+    assert s.bandit is not None and len(s.bandit.arms) == 3 and s.deploy is not None
 
 
 def test_run_refuses_a_non_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,18 +76,18 @@ def test_run_refuses_a_non_empty_folder(tmp_path: Path, capsys: pytest.CaptureFi
     [
         (SPEC.replace("[budget]", "[budgett]"), r"unknown section \[budgett\]"),
         (
-            SPEC.replace("max_evals = 2000", "max_evals = 2000\nwallclock = 3"),
+            SPEC.replace("evals = 2000", "evals = 2000\nwallclock = 3"),
             "unknown key budget.wallclock",
         ),
-        (SPEC.replace("max_evals = 2000", "max_evals = -1"), "positive integer"),
-        (SPEC.replace('name = "sphere"\n', ""), "missing problem.name"),
-        (SPEC.replace('name = "ga"', 'name = "pso"'), "algorithm.name 'pso'"),
-        ("[problem\nname=", "not valid TOML"),
+        (SPEC.replace("evals = 2000", "evals = -1"), "budget.evals must be a positive integer"),
+        (SPEC.replace('problem = "sphere"\n', ""), r"\[objective\] needs exactly one of"),
+        (SPEC.replace('name = "ga"', 'name = "pso"'), "algorithm.name must be one of"),
+        ("[objective\nproblem=", "not valid TOML"),
     ],
 )
 def test_bad_specs_name_the_problem(tmp_path: Path, text: str, match: str) -> None:
     with pytest.raises(ValidationError, match=match):
-        spec.load(write(tmp_path, text))
+        planning.load(write(tmp_path, text))
 
 
 def test_bad_spec_through_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

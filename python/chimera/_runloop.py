@@ -1,4 +1,4 @@
-"""The generation loop shared by ``chimera.minimize`` and durable runs (``chimera.runs``):
+"""The generation loop shared by ``chimera.minimize`` and the pipeline (``chimera.pipeline``):
 evaluate what the optimizer asks, tell it, record a history row, repeat.
 
 Objectives come back as ``F`` or ``(F, G)``: one value (single-objective) or ``n_obj`` values
@@ -190,6 +190,23 @@ class History:
             hv = "" if np.isnan(row[4]) else f", hypervolume {row[4]:.6g}"
             return f"front {row[2]}{hv}"
         return f"best {row[2]:.6g}"
+
+    def state_dict(self) -> dict[str, Any]:
+        """The rows as one array per column (a checkpoint stores arrays fast, nested lists
+        slowly)."""
+        n = len(self.schema)
+        return {"columns": [np.asarray([row[i] for row in self.rows], dtype=np.float64)
+                            for i in range(n)]}  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        columns = [np.asarray(c) for c in state["columns"]]
+        if len(columns) != len(self.schema) or len({len(c) for c in columns}) > 1:
+            raise ValidationError("checkpoint history has the wrong columns")
+        ints = {i for i, f in enumerate(self.schema) if pa.types.is_integer(f.type)}
+        self.rows = [
+            tuple(int(v) if i in ints else v for i, v in enumerate(row))
+            for row in zip(*(c.tolist() for c in columns), strict=True)
+        ]
 
     def table(self) -> pa.Table:
         columns = [[row[i] for row in self.rows] for i in range(len(self.schema))]

@@ -1,5 +1,11 @@
-"""The ``chimera`` command: ``run`` (or resume) an experiment spec, ``report`` on a run folder,
-list ``backends``, ``discover`` what the machine offers."""
+"""The ``chimera`` command: ``run`` an experiment spec (or resume a killed run), ``plan`` and
+``validate`` one without running it, ``discover`` what the machine offers, ``report`` on a run
+folder, list ``backends``.
+
+Exit codes: 0 done; 2 bad input (a spec, a plan that fails validation, a folder that is not a
+run); 3 the run failed (an error raised while it ran: what was committed is kept, resume it
+with ``chimera run --resume``); 130 interrupted (Ctrl-C; resume it the same way).
+"""
 
 from __future__ import annotations
 
@@ -8,41 +14,87 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from . import _backend, report, runs, spec
-from ._errors import ChimeraError
+from . import _backend
+from ._errors import ChimeraError, ValidationError
+
+EXIT_OK, EXIT_INPUT, EXIT_RUN, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+
+def _console(quiet: bool) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, quiet=quiet, soft_wrap=True)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from . import pipeline, planning, report
 
-    console = Console(stderr=True, quiet=args.quiet, soft_wrap=True)
-    progress = not args.quiet
+    console = _console(args.quiet or args.json)
+    # A progress bar is for a person watching: not in a log file, a pipe or a batch job.
+    progress = not (args.quiet or args.json) and sys.stderr.isatty()
     if args.resume:
-        outcome = runs.resume(Path(args.resume), args.spec, backend=args.backend, progress=progress)
+        outcome = pipeline.resume(Path(args.resume), args.spec, backend=args.backend,
+                                  progress=progress)  # fmt: skip
     else:
         if args.spec is None:
-            raise ChimeraError("give a spec to run, or --resume RUN_DIR to continue a run")
-        s = spec.load(args.spec)
+            raise ValidationError("give a spec to run, or --resume RUN_DIR to continue a run")
+        s = planning.load(args.spec)
         out = (
             Path(args.out)
             if args.out
             else s.output_dir / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
         )
-        console.print(f"[bold]{s.name}[/]: {s.problem['name']}, budget {s.max_evals} evaluations")
-        outcome = runs.start(args.spec, out, backend=args.backend, progress=progress)
+        console.print(f"[bold]{s.name}[/]: planning and validating")
+        outcome = pipeline.start(args.spec, out, backend=args.backend, progress=progress)
+        assert outcome.plan is not None
+        console.print(outcome.plan.summary(), markup=False)
     for problem in outcome.skipped:
         console.print(f"[yellow]skipped a damaged checkpoint[/]: {problem}")
     if outcome.already_complete:
         console.print(f"{outcome.run_dir} is already complete")
     elif outcome.resumed_from is not None:
         console.print(f"resumed after generation {outcome.resumed_from}")
-    console.print(report.headline(outcome.summary))
+    if args.json:
+        print(json.dumps({"run_dir": str(outcome.run_dir), **outcome.summary}, indent=2))
+        return EXIT_OK
+    console.print(report.headline(outcome.summary), markup=False)
     print(outcome.run_dir)
-    return 0
+    return EXIT_OK
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from . import planning
+
+    plan = planning.make_plan(planning.load(args.spec), probe_objective=not args.no_probe)
+    print(json.dumps(plan.to_dict(), indent=2) if args.json else plan.summary())
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from . import validation
+
+    try:
+        checked = validation.validate(args.spec, probe=False)
+    except validation.PlanInvalid as exc:
+        if args.json:
+            print(json.dumps({"valid": False, "violations": [vars(v) for v in exc.violations]},
+                             indent=2))  # fmt: skip
+            return EXIT_INPUT
+        raise
+    plan = checked.plan
+    if args.json:
+        print(json.dumps({"valid": True, "violations": []}))
+    else:
+        print(f"{args.spec}: valid: {plan.algorithm} on {plan.objective.problem.name}, "
+              f"{plan.generations} generations of {plan.pop_size}")  # fmt: skip
+    return EXIT_OK
 
 
 def _report(args: argparse.Namespace) -> int:
+    from . import report
+
     text, written = report.write(Path(args.run_dir), Path(args.out) if args.out else None)
     print(text)
     for path in written:
@@ -123,21 +175,31 @@ _PROBE_DIM = 10
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="chimera", description="Evolve, tune and safely run agents."
-    )
+        prog="chimera", description="Evolve, tune and safely run agents.",
+        epilog="exit codes: 0 done, 2 bad input, 3 the run failed (resume it), 130 interrupted",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
+    spec_help = "path to the experiment spec, e.g. examples/quickstart.toml (docs/spec.md)"
     run = sub.add_parser("run", help="run an experiment spec (TOML), or resume a killed run")
-    run.add_argument(
-        "spec", nargs="?", help="path to the experiment spec, e.g. examples/quickstart.toml"
-    )
+    run.add_argument("spec", nargs="?", help=spec_help)
     run.add_argument("--out", help="run folder (default: <output.dir>/<name>-<time>)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     run.add_argument("--backend", choices=["auto", *_backend.NAMES], help="kernel backend")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
+    run.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr")
+    run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.set_defaults(func=_run)
-    rep = sub.add_parser("report", help="summarise a run folder and plot it (PNG)")
+    pl = sub.add_parser("plan", help="show the plan of a spec and its predicted time")
+    pl.add_argument("spec", help=spec_help)
+    pl.add_argument("--json", action="store_true", help="machine-readable output")
+    pl.add_argument("--no-probe", action="store_true", help="skip timing the objective")
+    pl.set_defaults(func=_plan)
+    va = sub.add_parser("validate", help="check a spec and its plan; list every violation")
+    va.add_argument("spec", help=spec_help)
+    va.add_argument("--json", action="store_true", help="machine-readable output")
+    va.set_defaults(func=_validate)
+    rep = sub.add_parser("report", help="summarise a run folder: report.html and PNG plots")
     rep.add_argument("run_dir", help="a folder written by `chimera run`")
-    rep.add_argument("--out", help="folder for the plots (default: the run folder)")
+    rep.add_argument("--out", help="folder for the report (default: the run folder)")
     rep.set_defaults(func=_report)
     be = sub.add_parser("backends", help="which kernel backends work here, and why not")
     be.add_argument("--json", action="store_true")
@@ -153,9 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except ChimeraError as exc:
+    except ValidationError as exc:
         print(f"chimera: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT
+    except ChimeraError as exc:
+        print(f"chimera: the run failed: {exc}", file=sys.stderr)
+        return EXIT_RUN
+    except KeyboardInterrupt:
+        print("chimera: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -172,6 +172,24 @@ class GA:
         self.generation += 1
         self.nfev += self.pop_size
 
+    def set_operators(self, *, selection: Any = None, crossover: Any = None,
+                      mutation: Any = None) -> None:  # fmt: skip
+        """Breed the next offspring with other operators (those not given stay): adaptive
+        operator selection switches them between generations. The population, counters and
+        generator stay, so a run is still a function of its seed and its operator choices."""
+        if self._pending is not None:
+            raise StateError("set_operators() between tell() and ask(): offspring are pending")
+        v = self._variation
+        self._variation = Variation(
+            np.column_stack([v.low, v.high]), pop_size=v.pop_size, seed=v.seed, dtype=v.dtype,
+            selection=v.selection if selection is None else selection,
+            crossover=v.crossover if crossover is None else crossover,
+            mutation=v.mutation if mutation is None else mutation,
+            repair=v.repair, backend=v.backend,
+        )  # fmt: skip
+        self.selection, self.crossover = self._variation.selection, self._variation.crossover
+        self.mutation = self._variation.mutation
+
     # results ----------------------------------------------------------------------------
 
     @property

@@ -24,12 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ValidationError
+from .._errors import StateError, ValidationError
 from .._validate import positive_int
 
 # (incumbent's KPIs, candidate's KPIs) -> True: promote, False: roll back, None: undecided.
 # It runs under the deployment's lock, so a gate with state sees its calls one at a time.
 Gate = Callable[[Sequence[float], Sequence[float]], bool | None]
+_FORMAT = "chimera.Deployment/1"
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,36 @@ class Deployment:
             if verdict:
                 return self._end("promoted", f"not worse {over}")
             return self._end("rolled back", f"worse {over}")
+
+    def state_dict(self) -> dict[str, Any]:
+        """A snapshot from which ``load_state_dict`` continues exactly: taken between batches,
+        when no ticket is in flight (a ticket cannot outlive the process that routed it)."""
+        with self._lock:
+            if self._in_flight:
+                raise StateError(f"{len(self._in_flight)} ticket(s) in flight: record them first")
+            return {
+                "format": _FORMAT, "incumbent": self.incumbent, "candidate": self.candidate,
+                "serial": self._serial, "canary": self._canary,
+                "kpis": [[c, v, list(k)] for (c, v), k in self._kpis.items()],
+                "served": dict(self.served), "events": [dict(e) for e in self.events],
+                "rng": self._rng.bit_generator.state,
+            }  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a snapshot taken by ``state_dict``."""
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            raise ValidationError(f"not a deployment snapshot ({_FORMAT})")
+        try:
+            kpis = {(int(c), str(v)): [float(x) for x in k] for c, v, k in state["kpis"]}
+            with self._lock:
+                self._rng.bit_generator.state = state["rng"]
+                self.incumbent, self.candidate = str(state["incumbent"]), state["candidate"]
+                self._serial, self._canary = int(state["serial"]), int(state["canary"])
+                self._kpis, self._in_flight = kpis, {}
+                self.served = {str(k): int(v) for k, v in state["served"].items()}
+                self.events = [dict(e) for e in state["events"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(f"deployment snapshot is malformed: {exc!r}") from exc
 
     def _end(self, verdict: str, why: str) -> str:
         candidate = self.candidate

@@ -1,0 +1,31 @@
+"""Layer 2, planning: an experiment spec (TOML) becomes a plan.
+
+- :mod:`~chimera.planning.spec`: the documented spec schema (docs/spec.md); :func:`load`
+  and :func:`parse` report every unknown key and bad value at once;
+- :func:`resolve` -> :class:`Objective`: the built-in problem, ``module:function`` or wasm
+  agent the spec names;
+- :func:`make_plan` -> :class:`Plan`: the algorithm, backend and workers (``auto`` says why),
+  the run as a task graph, and its predicted time from discovery's probes.
+
+``chimera plan SPEC.toml [--json]`` prints it.
+"""
+
+from __future__ import annotations
+
+from .objective import Objective, resolve
+from .plan import Plan, Step, make_plan
+from .spec import Budget, DeploySpec, Resources, Spec, load, parse
+
+__all__ = [
+    "Budget",
+    "DeploySpec",
+    "Objective",
+    "Plan",
+    "Resources",
+    "Spec",
+    "Step",
+    "load",
+    "make_plan",
+    "parse",
+    "resolve",
+]

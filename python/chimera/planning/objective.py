@@ -1,0 +1,153 @@
+"""The spec's objective made real: a built-in problem, a Python callable imported from
+``module:function``, or a WebAssembly agent loaded into Layer 4's sandbox, each as a
+:class:`~chimera.problems.Problem` (vectorised ``fun``, bounds, sense, objectives)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import problems
+from .._errors import ValidationError
+from ..execution import Limits, WasmAgent
+from .spec import ObjectiveSpec
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A resolved objective: its ``problem`` (vectorised ``fun`` and the genome space), and
+    for a wasm agent the module's bytes and the sandbox ``limits``."""
+
+    spec: ObjectiveSpec
+    problem: problems.Problem
+    module: bytes | None = None
+    limits: Limits | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def dim(self) -> int:
+        return self.problem.dim
+
+    @property
+    def n_obj(self) -> int:
+        return self.problem.n_obj
+
+    @property
+    def bounds(self) -> np.ndarray:
+        return self.problem.bounds
+
+    def agent(self) -> WasmAgent:
+        """A fresh sandboxed agent of the module (wasm objectives only)."""
+        if self.module is None:
+            raise ValidationError(f"objective {self.problem.name!r} is not a wasm agent")
+        return WasmAgent(self.module, dim=self.dim, limits=self.limits, name=self.problem.name)
+
+    def ref_point(self) -> np.ndarray | None:
+        """The hypervolume reference point: the spec's, else 1.1 times the true front's
+        nadir when the problem knows its front; None for one objective."""
+        if self.n_obj < 2:
+            return None
+        if self.spec.ref_point is not None:
+            ref = np.asarray(self.spec.ref_point, dtype=np.float64)
+            if ref.shape != (self.n_obj,):
+                raise ValidationError(
+                    f"objective.ref_point must have {self.n_obj} values, one per objective, "
+                    f"got {self.spec.ref_point!r}"
+                )
+            return ref
+        if self.problem.pareto_front is None:
+            return None
+        return 1.1 * np.asarray(self.problem.pareto_front(200)).max(axis=0)
+
+
+def _bounds(o: ObjectiveSpec, dim: int | None) -> np.ndarray:
+    """The spec's bounds as (dim, 2): one pair is repeated for every gene."""
+    assert o.bounds is not None
+    pairs = np.asarray(o.bounds, dtype=np.float64)
+    if pairs.shape[0] == 1:
+        if dim is None:
+            raise ValidationError(
+                "objective.bounds gives one [low, high] for every gene: also give objective.dim"
+            )
+        return np.repeat(pairs, dim, axis=0)
+    if dim is not None and pairs.shape[0] != dim:
+        raise ValidationError(
+            f"objective.bounds has {pairs.shape[0]} pairs but the genome has {dim} genes"
+        )
+    return pairs
+
+
+def _import(target: str) -> Callable[..., Any]:
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValidationError(
+            f"objective.callable {target!r}: cannot import {module_name!r} ({exc}); is it "
+            "installed, or on PYTHONPATH?"
+        ) from exc
+    fun = getattr(module, attr, None)
+    if fun is None or not callable(fun):
+        raise ValidationError(
+            f"objective.callable {target!r}: {module_name} has no function {attr!r}"
+        )
+    return fun
+
+
+def _per_row(fun: Callable[..., Any]) -> Callable[[np.ndarray], Any]:
+    def vectorised(X: np.ndarray) -> Any:
+        return np.asarray([fun(x) for x in X], dtype=np.float64)
+
+    return vectorised
+
+
+def resolve(o: ObjectiveSpec) -> Objective:
+    """The objective the spec names, loaded and checked (ValidationError when it cannot be)."""
+    if o.kind == "problem":
+        prob = problems.get(o.target, o.dim, **o.options)
+        if o.n_obj is not None and o.n_obj != prob.n_obj:  # a DTLZ takes its n_obj
+            prob = problems.get(o.target, o.dim, **{**o.options, "n_obj": o.n_obj})
+        if o.bounds is not None:
+            prob = replace(prob, bounds=_bounds(o, prob.dim))
+        if o.n_obj is not None and o.n_obj != prob.n_obj:
+            raise ValidationError(
+                f"problem {prob.name!r} has {prob.n_obj} objective(s), not objective.n_obj = "
+                f"{o.n_obj}"
+            )
+        return Objective(o, prob)
+    if o.kind == "callable":
+        fun = _import(o.target)
+        bounds = _bounds(o, o.dim)
+        prob = problems.Problem(
+            o.target, fun if o.vectorized else _per_row(fun), bounds, maximize=o.maximize,
+            optimum=None, n_obj=o.n_obj or 1,
+        )  # fmt: skip
+        return Objective(o, prob)
+    path = Path(o.target)
+    try:
+        module = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"objective.wasm: cannot read {path}: {exc}") from exc
+    try:
+        limits = Limits(**(o.limits or {}))
+    except TypeError as exc:  # a value of the wrong kind
+        raise ValidationError(f"objective.limits: {exc}") from exc
+    dim = o.dim
+    if dim is None and o.bounds is not None and len(o.bounds) > 1:
+        dim = len(o.bounds)
+    agent = WasmAgent(module, dim=dim, limits=limits, name=path.stem)
+    if o.n_obj is not None and o.n_obj != agent.n_obj:
+        raise ValidationError(
+            f"agent {path.name} reports {agent.n_obj} objective(s), not objective.n_obj = {o.n_obj}"
+        )
+    prob = problems.Problem(path.stem, agent, _bounds(o, agent.dim), maximize=o.maximize,
+                            optimum=None, n_obj=agent.n_obj)  # fmt: skip
+    return Objective(o, prob, module, limits)

@@ -1,0 +1,294 @@
+"""A spec turned into a plan: the algorithm, backend and workers chosen (and why), and the
+run as a task graph with predicted time from discovery's probes.
+
+The graph has a setup (discover, validate, breed the first population), one generation's
+steps, repeated ``generations`` times, and a finish. A generation is the pipeline's loop:
+``evaluate`` shards on the workers (Execution), ``refine`` (Refinement: the operator bandit's
+credit and choice, the canary's verdict), ``evolve`` (Evolution: survival and breeding on
+the kernel backend), ``deploy`` (the canary's served evaluations) and ``checkpoint``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._runloop import Optimizer, make_optimizer
+from ..discovery import CostModel, EnvSnapshot, discover, probe
+from .objective import Objective, resolve
+from .spec import Spec
+
+# Seconds a generation spends outside evaluation and breeding, measured on the 2-core
+# reference VM for populations up to a few hundred (the checkpoint about 7 ms with its
+# fsyncs, the store's transaction 2, the history's Parquet 2, the bus and stages 1).
+BOOKKEEPING_S = 0.012
+_GPU_MIN_GENES = (
+    1 << 16
+)  # below this many genes a generation, a kernel launch costs more than it saves
+
+
+@dataclass(frozen=True)
+class Step:
+    """One task of the graph: its ``name``, the ``layer`` that runs it, the steps it waits
+    for, and its predicted ``seconds``."""
+
+    name: str
+    layer: str
+    after: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass
+class Plan:
+    """What ``chimera run`` will do with a spec, and what it is predicted to cost."""
+
+    spec: Spec
+    objective: Objective
+    snapshot: EnvSnapshot
+    model: CostModel | None
+    algorithm: str
+    backend: str
+    workers: int
+    pop_size: int
+    generations: int
+    limited_by: str
+    why: dict[str, str]
+    setup: tuple[Step, ...]
+    generation: tuple[Step, ...]
+    finish: tuple[Step, ...]
+    seconds_per_generation: float | None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def evals(self) -> int:
+        """Evaluations the planned generations make (served canary evaluations aside)."""
+        return self.generations * self.pop_size
+
+    @property
+    def predicted_seconds(self) -> float | None:
+        if self.seconds_per_generation is None:
+            return None
+        setup = sum(s.seconds for s in self.setup) + sum(s.seconds for s in self.finish)
+        return setup + self.generations * self.seconds_per_generation
+
+    def optimizer(self) -> Optimizer:
+        """A fresh optimizer as planned (the first bandit arm's operators when there is one)."""
+        n_obj = self.objective.n_obj if self.objective.n_obj > 1 else None
+        return make_optimizer(self.algorithm, self.objective.bounds, seed=self.spec.seed,
+                              n_obj=n_obj, **self.optimizer_options())  # fmt: skip
+
+    def optimizer_options(self, arm: int = 0) -> dict[str, Any]:
+        """The optimizer's keyword options, with bandit arm ``arm``'s operators."""
+        options = dict(self.options)
+        if self.spec.bandit is not None:
+            options.update(self.spec.bandit.arms[arm])
+        return options
+
+    def graph(self) -> dict[str, tuple[str, ...]]:
+        """The task graph as step -> the steps it waits for: the setup, two generations (the
+        rest repeat the second), the finish."""
+        out: dict[str, tuple[str, ...]] = {s.name: s.after for s in self.setup}
+        last = self.setup[-1].name
+        for g in range(min(2, self.generations)):
+            for s in self.generation:
+                after = tuple(f"{a}[{g}]" for a in s.after) or (last,)
+                out[f"{s.name}[{g}]"] = after
+            last = f"{self.generation[-1].name}[{g}]"
+        for s in self.finish:
+            out[s.name] = s.after or (last,)
+        return out
+
+    def steps(self) -> Iterator[Step]:
+        yield from self.setup
+        yield from self.generation
+        yield from self.finish
+
+    def summary(self) -> str:
+        """The plan on one screen."""
+        o, s = self.objective, self.spec
+        lines = [
+            f"plan        {s.name}: {o.kind} {o.problem.name}, {o.dim} genes, "
+            f"{o.n_obj} objective(s)",
+            f"algorithm   {self.algorithm} (pop {self.pop_size}): {self.why['algorithm']}",
+            f"backend     {self.backend}: {self.why['backend']}",
+            f"workers     {self.workers}: {self.why['workers']}",
+            f"budget      {self.generations} generations, {self.evals:,} evaluations "
+            f"(limited by {self.limited_by})",
+        ]
+        if s.bandit is not None:
+            lines.append(f"refinement  {s.bandit.policy} bandit over {len(s.bandit.arms)} "
+                         "operator arms, credited by offspring that beat their parents")  # fmt: skip
+        if s.deploy is not None:
+            d = s.deploy
+            lines.append(f"deploy      canary {d.canary_share:.0%} of {d.episodes} served "
+                         f"evaluations a generation, {d.gate} gate (margin {d.margin:g})")  # fmt: skip
+        if self.seconds_per_generation is not None:
+            total = self.predicted_seconds
+            lines.append(f"predicted   {self.seconds_per_generation * 1e3:.2f} ms a generation, "
+                         f"{total:.1f} s in all")  # fmt: skip
+        else:
+            lines.append("predicted   not probed (run `chimera plan` without --no-probe)")
+        shards = sum(1 for s in self.generation if s.name.startswith("evaluate."))
+        loop = ["evaluate" + (f" x{shards} shards" if shards > 1 else "")]
+        loop += [s.name for s in self.generation if not s.name.startswith("evaluate.")]
+        lines.append("graph       " + " -> ".join(s.name for s in self.setup) + " -> "
+                     f"{self.generations} x ({' -> '.join(loop)}) -> "
+                     + " -> ".join(s.name for s in self.finish))  # fmt: skip
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+
+        def steps(group: tuple[Step, ...]) -> list[dict[str, Any]]:
+            return [vars(s) | {"after": list(s.after)} for s in group]
+
+        return {
+            "name": self.spec.name,
+            "objective": {"kind": self.objective.kind, "name": self.objective.problem.name,
+                          "dim": self.objective.dim, "n_obj": self.objective.n_obj},
+            "algorithm": self.algorithm, "backend": self.backend, "workers": self.workers,
+            "pop_size": self.pop_size, "generations": self.generations, "evals": self.evals,
+            "limited_by": self.limited_by, "why": self.why,
+            "seconds_per_generation": self.seconds_per_generation,
+            "predicted_seconds": self.predicted_seconds,
+            "setup": steps(self.setup), "generation": steps(self.generation),
+            "finish": steps(self.finish),
+        }  # fmt: skip
+
+
+def _algorithm(spec: Spec, objective: Objective) -> tuple[str, str]:
+    m = objective.n_obj
+    if spec.algorithm != "auto":
+        return spec.algorithm, "as the spec asks"
+    if m == 1:
+        return "ga", "one objective: a GA with elitism (Pareto ranking has nothing to rank)"
+    if m <= 3:
+        return "nsga2", (f"{m} objectives: NSGA-II, whose crowding distance spreads a front "
+                         "of 2-3 objectives well")  # fmt: skip
+    return "nsga3", (f"{m} objectives: NSGA-III, whose reference directions keep a front "
+                     "spread where crowding distance no longer can")  # fmt: skip
+
+
+def _backend(spec: Spec, snapshot: EnvSnapshot, model: CostModel | None,
+             pop: int, dim: int) -> tuple[str, str]:  # fmt: skip
+    asked = spec.options.get("backend", spec.resources.backend)
+    available = snapshot.available_backends
+    if asked != "auto":
+        return asked, "as the spec asks"
+    candidates = [b for b in available if b != "cuda" or pop * dim >= _GPU_MIN_GENES]
+    if not candidates:
+        return "cpp", "no backend reported itself available; the native core is the default"
+    if model is not None and model.breeding:
+        timed = {b: model.breeding[b](pop) for b in candidates if b in model.breeding}
+        if timed:
+            best = min(timed, key=timed.__getitem__)
+            others = ", ".join(f"{b} {t * 1e3:.3f} ms" for b, t in timed.items() if b != best)
+            return best, (f"breeds a generation of {pop} in {timed[best] * 1e3:.3f} ms"
+                          + (f" (probed: {others})" if others else ""))  # fmt: skip
+    why = f"the first available of {', '.join(available)}"
+    if "cuda" in available and "cuda" not in candidates:
+        why += f" (cuda skipped: {pop * dim} genes a generation is too few to pay off a launch)"
+    return candidates[0], why
+
+
+def _workers(spec: Spec, objective: Objective, model: CostModel | None,
+             pop: int) -> tuple[int, str]:  # fmt: skip
+    if spec.resources.workers is not None:
+        return spec.resources.workers, "as the spec asks"
+    if objective.kind == "problem" or (objective.kind == "callable" and objective.spec.vectorized):
+        return 1, "a vectorised objective evaluates the whole population in one call"
+    if objective.kind == "callable":
+        return 1, "a Python function of one genome holds the GIL: more threads cannot help"
+    if model is None:
+        return 1, "not probed: one worker"
+    timed = {k: model.evaluation_seconds(pop, k) for k in model.workers}
+    best = min(timed, key=lambda k: (timed[k] * (1.02 if k > 1 else 1.0), k))
+    rest = ", ".join(f"{k}: {t * 1e3:.2f} ms" for k, t in timed.items() if k != best)
+    return best, (f"evaluates {pop} in {timed[best] * 1e3:.2f} ms (probed: {rest})"
+                  if rest else f"evaluates {pop} in {timed[best] * 1e3:.2f} ms")  # fmt: skip
+
+
+def _generations(spec: Spec, pop: int, per_generation: float | None) -> tuple[int, str]:
+    b = spec.budget
+    limits: dict[str, int] = {}
+    if b.evals is not None:
+        limits[f"budget.evals = {b.evals:,}"] = b.evals // pop
+    if b.generations is not None:
+        limits[f"budget.generations = {b.generations}"] = b.generations
+    if b.seconds is not None:
+        if per_generation:
+            limits[f"budget.seconds = {b.seconds:g}"] = max(1, int(b.seconds / per_generation))
+        elif not limits:
+            return 0, f"budget.seconds = {b.seconds:g} (unpredicted: not probed)"
+    key = min(limits, key=limits.__getitem__)
+    return limits[key], key
+
+
+def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds: float = 0.05,
+              probe_objective: bool = True) -> Plan:  # fmt: skip
+    """Plan ``spec`` on this machine: resolve its objective, probe it for ``probe_seconds``
+    (none with ``probe_objective=False``) and choose what the spec leaves to ``auto``."""
+    objective = resolve(spec.objective)
+    snap = snapshot if snapshot is not None else discover()
+    algorithm, why_algorithm = _algorithm(spec, objective)
+    options = {k: v for k, v in spec.options.items() if k != "backend"}
+    if objective.n_obj == 1 and algorithm == "ga":
+        options = {"dtype": objective.problem.dtype, "maximize": objective.problem.maximize,
+                   **options}  # fmt: skip
+    n_obj = objective.n_obj if objective.n_obj > 1 else None
+    first = dict(options) | (dict(spec.bandit.arms[0]) if spec.bandit else {})
+    pop = make_optimizer(algorithm, objective.bounds, seed=spec.seed, n_obj=n_obj,
+                         **first).pop_size  # fmt: skip
+    model = None
+    if probe_objective:
+        cores = max(1, snap.cores_logical)
+        counts = sorted({1, *(k for k in (2, 4, 8) if k <= cores)})
+        if spec.resources.workers is not None:
+            counts = sorted({*counts, spec.resources.workers})
+        # Numba is the fallback: timing it costs its compilation, worth it only without C++.
+        native = [b for b in snap.available_backends if b != "numba"]
+        model = probe(objective.problem.fun, objective.bounds, workers=counts,
+                      backends=native or None, seconds=probe_seconds,
+                      batch=max(2, pop))  # fmt: skip
+    backend, why_backend = _backend(spec, snap, model, pop, objective.dim)
+    workers, why_workers = _workers(spec, objective, model, pop)
+    evaluate_s = breed_s = serve_s = None
+    if model is not None:
+        evaluate_s = model.evaluation_seconds(pop, workers)
+        line = model.breeding.get(backend)
+        breed_s = line(pop) if line is not None else None
+        if spec.deploy is not None:
+            serve_s = model.evaluation_seconds(spec.deploy.episodes, 1)
+    per_generation = (
+        None
+        if evaluate_s is None or breed_s is None
+        else evaluate_s + breed_s + (serve_s or 0.0) + BOOKKEEPING_S
+    )
+    generations, limited_by = _generations(spec, pop, per_generation)
+    shards = min(workers, pop) if objective.kind == "wasm" else 1
+    shard_s = evaluate_s or 0.0
+    generation = [
+        *(Step(f"evaluate.{k}", "execution", (), shard_s) for k in range(shards)),
+        Step("refine", "refinement", tuple(f"evaluate.{k}" for k in range(shards))),
+        Step("evolve", "evolution", ("refine",), breed_s or 0.0),
+    ]
+    if spec.deploy is not None:
+        generation.append(Step("deploy", "execution", ("evolve",), serve_s or 0.0))
+    generation.append(Step("checkpoint", "evolution", (generation[-1].name,), BOOKKEEPING_S))
+    setup = (
+        Step("discover", "discovery"),
+        Step("validate", "validation", ("discover",)),
+        Step("initialise", "evolution", ("validate",)),
+    )
+    finish = [Step("settle canary", "refinement")] if spec.deploy is not None else []
+    finish.append(Step("report", "pipeline", (finish[-1].name,) if finish else ()))
+    return Plan(
+        spec=spec, objective=objective, snapshot=snap, model=model, algorithm=algorithm,
+        backend=backend, workers=workers, pop_size=pop, generations=generations,
+        limited_by=limited_by,
+        why={"algorithm": why_algorithm, "backend": why_backend, "workers": why_workers},
+        setup=setup, generation=tuple(generation), finish=tuple(finish),
+        seconds_per_generation=per_generation,
+        options=options | ({"backend": backend} if backend != "auto" else {}),
+    )  # fmt: skip

@@ -1,0 +1,187 @@
+"""The checks of Layer 3, each returning the violations it finds (empty when all is well)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import ChimeraError
+from .._runloop import make_optimizer
+from ..discovery import EnvSnapshot
+from ..execution import Limits, WasmAgent
+from ..planning import Plan, Spec
+
+# Threads beyond this many per logical core only queue for the cores.
+MAX_WORKERS_PER_CORE = 4
+# A wasm objective must bound each of these: one runaway evaluation must not stall a run.
+REQUIRED_LIMITS = ("fuel", "timeout", "memory")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One thing wrong: ``where`` it is (a spec key, a step, a module), the ``problem`` and
+    how to ``fix`` it."""
+
+    where: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem} (fix: {self.fix})"
+
+
+def acyclic(graph: Mapping[str, Sequence[str]]) -> list[Violation]:
+    """Every step waits only for steps that exist, and no chain of waits comes back."""
+    out = [
+        Violation(f"plan step {name!r}", f"waits for {dep!r}, which is not a step",
+                  "remove the dependency or add the step")
+        for name, after in graph.items()
+        for dep in after
+        if dep not in graph
+    ]  # fmt: skip
+    waiting = {name: len({d for d in after if d in graph}) for name, after in graph.items()}
+    followers: dict[str, list[str]] = {name: [] for name in graph}
+    for name, after in graph.items():
+        for dep in set(after) & graph.keys():
+            followers[dep].append(name)
+    ready = [name for name, n in waiting.items() if n == 0]
+    done: set[str] = set()
+    while ready:  # Kahn's algorithm: a step is done once every step it waits for is
+        name = ready.pop()
+        done.add(name)
+        for other in followers[name]:
+            waiting[other] -= 1
+            if waiting[other] == 0:
+                ready.append(other)
+    stuck = sorted(set(graph) - done)
+    if stuck:
+        out.append(Violation("plan", f"steps {', '.join(stuck)} wait on each other in a cycle",
+                             "break the cycle of dependencies"))  # fmt: skip
+    return out
+
+
+def resources(spec: Spec, snapshot: EnvSnapshot) -> list[Violation]:
+    """What the spec asks for exists on this machine."""
+    r, out = spec.resources, []
+    cores = max(1, snapshot.cores_logical)
+    if r.workers is not None and r.workers > MAX_WORKERS_PER_CORE * cores:
+        out.append(Violation("resources.workers", f"{r.workers} workers on {cores} logical cores",
+                             f"use at most {MAX_WORKERS_PER_CORE * cores}, or leave it out "
+                             "for planning to choose"))  # fmt: skip
+    if r.gpus > len(snapshot.gpus):
+        found = f"{len(snapshot.gpus)} found" + (
+            f" ({snapshot.gpu_note})" if snapshot.gpu_note else ""
+        )
+        out.append(Violation("resources.gpus", f"{r.gpus} GPU(s) asked for, {found}",
+                             "run on a GPU node, or set gpus = 0"))  # fmt: skip
+    statuses = {b.name: b for b in snapshot.backends}
+    backend = str(spec.options.get("backend", r.backend))
+    if backend != "auto" and (backend not in statuses or not statuses[backend].available):
+        reason = statuses[backend].reason if backend in statuses else "unknown backend"
+        where = "algorithm.backend" if "backend" in spec.options else "resources.backend"
+        out.append(Violation(where, f"backend {backend!r} is not available here: {reason}",
+                             f"use one of {', '.join(snapshot.available_backends)} or auto"))  # fmt: skip
+    if r.memory_gb is not None and snapshot.memory_total is not None:
+        total = snapshot.memory_total / 2**30
+        if r.memory_gb > total:
+            out.append(Violation("resources.memory_gb",
+                                 f"{r.memory_gb:g} GiB asked for, the machine has {total:.1f}",
+                                 f"ask for at most {total:.1f} GiB"))  # fmt: skip
+    return out
+
+
+def budget(plan: Plan) -> list[Violation]:
+    """The budgets allow at least one generation."""
+    b, out, pop = plan.spec.budget, [], plan.pop_size
+    if b.evals is not None and b.evals < pop:
+        out.append(Violation("budget.evals", f"{b.evals} evaluations is less than one generation "
+                             f"of {pop}", f"give at least {pop}, or a smaller pop_size"))  # fmt: skip
+    per = plan.seconds_per_generation
+    if b.seconds is not None and per is not None and b.seconds < per:
+        out.append(Violation("budget.seconds", f"{b.seconds:g} s is less than one generation, "
+                             f"predicted {per:.3g} s", f"give at least {per:.3g} s"))  # fmt: skip
+    return out
+
+
+def limits(spec: Spec) -> list[Violation]:
+    """A sandboxed agent has its fuel, deadline and memory bounded by the spec itself."""
+    o = spec.objective
+    if o.kind != "wasm":
+        return []
+    given = o.limits or {}
+    missing = [k for k in REQUIRED_LIMITS if k not in given]
+    if not missing:
+        try:
+            Limits(**given)
+        except (ChimeraError, TypeError) as exc:
+            return [Violation("objective.limits", str(exc), "give limits within the ranges")]
+        return []
+    return [Violation("objective.limits", f"no {', '.join(missing)} limit set for the agent",
+                      "set objective.limits = { fuel = 10_000_000, timeout = 1.0, memory = "
+                      "16_777_216 } (instructions, seconds, bytes) to bound one evaluation")]  # fmt: skip
+
+
+def deployable(spec: Spec) -> list[Violation]:
+    """A canary deploys agent versions: artifacts of a wasm module and a genome."""
+    if spec.deploy is None or spec.objective.kind == "wasm":
+        return []
+    return [Violation("refinement.deploy", f"deployment serves wasm agents; the objective is a "
+                      f"{spec.objective.kind}", "use a wasm objective, or drop "
+                      "[refinement.deploy]")]  # fmt: skip
+
+
+def module(path: str | Path, given: dict[str, Any] | None, dim: int | None) -> list[Violation]:
+    """The module passes Layer 4's checks: allow-listed imports, the required exports with
+    their signatures, a memory maximum within the limits, and it starts."""
+    try:
+        WasmAgent(Path(path).read_bytes(), dim=dim, limits=Limits(**(given or {})),
+                  name=Path(path).name)  # fmt: skip
+    except OSError as exc:
+        return [Violation("objective.wasm", f"cannot read {path}: {exc}", "give the module's path "
+                          "relative to the spec's folder")]  # fmt: skip
+    except (ChimeraError, TypeError) as exc:
+        return [Violation("objective.wasm", str(exc), "rebuild the module against "
+                          "docs/agent-abi.md, or raise objective.limits")]  # fmt: skip
+    return []
+
+
+def genome(values: Any, bounds: np.ndarray, where: str) -> list[Violation]:
+    """A genome has one finite value per gene, each within the gene's bounds."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.ndim != 1 or x.size != bounds.shape[0]:
+        return [Violation(where, f"has {x.size} values, the genome has {bounds.shape[0]} genes",
+                          f"give {bounds.shape[0]} values")]  # fmt: skip
+    bad = np.flatnonzero(~np.isfinite(x))
+    if bad.size:
+        return [Violation(where, f"genes {bad.tolist()} are not finite", "give finite values")]
+    outside = np.flatnonzero((x < bounds[:, 0]) | (x > bounds[:, 1]))
+    if outside.size:
+        i = int(outside[0])
+        return [Violation(where, f"genes {outside.tolist()} are out of bounds (gene {i}: "
+                          f"{x[i]:g} not in [{bounds[i, 0]:g}, {bounds[i, 1]:g}])",
+                          "move them inside objective.bounds")]  # fmt: skip
+    return []
+
+
+def arms(plan: Plan) -> list[Violation]:
+    """Each bandit arm's operators make a working optimizer."""
+    if plan.spec.bandit is None:
+        return []
+    out = []
+    n_obj = plan.objective.n_obj if plan.objective.n_obj > 1 else None
+    for i in range(len(plan.spec.bandit.arms)):
+        try:
+            make_optimizer(plan.algorithm, plan.objective.bounds, seed=plan.spec.seed,
+                           n_obj=n_obj, **plan.optimizer_options(i))  # fmt: skip
+        except ChimeraError as exc:
+            out.append(Violation(f"refinement.bandit.arms[{i}]", str(exc),
+                                 "name operators of chimera.evolution.operators"))  # fmt: skip
+    if plan.algorithm != "ga":
+        out.append(Violation("refinement.bandit", f"operator bandits drive the GA, not "
+                             f"{plan.algorithm}", "use algorithm.name = \"ga\", or drop the "
+                             "bandit"))  # fmt: skip
+    return out

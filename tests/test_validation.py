@@ -1,0 +1,117 @@
+"""Layer 3, validation: every violation of a plan, a module, a genome or the safety limits,
+reported at once with where it is and how to fix it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chimera import ValidationError, planning, validation
+from chimera.cli import main
+from chimera.discovery import discover
+from chimera.validation import PlanInvalid, checks
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+CARTPOLE = (EXAMPLES / "agents" / "cartpole.wasm").resolve()
+
+
+def quickstart(tmp_path: Path, *changes: tuple[str, str]) -> Path:
+    text = (EXAMPLES / "quickstart.toml").read_text()
+    text = text.replace('"agents/cartpole.wasm"', f'"{CARTPOLE}"')
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    p = tmp_path / "spec.toml"
+    p.write_text(text)
+    return p
+
+
+def test_the_quickstart_is_valid(tmp_path: Path) -> None:
+    checked = validation.validate(quickstart(tmp_path), probe=False)
+    assert checked.plan.objective.kind == "wasm" and checked.plan.generations == 80
+
+
+def test_every_violation_is_listed_with_where_and_fix(tmp_path: Path) -> None:
+    spec = quickstart(
+        tmp_path,
+        ('backend = "auto"', 'backend = "auto"\ngpus = 3\nworkers = 10000\nmemory_gb = 1e9'),
+        ("incumbent = [0.0, 0.0, 1.0, 0.5, 0.0]", "incumbent = [0.0, 99.0, 1.0]"),
+        ("generations = 80\nseconds = 50", "evals = 10"),
+    )
+    with pytest.raises(PlanInvalid) as info:
+        validation.validate(spec, probe=False)
+    where = {v.where for v in info.value.violations}
+    assert where == {"resources.gpus", "resources.workers", "resources.memory_gb",
+                     "refinement.deploy.incumbent", "budget.evals"}  # fmt: skip
+    assert all(v.fix for v in info.value.violations)
+    text = str(info.value)
+    assert "5 violation(s)" in text and "3 GPU(s) asked for, 0 found" in text
+    assert "has 3 values, the genome has 5 genes" in text
+
+
+def test_a_wasm_agent_needs_its_safety_limits(tmp_path: Path) -> None:
+    spec = quickstart(tmp_path, ("limits = { fuel = 2_000_000, timeout = 0.5, memory = 1_048_576 }",
+                                 "limits = { fuel = 2_000_000 }"))  # fmt: skip
+    with pytest.raises(PlanInvalid, match="no timeout, memory limit set for the agent"):
+        validation.validate(spec, probe=False)
+
+
+def test_a_broken_module_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(b"\0asm\x01\0\0\0garbage")
+    spec = quickstart(tmp_path, (f'"{CARTPOLE}"', f'"{bad}"'))
+    with pytest.raises(PlanInvalid) as info:
+        validation.validate(spec, probe=False)
+    assert [v.where for v in info.value.violations] == ["objective.wasm"]
+    assert "not a valid WebAssembly module" in str(info.value)
+    # A module without the agent ABI's exports: Layer 4's check names what is missing.
+    wat = tmp_path / "empty.wat"
+    wat.write_text('(module (memory (export "memory") 1))')
+    found = checks.module(wat, {"fuel": 1000, "timeout": 1.0, "memory": 65536}, 5)
+    assert len(found) == 1 and "chimera_abi_version" in found[0].problem
+
+
+def test_resources_against_a_machine_without_gpu(tmp_path: Path) -> None:
+    snap = dataclasses.replace(discover(), gpus=(), gpu_note="no NVIDIA driver",
+                               cuda_usable=False)  # fmt: skip
+    s = planning.load(quickstart(tmp_path, ('backend = "auto"', 'backend = "cuda"\ngpus = 1')))
+    found = checks.resources(s, snap)
+    assert {v.where for v in found} >= {"resources.gpus"}
+    assert "0 found (no NVIDIA driver)" in str(found[0])
+
+
+def test_graph_checks_find_cycles_and_missing_steps() -> None:
+    assert checks.acyclic({"a": (), "b": ("a",), "c": ("b",)}) == []
+    found = checks.acyclic({"a": ("c",), "b": ("a",), "c": ("b",), "d": ("x",)})
+    assert any("cycle" in v.problem and "a, b, c" in v.problem for v in found)
+    assert any("'x', which is not a step" in v.problem for v in found)
+
+
+def test_genome_checks() -> None:
+    bounds = np.array([[0.0, 1.0]] * 3)
+    assert checks.genome([0.5, 0.5, 1.0], bounds, "g") == []
+    assert "not finite" in checks.genome([0.5, np.nan, 1.0], bounds, "g")[0].problem
+    assert "out of bounds (gene 2: 3" in checks.genome([0.5, 0.5, 3.0], bounds, "g")[0].problem
+    assert "has 2 values" in checks.genome([0.5, 0.5], bounds, "g")[0].problem
+
+
+def test_validate_and_plan_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = quickstart(tmp_path)
+    assert main(["validate", str(good)]) == 0
+    assert "valid: ga on cartpole, 80 generations of 64" in capsys.readouterr().out
+    assert main(["plan", str(good), "--json", "--no-probe"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["algorithm"] == "ga" and plan["generations"] == 80
+    bad = quickstart(tmp_path, ("incumbent = [0.0, 0.0, 1.0, 0.5, 0.0]", "incumbent = [1.0]"))
+    assert main(["validate", str(bad), "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is False
+    assert report["violations"][0]["where"] == "refinement.deploy.incumbent"
+    assert main(["validate", str(bad)]) == 2
+    assert "refinement.deploy.incumbent" in capsys.readouterr().err
+    with pytest.raises(ValidationError):
+        validation.validate(tmp_path / "missing.toml")
