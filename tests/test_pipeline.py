@@ -88,7 +88,7 @@ def _command(*args: str) -> list[str]:
 
 def _same_runs(a: Path, b: Path) -> None:
     ra, rb = (json.loads((p / "result.json").read_text()) for p in (a, b))
-    for key in ("fun", "x", "nfev", "ngen", "operators", "deployment"):
+    for key in ("fun", "x", "nfev", "ngen", "operators", "deployment", "messages"):
         assert ra[key] == rb[key], key
     assert ra["used"]["served_evals"] == rb["used"]["served_evals"]
     for name in ("operators.parquet", "history.parquet"):

@@ -127,6 +127,7 @@ def test_plan_predicts_from_the_probe_and_is_a_graph(tmp_path: Path) -> None:
     assert plan.generations == 20 and plan.limited_by == "budget.evals = 400"  # 400 // 20 < 50
     assert plan.seconds_per_generation is not None and plan.seconds_per_generation > 0
     assert plan.predicted_seconds is not None and plan.predicted_seconds > 0
+    assert plan.predicted_cost() == {"cpu_seconds": plan.predicted_seconds, "gpu_hours": 0.0}
     graph = plan.graph()
     assert graph["evaluate.0[0]"] == ("initialise",) and graph["evaluate.0[1]"] == (
         "checkpoint[0]",

@@ -277,3 +277,19 @@ def test_spec_refuses_options_an_algorithm_does_not_take(tmp_path: Path) -> None
     text = ZDT.format(evals=100).replace('name = "nsga2"', 'name = "nsga2"\nelitism = 3')
     with pytest.raises(ValidationError, match="elitism does not apply to nsga2"):
         planning.load(spec_file(tmp_path, text))
+
+
+def test_checkpoints_of_format_1_are_still_read(tmp_path: Path) -> None:
+    import hashlib
+    import io
+
+    buf = io.BytesIO()
+    tree = {"g": 3, "x": {"__array__": "a0"}}
+    np.savez(buf, a0=np.arange(4.0), **{"__state__.json": np.frombuffer(
+        json.dumps(tree).encode(), dtype=np.uint8)})  # fmt: skip
+    payload = buf.getvalue()
+    data = b"CHIMERA-CHECKPOINT 1\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n"
+    state = checkpoints.decode(data + payload)
+    assert state["g"] == 3 and state["x"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    zero = checkpoints.decode(checkpoints.encode({"e": np.zeros((0, 5)), "s": np.array(["ab"])}))
+    assert zero["e"].shape == (0, 5) and zero["s"].tolist() == ["ab"]

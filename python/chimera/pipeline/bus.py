@@ -74,3 +74,9 @@ class Bus:
         self.published[topic] += 1
         for handler in self.subscribers.get(topic, ()):
             handler(message)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"published": dict(self.published)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.published = Counter({str(k): int(v) for k, v in state["published"].items()})

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,9 @@ from .execute import Execution
 from .refine import Refinement, gate
 
 _FORMAT = "chimera.pipeline/1"
+# history.parquet is for watching a run (the checkpoint holds the history too): rewriting it
+# every generation would cost more than the rest of the bookkeeping on short generations.
+HISTORY_EVERY_S = 1.0
 
 
 @dataclass
@@ -151,6 +155,7 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
             "evolution": evolution,
             "refinement": refinement,
             "execution": execution,
+            "bus": bus,
         }
         try:
             resumed_from: int | None = None
@@ -166,12 +171,13 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
                     for name, stage in stages.items():
                         stage.load_state_dict(state[name])
                     resumed_from = gen
+                    bus.published[b.BRED] -= 1  # the pending genomes are published again
             # Generations committed after the checkpoint are replayed, identically.
             store.truncate(evolution.run, opt.generation - 1)
             evolution.breed()  # the pending genomes (restored ones again after a resume)
             message = _loop(plan, run_dir, evolution, execution, stages, progress)
             execution.settle(opt.generation)
-            _write_tables(run_dir, plan, refinement, execution)
+            _write_tables(run_dir, plan, evolution, refinement, execution)
             result = result_of(opt, history, message, plan.algorithm, evolution.elapsed())
         finally:
             execution.close()
@@ -187,21 +193,24 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
 def _loop(plan: Plan, run_dir: Path, evolution: Evolution, execution: Execution,
           stages: dict[str, Any], progress: bool) -> str:  # fmt: skip
     opt = evolution.opt
-    total = plan.generations or None
-    with _Progress(total or 0, enabled=progress) as bar:
+    written = time.monotonic()
+    with _Progress(max(0, plan.generations - opt.generation), enabled=progress) as bar:
         while (reason := _stop_reason(plan, evolution)) is None:
             execution.evaluate()  # -> evaluated -> decided -> bred (and champion)
             generation = opt.generation - 1
             execution.serve(generation)
             state = {"format": _FORMAT, **{k: s.state_dict() for k, s in stages.items()}}
             checkpoints.save(run_dir / folder.CHECKPOINTS, opt.generation, state)
-            folder.write_table(run_dir / folder.HISTORY, evolution.history.table())
+            if time.monotonic() - written >= HISTORY_EVERY_S:
+                folder.write_table(run_dir / folder.HISTORY, evolution.history.table())
+                written = time.monotonic()
             bar.advance(evolution.history.status())
     return reason
 
 
-def _write_tables(run_dir: Path, plan: Plan, refinement: Refinement,
+def _write_tables(run_dir: Path, plan: Plan, evolution: Evolution, refinement: Refinement,
                   execution: Execution) -> None:  # fmt: skip
+    folder.write_table(run_dir / folder.HISTORY, evolution.history.table())
     folder.write_table(run_dir / folder.OPERATORS, folder.operator_table(refinement.credit))
     if plan.spec.deploy is not None:
         start = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)

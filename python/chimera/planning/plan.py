@@ -20,9 +20,9 @@ from .objective import Objective, resolve
 from .spec import Spec
 
 # Seconds a generation spends outside evaluation and breeding, measured on the 2-core
-# reference VM for populations up to a few hundred (the checkpoint about 7 ms with its
-# fsyncs, the store's transaction 2, the history's Parquet 2, the bus and stages 1).
-BOOKKEEPING_S = 0.012
+# reference VM for populations up to a few hundred (benchmarks/bench_pipeline.py: the
+# checkpoint about 2 ms with its two fsyncs, the store's transaction 1.5, the stages 0.5).
+BOOKKEEPING_S = 0.004
 _GPU_MIN_GENES = (
     1 << 16
 )  # below this many genes a generation, a kernel launch costs more than it saves
@@ -71,6 +71,15 @@ class Plan:
             return None
         setup = sum(s.seconds for s in self.setup) + sum(s.seconds for s in self.finish)
         return setup + self.generations * self.seconds_per_generation
+
+    def predicted_cost(self) -> dict[str, float] | None:
+        """Predicted resource use (Layer 8's units): CPU-seconds of the evaluation workers
+        and GPU-hours of the GPUs the spec reserves."""
+        seconds = self.predicted_seconds
+        if seconds is None:
+            return None
+        return {"cpu_seconds": seconds * self.workers,
+                "gpu_hours": seconds / 3600 * self.spec.resources.gpus}  # fmt: skip
 
     def optimizer(self) -> Optimizer:
         """A fresh optimizer as planned (the first bandit arm's operators when there is one)."""
@@ -124,9 +133,11 @@ class Plan:
             lines.append(f"deploy      canary {d.canary_share:.0%} of {d.episodes} served "
                          f"evaluations a generation, {d.gate} gate (margin {d.margin:g})")  # fmt: skip
         if self.seconds_per_generation is not None:
-            total = self.predicted_seconds
+            total, cost = self.predicted_seconds, self.predicted_cost()
+            assert total is not None and cost is not None
+            gpu = f", {cost['gpu_hours']:.3g} GPU-hours" if cost["gpu_hours"] else ""
             lines.append(f"predicted   {self.seconds_per_generation * 1e3:.2f} ms a generation, "
-                         f"{total:.1f} s in all")  # fmt: skip
+                         f"{total:.1f} s in all ({cost['cpu_seconds']:.1f} CPU-seconds{gpu})")  # fmt: skip
         else:
             lines.append("predicted   not probed (run `chimera plan` without --no-probe)")
         shards = sum(1 for s in self.generation if s.name.startswith("evaluate."))
@@ -152,6 +163,7 @@ class Plan:
             "limited_by": self.limited_by, "why": self.why,
             "seconds_per_generation": self.seconds_per_generation,
             "predicted_seconds": self.predicted_seconds,
+            "predicted_cost": self.predicted_cost(),
             "setup": steps(self.setup), "generation": steps(self.generation),
             "finish": steps(self.finish),
         }  # fmt: skip

@@ -1,0 +1,214 @@
+"""The report's PNG plots, drawn on matplotlib Figures (no pyplot: no GUI backend, no global
+state): convergence, the Pareto front, the operator arms, and the served deployments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import problems
+from .._errors import ValidationError
+from .read import Run
+from .text import arm_label
+
+_CREDIT_WINDOW = 5  # generations of an arm's credit in its rolling mean
+
+
+def draw(run: Run, front: np.ndarray, stored: int, out: Path) -> list[tuple[Path, str]]:
+    """Each plot written, with its caption."""
+    plots = [_plot_convergence(run, out / "convergence.png")]
+    if run.n_obj in (2, 3) and len(front):
+        plots.append(_plot_front(run, front, stored, out / "pareto.png"))
+    if run.operators is not None:
+        plots.append(_plot_operators(run.operators, run.arms, out / "operators.png"))
+    if run.kpis is not None:
+        plots.append(_plot_deployment(run.kpis, run.verdicts(), out / "deployment.png"))
+    return plots
+
+
+def _new_figure(height: float = 4.8) -> Any:
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+
+    return Figure(figsize=(6.4, height), layout="constrained")
+
+
+def _figure(rows: int = 1, height: float = 4.8) -> Any:
+    """A figure and its ``rows`` axes, one above the other, sharing the generation axis."""
+    fig = _new_figure(height)
+    return fig, fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
+
+
+def _save(fig: Any, path: Path, caption: str) -> tuple[Path, str]:
+    fig.savefig(path, dpi=110)
+    return path, caption
+
+
+def _column(table: pa.Table, name: str) -> np.ndarray | None:
+    if name not in table.column_names:
+        return None
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _plot_convergence(run: Run, path: Path) -> tuple[Path, str]:
+    fig, (ax,) = _figure()
+    h = run.history
+    ax.set_xlabel("generation")
+    ax.grid(alpha=0.3)
+    if h is None:
+        ax.text(0.5, 0.5, "no generation recorded yet", ha="center", transform=ax.transAxes)
+        return _save(fig, path, "Convergence: no generation recorded yet.")
+    gen = _column(h, "generation")
+    nfev = int(h.column("nfev")[-1].as_py())
+    draw = _convergence_single if run.n_obj == 1 else _convergence_multi
+    caption = draw(ax, h, gen)
+    return _save(fig, path, f"{caption} {h.num_rows} generations, {nfev:,} evaluations.")
+
+
+def _convergence_single(ax: Any, h: pa.Table, gen: Any) -> str:
+    best, mean = _column(h, "best"), _column(h, "mean")
+    low, high = _column(h, "min"), _column(h, "max")
+    if low is not None and high is not None:
+        ok = np.isfinite(low) & np.isfinite(high)
+        ax.fill_between(gen[ok], low[ok], high[ok], alpha=0.15, label="population min to max")
+    if mean is not None:
+        ax.plot(gen, mean, alpha=0.7, label="population mean")
+    if best is not None:
+        ax.plot(gen, best, lw=2, label="best so far")
+    shown = np.concatenate([v for v in (best, mean, np.zeros(0)) if v is not None])
+    shown = shown[np.isfinite(shown)]
+    # A log axis only where the values span decades; it would flatten a narrow range.
+    if shown.size and shown.min() > 0 and shown.max() > 100 * shown.min():
+        ax.set_yscale("log")
+    ax.set_ylabel("fitness")
+    ax.legend()
+    return "Best fitness so far and the population's mean (band: its min to max) per generation:"
+
+
+def _convergence_multi(ax: Any, h: pa.Table, gen: Any) -> str:
+    hv, size = _column(h, "hypervolume"), _column(h, "front_size")
+    axes = [ax]
+    if hv is not None and np.isfinite(hv).any():
+        ax.plot(gen, hv, lw=2, label="hypervolume")
+        ax.set_ylabel("hypervolume of the population's front")
+        axes.append(ax.twinx())  # front size has its own scale
+    if size is not None:
+        axes[-1].plot(gen, size, color="C1", alpha=0.7, label="front size")
+        axes[-1].set_ylabel("non-dominated members")
+    handles = [handle for a in axes for handle in a.get_legend_handles_labels()[0]]
+    ax.legend(handles=handles, loc="lower right")
+    return "Hypervolume of the population's front and its size per generation:"
+
+
+def _plot_front(run: Run, front: np.ndarray, stored: int, path: Path) -> tuple[Path, str]:
+    m = front.shape[1]
+    fig = _new_figure()
+    ax: Any = fig.add_subplot(projection="3d" if m == 3 else None)
+    true = _true_front(run)
+    if true is not None:
+        t = true[np.lexsort(true.T[::-1])]
+        if m == 2:
+            ax.plot(t[:, 0], t[:, 1], ".", ms=1.5, color="0.6", label="true front")
+        else:
+            ax.scatter(*t.T, s=1, color="0.7", label="true front")
+    ax.scatter(*front.T, s=10, color="C3", label="found (non-dominated)")
+    ax.set_xlabel("f1")
+    ax.set_ylabel("f2")
+    if m == 3:
+        ax.set_zlabel("f3")
+    name = run.objective["name"]
+    ax.set_title(f"{name}: Pareto front")
+    ax.legend()
+    over = f", over the true front of {name}" if true is not None else ""
+    return _save(fig, path, f"The {len(front)} non-dominated of the {stored:,} genomes the run "
+                            f"evaluated{over}.")  # fmt: skip
+
+
+def _true_front(run: Run) -> np.ndarray | None:
+    """Points of the true front, for a built-in problem that knows it (options as planning
+    resolves them)."""
+    o = run.spec.objective
+    if o.kind != "problem":
+        return None
+    options = dict(o.options)
+    if o.n_obj is not None and o.n_obj > 1:
+        options["n_obj"] = o.n_obj
+    try:
+        prob = problems.get(o.target, o.dim, **options)
+    except ValidationError:
+        return None
+    if prob.pareto_front is None:
+        return None
+    return np.asarray(prob.pareto_front(500 if prob.n_obj == 2 else 1000))
+
+
+def _plot_operators(table: pa.Table, arms: list[dict[str, Any]], path: Path) -> tuple[Path, str]:
+    order = np.argsort(table.column("generation").to_numpy(), kind="stable")
+    gen = table.column("generation").to_numpy()[order]
+    arm = table.column("arm").to_numpy()[order]
+    reward = table.column("reward").to_numpy()[order]
+    k = max(len(arms), int(arm.max()) + 1)
+    labels = [f"arm {i}: {arm_label(arms[i]) if i < len(arms) else '?'}" for i in range(k)]
+    fig, (top, bottom) = _figure(2, 6.0)
+    picked = arm[:, None] == np.arange(k)
+    share = np.cumsum(picked, axis=0) / np.arange(1, len(arm) + 1)[:, None]
+    top.stackplot(gen, share.T, labels=labels, alpha=0.8)
+    top.set_ylabel("share of generations bred")
+    top.set_ylim(0, 1)
+    top.legend(loc="upper right", fontsize="small")
+    for i in range(k):
+        mine = arm == i
+        if not mine.any():
+            continue
+        bottom.plot(gen[mine], reward[mine], ".", color=f"C{i}", alpha=0.35)
+        bottom.plot(gen[mine], _rolling_mean(reward[mine], _CREDIT_WINDOW), color=f"C{i}")
+    bottom.set_ylabel("credit")
+    bottom.set_xlabel("generation")
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    return _save(fig, path, "Operator arms. Top: the share of generations each arm has bred so "
+                            "far. Bottom: the credit the bandit gave the arm each generation it "
+                            f"bred (dots) and its rolling mean over its last {_CREDIT_WINDOW}.")  # fmt: skip
+
+
+def _rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """The mean of each value and the ``window - 1`` before it (fewer at the start)."""
+    total = np.cumsum(values)
+    lagged = np.concatenate([np.zeros(window), total])[: len(values)]
+    return np.asarray((total - lagged) / np.minimum(np.arange(1, len(values) + 1), window))
+
+
+def _plot_deployment(kpis: pa.Table, verdicts: list[dict[str, Any]],
+                     path: Path) -> tuple[Path, str]:  # fmt: skip
+    metric = str(kpis.column("metric")[0].as_py())
+    kpis = kpis.filter(pc.equal(kpis.column("metric"), metric))
+    tags = pc.map_lookup(kpis.column("tags"), pa.scalar("generation"), "first")
+    gen = np.asarray(pc.cast(tags, pa.float64()).to_numpy(zero_copy_only=False))
+    roles = pc.map_lookup(kpis.column("tags"), pa.scalar("role"), "first").to_pylist()
+    value = kpis.column("value").to_numpy()
+    versions = [str(v)[:12] for v in kpis.column("version").to_pylist()]
+    fig, (ax,) = _figure()
+    # Jitter: a generation's several served evaluations would hide one another.
+    x = gen + np.random.default_rng(0).uniform(-0.2, 0.2, len(gen))
+    for i, version in enumerate(dict.fromkeys(versions)):
+        for role, marker in (("incumbent", "o"), ("candidate", "^")):
+            mine = np.array([v == version and r == role for v, r in zip(versions, roles,
+                                                                        strict=True)])  # fmt: skip
+            if mine.any():
+                ax.scatter(x[mine], value[mine], s=12, marker=marker, alpha=0.6,
+                           color=f"C{i % 10}", label=f"{version} ({role})")  # fmt: skip
+    for event, color in (("promoted", "C2"), ("rolled back", "C3")):
+        at = [v["generation"] for v in verdicts if v.get("event") == event and "generation" in v]
+        for j, g in enumerate(at):
+            ax.axvline(g, color=color, ls="--", lw=1, label=event if j == 0 else None)
+    ax.set_xlabel("generation")
+    ax.set_ylabel(metric)
+    ax.grid(alpha=0.3)
+    # Below the axes: served values fill the plot, and versions can be many.
+    fig.legend(loc="outside lower center", fontsize="small", ncols=3)
+    return _save(fig, path, f"The {metric} KPI of served evaluations per generation, by version (circles: serving as "
+                            "incumbent, triangles: as canary); dashed lines: promotions (green) "
+                            "and rollbacks (red).")  # fmt: skip
