@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -59,6 +60,7 @@ def test_quickstart_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert credit.num_rows == 11 and set(credit.column("arm").to_pylist()) <= {0, 1, 2}
     # the canary ran and was decided by the gate
     events = result["deployment"]["events"]
+    assert result["deployment"]["candidate"] is None  # the last canary was settled
     assert events and {e["event"] for e in events} <= {"promoted", "rolled back"}
     kpis = pq.read_table(out / "kpis.parquet")
     assert kpis.schema.equals(KPI_SCHEMA) and kpis.num_rows == result["used"]["served_evals"]
@@ -126,3 +128,76 @@ def test_resume_after_a_kill_in_the_middle_equals_an_uninterrupted_run(tmp_path:
     assert not (out / "result.json").exists()
     assert main(["run", "--resume", str(out), "-q"]) == 0
     _same_runs(ref, out)
+
+
+def test_a_run_without_a_seed_resumes_as_it_began(tmp_path: Path) -> None:
+    import shutil
+
+    # no seed, and an arm that names only its crossover (its mutation is the algorithm's)
+    spec = quickstart(tmp_path, SMALL, QUIET, ("seed = 42\n", ""),
+                      ('{ crossover = "uniform", mutation = { name = "gaussian", sigma = 0.02 } }',
+                       '{ crossover = "uniform" }'))  # fmt: skip
+    out = tmp_path / "run"
+    pipeline.start(spec, out, probe=False)
+    planned = json.loads((out / "plan.json").read_text())
+    assert isinstance(planned["seed"], int)
+    ref = tmp_path / "reference"
+    shutil.copytree(out, ref)
+    # as if killed after generation 10: the newer checkpoints and the result never written
+    (out / "result.json").unlink()
+    for g in checkpoints.generations(out / "checkpoints"):
+        if g > 10:
+            checkpoints.path_of(out / "checkpoints", g).unlink()
+    outcome = pipeline.resume(out)
+    assert outcome.resumed_from == 10
+    _same_runs(ref, out)
+    assert outcome.summary["predicted_seconds"] == json.loads(
+        (ref / "result.json").read_text())["predicted_seconds"]  # fmt: skip
+
+
+def test_a_failure_while_running_exits_3_and_the_run_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chimera.pipeline import execute
+
+    spec = quickstart(tmp_path, SMALL, QUIET)
+    ref = tmp_path / "reference"
+    assert main(["run", str(spec), "--out", str(ref), "-q"]) == 0
+    original, calls = execute.Execution.evaluate, []
+
+    def failing(self: execute.Execution) -> None:
+        calls.append(1)
+        if len(calls) == 7:
+            raise RuntimeError("the node lost its network")
+        original(self)
+
+    monkeypatch.setattr(execute.Execution, "evaluate", failing)
+    out = tmp_path / "run"
+    assert main(["run", str(spec), "--out", str(out), "-q"]) == 3
+    err = capsys.readouterr().err
+    assert "stopped at generation 6: the node lost its network" in err and "--resume" in err
+    assert not (out / "result.json").exists()
+    monkeypatch.setattr(execute.Execution, "evaluate", original)
+    assert main(["run", "--resume", str(out), "-q"]) == 0
+    _same_runs(ref, out)
+
+
+def test_maximised_objectives(tmp_path: Path) -> None:
+    text = '[experiment]\nseed = 1\n[objective]\nproblem = "sphere"\ndim = 3\n{sense}\n' \
+           '[algorithm]\nname = "ga"\npop_size = 20\n[budget]\nevals = 400\n' \
+           '[output]\nreport = false\n'  # fmt: skip
+    runs = {}
+    for sense in ("", "maximize = true"):
+        p = tmp_path / f"s{len(sense)}.toml"
+        p.write_text(text.format(sense=sense))
+        runs[sense] = pipeline.start(p, tmp_path / f"r{len(sense)}", probe=False).summary["fun"]
+    assert runs[""] < 1.0 < 3 * 5.12**2 * 0.5 < runs["maximize = true"]
+    # a sandbox stop is the worst value for a maximiser too, never the best
+    spec = quickstart(tmp_path, SMALL, QUIET, ("fuel = 2_000_000", "fuel = 4_000"),
+                      ("bounds = [[-10.0, 10.0]]", "bounds = [[-10.0, 10.0]]\nmaximize = true"),
+                      ("incumbent = [0.0, 0.0, 1.0, 0.5, 0.0]", "# no incumbent:"), name="max.toml")  # fmt: skip
+    summary = pipeline.start(spec, tmp_path / "max", probe=False).summary
+    assert summary["fun"] <= 500
+    with GenomeStore(tmp_path / "max" / "genomes.sqlite", readonly=True) as store:
+        f = np.concatenate(store.genomes(1).column("f").to_pylist())
+    assert f.max() <= 500 and (f == -1e30).any()  # stopped ones were stored as the worst

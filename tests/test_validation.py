@@ -58,6 +58,14 @@ def test_a_wasm_agent_needs_its_safety_limits(tmp_path: Path) -> None:
                                  "limits = { fuel = 2_000_000 }"))  # fmt: skip
     with pytest.raises(PlanInvalid, match="no timeout, memory limit set for the agent"):
         validation.validate(spec, probe=False)
+    # the rest is still checked under the default limits: every violation at once
+    spec = quickstart(tmp_path, ("limits = { fuel = 2_000_000, timeout = 0.5, memory = 1_048_576 }",
+                                 "limits = { fuel = -1 }"),
+                      ("incumbent = [0.0, 0.0, 1.0, 0.5, 0.0]", "incumbent = [1.0]"))  # fmt: skip
+    with pytest.raises(PlanInvalid) as info:
+        validation.validate(spec, probe=False)
+    assert [v.where for v in info.value.violations] == [
+        "objective.limits", "refinement.deploy.incumbent"]  # fmt: skip
 
 
 def test_a_broken_module_is_refused_before_anything_runs(tmp_path: Path) -> None:
@@ -115,3 +123,77 @@ def test_validate_and_plan_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "refinement.deploy.incumbent" in capsys.readouterr().err
     with pytest.raises(ValidationError):
         validation.validate(tmp_path / "missing.toml")
+
+
+def test_operator_errors_are_named_by_their_own_key(tmp_path: Path) -> None:
+    spec = quickstart(
+        tmp_path,
+        ('selection = { name = "tournament", k = 3 }', 'selection = { name = "tournament", k = 3 }'
+         '\ncrossover = "nope"'),
+        ('{ crossover = "uniform", mutation = { name = "gaussian", sigma = 0.02 } }',
+         '{ crossover = "uniform", mutation = "nope3" }'),
+        ("generations = 80\nseconds = 50", "evals = 5"),
+    )  # fmt: skip
+    with pytest.raises(PlanInvalid) as info:
+        validation.validate(spec, probe=False)
+    found = {v.where: v.problem for v in info.value.violations}
+    assert "unknown crossover 'nope'" in found["algorithm"]
+    assert "unknown mutation 'nope3'" in found["refinement.bandit.arms[2].mutation"]
+    assert set(found) == {"algorithm", "refinement.bandit.arms[2].mutation", "budget.evals"}
+
+
+def test_sense_reference_point_and_constraints(tmp_path: Path) -> None:
+    def spec(text: str) -> Path:
+        p = tmp_path / "s.toml"
+        p.write_text(f"[objective]\n{text}\n[budget]\nevals = 1000\n")
+        return p
+
+    cases = [
+        ('problem = "zdt1"\nmaximize = true', "objective.maximize", "minimise every objective"),
+        ('problem = "zdt1"\nref_point = [1.0, 1.0, 1.0]', "objective.ref_point", "2 values"),
+        ('problem = "sphere"\ndim = 3\nref_point = [1.0]', "objective.ref_point", "hypervolume"),
+        ('callable = "chimera.problems:sphere"\ndim = 2\nbounds = [[-1, 1]]\n'
+         '[algorithm]\nname = "nsga2"', "algorithm", "n_obj must be an integer in [2"),
+    ]  # fmt: skip
+    for text, where, message in cases:
+        with pytest.raises(PlanInvalid) as info:
+            validation.validate(spec(text), probe=False)
+        assert [v.where for v in info.value.violations] == [where], text
+        assert message in str(info.value), text
+
+
+def test_validate_json_lists_spec_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text('[objective]\nproblem = "sphere"\n[budget]\nevals = 0\n[colour]\n')
+    assert main(["validate", str(p), "--json"]) == 2
+    found = json.loads(capsys.readouterr().out)["violations"]
+    assert len(found) == 2 and {v["where"] for v in found} == {"spec"}
+    assert any("[colour]" in v["problem"] for v in found)
+
+
+def test_constraints_are_counted_and_need_two_objectives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "constrained_fitness.py").write_text(
+        "import numpy as np\n"
+        "def two(X):\n"
+        "    return np.stack([(X**2).sum(1), ((X - 1)**2).sum(1)], 1), 0.2 - X[:, :1]\n"
+        "def one(X):\n"
+        "    return (X**2).sum(1), 0.2 - X[:, :1]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    p = tmp_path / "s.toml"
+    base = '[objective]\ncallable = "constrained_fitness:{f}"\ndim = 3\nbounds = [[-1, 1]]\n{n}' \
+           '[budget]\nevals = 1000\n'  # fmt: skip
+    p.write_text(base.format(f="two", n="n_obj = 2\n"))
+    plan = validation.validate(p, probe=False).plan
+    assert plan.n_constr == 1 and plan.algorithm == "nsga2"
+    from chimera import pipeline  # and the run honours the constraint
+
+    summary = pipeline.start(p, tmp_path / "run", probe=False).summary
+    assert min(x[0] for x in summary["pareto_x"]) >= 0.2 - 1e-9
+    p.write_text(base.format(f="one", n=""))
+    with pytest.raises(PlanInvalid, match="1 constraint"):
+        validation.validate(p, probe=False)

@@ -51,3 +51,8 @@ class TaskCancelled(TaskFailed):
 
 class CircuitOpen(TaskFailed):
     """A task's agent version has failed too often lately; its circuit breaker is open."""
+
+
+class RunFailed(ChimeraError, RuntimeError):
+    """A run stopped on an error while it ran; what it committed is kept, and ``chimera run
+    --resume RUN_DIR`` continues it from its last checkpoint."""

@@ -77,12 +77,16 @@ def _validate(args: argparse.Namespace) -> int:
 
     try:
         checked = validation.validate(args.spec, probe=False)
-    except validation.PlanInvalid as exc:
-        if args.json:
-            print(json.dumps({"valid": False, "violations": [vars(v) for v in exc.violations]},
-                             indent=2))  # fmt: skip
-            return EXIT_INPUT
-        raise
+    except ValidationError as exc:
+        if not args.json:
+            raise
+        if isinstance(exc, validation.PlanInvalid):
+            found = [vars(v) for v in exc.violations]
+        else:  # the spec itself: each problem names its key
+            problems = getattr(exc, "problems", [str(exc)])
+            found = [{"where": "spec", "problem": p, "fix": "see docs/spec.md"} for p in problems]
+        print(json.dumps({"valid": False, "violations": found}, indent=2))
+        return EXIT_INPUT
     plan = checked.plan
     if args.json:
         print(json.dumps({"valid": True, "violations": []}))

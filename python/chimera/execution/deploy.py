@@ -168,6 +168,11 @@ class Deployment:
                 return self._end("promoted", f"not worse {over}")
             return self._end("rolled back", f"worse {over}")
 
+    def rollback(self, why: str) -> str | None:
+        """Ends the running canary now, rolled back (say ``why``); None if none runs."""
+        with self._lock:
+            return None if self.candidate is None else self._end("rolled back", why)
+
     def state_dict(self) -> dict[str, Any]:
         """A snapshot from which ``load_state_dict`` continues exactly: taken between batches,
         when no ticket is in flight (a ticket cannot outlive the process that routed it)."""

@@ -24,6 +24,8 @@ class Evolution:
         self.plan, self.bus, self.store, self.run = plan, bus, store, run
         self.history = history
         self.opt: Optimizer = plan.optimizer()
+        bandit = plan.spec.bandit
+        self._arms = [plan.arm_operators(i) for i in range(len(bandit.arms))] if bandit else []
         self.arm = 0
         self.pop_ids: np.ndarray | None = None
         self.best_f = np.inf  # in the minimising sense, as the optimizer keeps it
@@ -66,9 +68,7 @@ class Evolution:
     def use_arm(self, arm: int) -> None:
         """Breed from now on with bandit arm ``arm``'s operators."""
         assert isinstance(self.opt, GA) and self.plan.spec.bandit is not None
-        operators = self.plan.optimizer_options(arm)
-        self.opt.set_operators(**{k: operators[k] for k in ("selection", "crossover", "mutation")
-                                  if k in operators})  # fmt: skip
+        self.opt.set_operators(**self._arms[arm])
         self.arm = arm
 
     def _commit(self, e: b.Evaluated) -> None:

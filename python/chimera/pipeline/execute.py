@@ -5,6 +5,8 @@ the incumbent through a ``Deployment``, whose A/B gate promotes or rolls it back
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,6 @@ class Execution:
     def __init__(self, plan: Plan, bus: b.Bus, run_dir: Path, gate: Gate | None) -> None:
         self.plan, self.bus = plan, bus
         o = plan.objective
-        self.pool = AgentPool(o.agent(), plan.workers) if o.kind == "wasm" else None
         self.evaluator = Evaluator(o.problem.fun, vectorized=True, executor=None)
         self._bred: b.Bred | None = None
         self.served = 0  # evaluations served to deployed versions
@@ -38,6 +39,8 @@ class Execution:
         self.champion: b.Champion | None = None
         self.proposed_at = -(10**9)
         self._gate = gate
+        # Last: nothing after it can fail and leave its threads running.
+        self.pool = AgentPool(o.agent(), plan.workers) if o.kind == "wasm" else None
         bus.subscribe(b.BRED, self._on_bred)
         bus.subscribe(b.CHAMPION, self._on_champion)
 
@@ -48,6 +51,9 @@ class Execution:
     def _objectives(self, X: np.ndarray) -> tuple[Any, Any, dict[int, Any]]:
         if self.pool is not None:
             e = self.pool.evaluate(X)
+            if e.violations and self.plan.objective.problem.maximize:
+                # The sandbox scores a stopped individual worst for a minimiser: flip it.
+                e.fitness[list(e.violations)] = -self.plan.objective.limits_or_default.worst_fitness
             return e.fitness, None, e.violations
         F, G = self.evaluator(X)
         return F, G, {}
@@ -119,7 +125,8 @@ class Execution:
         if (dep.candidate is None and c is not None and generation - self.proposed_at >= d.every
                 and c.fitness < self.fitness[dep.incumbent]):  # fmt: skip
             key = self._put(c.genome, c.generation, c.fitness)
-            if key != dep.incumbent:
+            rejected = {e["version"] for e in dep.events if e["event"] == "rolled back"}
+            if key != dep.incumbent and key not in rejected:  # a rolled-back genome stays out
                 dep.propose(key)
                 self.proposed_at = generation
         incumbent = dep.incumbent
@@ -136,22 +143,29 @@ class Execution:
             dep.record(t, failed=True) if i in violations else dep.record(t, float(kpis[i]))
         self.served += len(tickets)
         verdicts = tuple(dict(e, generation=generation) for e in dep.events[before:])
-        self.bus.publish(b.SERVED, b.Served(generation, tuple(t.version for t in tickets),
-                                            tuple(float(k) for k in kpis), incumbent,
+        ok = [i for i in range(len(tickets)) if i not in violations]  # a trap has no KPI
+        self.bus.publish(b.SERVED, b.Served(generation, tuple(tickets[i].version for i in ok),
+                                            tuple(float(kpis[i]) for i in ok), incumbent,
                                             verdicts))  # fmt: skip
 
-    def settle(self, generation: int) -> bool:
+    def settle(self, generation: int, seconds: float | None = None) -> bool:
         """Serves until the running canary has a verdict (the deployment rolls back one still
-        undecided at max_samples); False if there is none to settle."""
+        undecided at max_samples), for at most ``seconds``; a canary undecided then is rolled
+        back. False if there is none to settle."""
         dep, d = self.deployment, self.deploy
         if dep is None or d is None or dep.candidate is None:
             return False
         share = min(d.canary_share, 1 - d.canary_share)
-        rounds = int(10 * d.max_samples / max(1.0, d.episodes * share)) + 10
+        # Enough rounds for max_samples a side with near certainty: the gate decides before.
+        rounds = math.ceil(10 * d.max_samples / (d.episodes * share)) + 10
+        deadline = None if seconds is None else time.monotonic() + seconds
         for _ in range(rounds):
-            if dep.candidate is None:
+            if dep.candidate is None or (deadline is not None and time.monotonic() >= deadline):
                 break
             self.serve(generation)
+        if dep.rollback("undecided when the run ended") is not None:
+            verdict = dict(dep.events[-1], generation=generation)
+            self.bus.publish(b.SERVED, b.Served(generation, (), (), dep.incumbent, (verdict,)))
         return True
 
     def state_dict(self) -> dict[str, Any]:

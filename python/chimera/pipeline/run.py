@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ValidationError
+from .._errors import RunFailed, ValidationError
 from .._runloop import History, _Progress
 from ..evolution import checkpoints
 from ..evolution.store import GenomeStore
@@ -68,7 +69,10 @@ def start(spec_path: str | Path, run_dir: Path, *, backend: str | None = None,
     """Validate the spec at ``spec_path`` and run it in the new folder ``run_dir`` (refused if
     it holds anything)."""
     spec = load(spec_path)
-    if run_dir.exists() and any(run_dir.iterdir()):
+    if spec.seed is None:  # drawn once and kept in plan.json: a resume replays the same run
+        spec = dataclasses.replace(spec, seed=secrets.randbits(63))
+    # A folder holding only plan.json was killed while starting: it starts again.
+    if run_dir.exists() and {p.name for p in run_dir.iterdir()} - {folder.PLAN}:
         if (run_dir / folder.SPEC).is_file():
             theirs = load(run_dir / folder.SPEC)
             if theirs.source != spec.source:
@@ -80,9 +84,10 @@ def start(spec_path: str | Path, run_dir: Path, *, backend: str | None = None,
                               "with --out")  # fmt: skip
     validated = validate(_with_backend(spec, backend), probe=probe)
     run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoints.write_atomic(run_dir / folder.SPEC, Path(spec_path).read_bytes())
     planned = validated.plan.to_dict() | {"spec_path": str(Path(spec_path).resolve())}
     folder.write_json(run_dir / folder.PLAN, planned)
+    # spec.toml last: it marks a folder as a run that --resume can continue.
+    checkpoints.write_atomic(run_dir / folder.SPEC, Path(spec_path).read_bytes())
     return _execute(run_dir, validated, progress=progress)
 
 
@@ -104,12 +109,15 @@ def resume(run_dir: Path, spec_path: str | Path | None = None, *, backend: str |
         return Outcome(run_dir, summary, already_complete=True)
     # The same choices as the run began with: a resumed run replays, it does not re-plan.
     spec = _with_backend(spec, backend or planned.get("backend"))
+    if spec.seed is None and planned.get("seed") is not None:
+        spec = dataclasses.replace(spec, seed=int(planned["seed"]))
     if planned.get("workers") and spec.resources.workers is None:
         spec = dataclasses.replace(
             spec, resources=dataclasses.replace(spec.resources, workers=planned["workers"])
         )
     validated = validate(spec, probe=False)
-    return _execute(run_dir, validated, progress=progress, resuming=True)
+    return _execute(run_dir, validated, progress=progress, resuming=True,
+                    predicted=planned.get("predicted_seconds"))  # fmt: skip
 
 
 def _stop_reason(plan: Plan, evolution: Evolution) -> str | None:
@@ -125,7 +133,7 @@ def _stop_reason(plan: Plan, evolution: Evolution) -> str | None:
 
 
 def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
-             resuming: bool = False) -> Outcome:  # fmt: skip
+             resuming: bool = False, predicted: float | None = None) -> Outcome:  # fmt: skip
     plan = validated.plan
     spec, objective = plan.spec, plan.objective
     multi = objective.n_obj > 1
@@ -142,7 +150,8 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
         else:
             evolution.run = store.create_run(
                 experiment, backend=opt.backend, dim=opt.dim, dtype=str(opt.dtype),
-                n_obj=objective.n_obj, seed=opt.seed, config=opt.config(),
+                n_obj=objective.n_obj, n_constr=plan.n_constr, seed=opt.seed,
+                config=opt.config(),
             )  # fmt: skip
         refinement = Refinement(plan, bus)
         execution = Execution(
@@ -174,14 +183,24 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
                     bus.published[b.BRED] -= 1  # the pending genomes are published again
             # Generations committed after the checkpoint are replayed, identically.
             store.truncate(evolution.run, opt.generation - 1)
-            evolution.breed()  # the pending genomes (restored ones again after a resume)
-            message = _loop(plan, run_dir, evolution, execution, stages, progress)
-            execution.settle(opt.generation)
-            _write_tables(run_dir, plan, evolution, refinement, execution)
-            result = result_of(opt, history, message, plan.algorithm, evolution.elapsed())
+            try:
+                evolution.breed()  # the pending genomes (restored ones again after a resume)
+                message = _loop(plan, run_dir, evolution, execution, stages, progress)
+                left = spec.budget.seconds
+                execution.settle(opt.generation,
+                                 None if left is None else left - evolution.elapsed())  # fmt: skip
+                _write_tables(run_dir, plan, evolution, refinement, execution)
+                result = result_of(opt, history, message, plan.algorithm, evolution.elapsed())
+            except Exception as exc:  # the objective's own errors too: any of them ends the run
+                raise RunFailed(
+                    f"{spec.name} stopped at generation {opt.generation}: {exc}; what it "
+                    f"committed is kept: continue with `chimera run --resume {run_dir}`"
+                ) from exc
         finally:
             execution.close()
     summary = _summary(plan, result, ref, refinement, execution, bus)
+    if predicted is not None:  # a resumed run reports the prediction the run began with
+        summary["predicted_seconds"] = predicted
     folder.write_json(run_dir / folder.RESULT, summary)
     if spec.report:
         from .. import report

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .objective import Objective, resolve
 from .plan import Plan, Step, make_plan
-from .spec import Budget, DeploySpec, Resources, Spec, load, parse
+from .spec import Budget, DeploySpec, Resources, Spec, SpecInvalid, load, parse
 
 __all__ = [
     "Budget",
@@ -23,6 +23,7 @@ __all__ = [
     "Plan",
     "Resources",
     "Spec",
+    "SpecInvalid",
     "Step",
     "load",
     "make_plan",

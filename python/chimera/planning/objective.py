@@ -44,6 +44,10 @@ class Objective:
     def bounds(self) -> np.ndarray:
         return self.problem.bounds
 
+    @property
+    def limits_or_default(self) -> Limits:
+        return self.limits if self.limits is not None else Limits()
+
     def agent(self) -> WasmAgent:
         """A fresh sandboxed agent of the module (wasm objectives only)."""
         if self.module is None:
@@ -117,6 +121,8 @@ def resolve(o: ObjectiveSpec) -> Objective:
             prob = problems.get(o.target, o.dim, **{**o.options, "n_obj": o.n_obj})
         if o.bounds is not None:
             prob = replace(prob, bounds=_bounds(o, prob.dim))
+        if o.maximize is not None:
+            prob = replace(prob, maximize=o.maximize)
         if o.n_obj is not None and o.n_obj != prob.n_obj:
             raise ValidationError(
                 f"problem {prob.name!r} has {prob.n_obj} objective(s), not objective.n_obj = "
@@ -127,7 +133,7 @@ def resolve(o: ObjectiveSpec) -> Objective:
         fun = _import(o.target)
         bounds = _bounds(o, o.dim)
         prob = problems.Problem(
-            o.target, fun if o.vectorized else _per_row(fun), bounds, maximize=o.maximize,
+            o.target, fun if o.vectorized else _per_row(fun), bounds, maximize=bool(o.maximize),
             optimum=None, n_obj=o.n_obj or 1,
         )  # fmt: skip
         return Objective(o, prob)
@@ -148,6 +154,6 @@ def resolve(o: ObjectiveSpec) -> Objective:
         raise ValidationError(
             f"agent {path.name} reports {agent.n_obj} objective(s), not objective.n_obj = {o.n_obj}"
         )
-    prob = problems.Problem(path.stem, agent, _bounds(o, agent.dim), maximize=o.maximize,
+    prob = problems.Problem(path.stem, agent, _bounds(o, agent.dim), maximize=bool(o.maximize),
                             optimum=None, n_obj=agent.n_obj)  # fmt: skip
     return Objective(o, prob, module, limits)

@@ -10,10 +10,13 @@ the kernel backend), ``deploy`` (the canary's served evaluations) and ``checkpoi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from .._errors import ChimeraError, ValidationError
 from .._runloop import Optimizer, make_optimizer
 from ..discovery import CostModel, EnvSnapshot, discover, probe
 from .objective import Objective, resolve
@@ -23,6 +26,7 @@ from .spec import Spec
 # reference VM for populations up to a few hundred (benchmarks/bench_pipeline.py: the
 # checkpoint about 2 ms with its two fsyncs, the store's transaction 1.5, the stages 0.5).
 BOOKKEEPING_S = 0.004
+OPERATORS = ("selection", "crossover", "mutation")  # what a bandit arm may set
 _GPU_MIN_GENES = (
     1 << 16
 )  # below this many genes a generation, a kernel launch costs more than it saves
@@ -59,6 +63,7 @@ class Plan:
     finish: tuple[Step, ...]
     seconds_per_generation: float | None
     options: dict[str, Any] = field(default_factory=dict)
+    n_constr: int = 0
 
     @property
     def evals(self) -> int:
@@ -83,7 +88,7 @@ class Plan:
 
     def optimizer(self) -> Optimizer:
         """A fresh optimizer as planned (the first bandit arm's operators when there is one)."""
-        n_obj = self.objective.n_obj if self.objective.n_obj > 1 else None
+        n_obj = None if self.algorithm == "ga" else self.objective.n_obj
         return make_optimizer(self.algorithm, self.objective.bounds, seed=self.spec.seed,
                               n_obj=n_obj, **self.optimizer_options())  # fmt: skip
 
@@ -93,6 +98,15 @@ class Plan:
         if self.spec.bandit is not None:
             options.update(self.spec.bandit.arms[arm])
         return options
+
+    def arm_operators(self, arm: int) -> dict[str, Any]:
+        """Bandit arm ``arm``'s whole operator set: what the arm names, else the algorithm's
+        options, else the GA's defaults; an arm never inherits from the arm before it."""
+        assert self.spec.bandit is not None
+        base = make_optimizer(self.algorithm, self.objective.bounds, seed=self.spec.seed,
+                              n_obj=None, **self.options)  # fmt: skip
+        arm_ops = self.spec.bandit.arms[arm]
+        return {k: arm_ops.get(k, getattr(base, k)) for k in OPERATORS}
 
     def graph(self) -> dict[str, tuple[str, ...]]:
         """The task graph as step -> the steps it waits for: the setup, two generations (the
@@ -155,7 +169,7 @@ class Plan:
             return [vars(s) | {"after": list(s.after)} for s in group]
 
         return {
-            "name": self.spec.name,
+            "name": self.spec.name, "seed": self.spec.seed, "n_constr": self.n_constr,
             "objective": {"kind": self.objective.kind, "name": self.objective.problem.name,
                           "dim": self.objective.dim, "n_obj": self.objective.n_obj},
             "algorithm": self.algorithm, "backend": self.backend, "workers": self.workers,
@@ -169,7 +183,8 @@ class Plan:
         }  # fmt: skip
 
 
-def _algorithm(spec: Spec, objective: Objective) -> tuple[str, str]:
+def choose_algorithm(spec: Spec, objective: Objective) -> tuple[str, str]:
+    """The algorithm for ``spec`` (``auto``: from the number of objectives), and why."""
     m = objective.n_obj
     if spec.algorithm != "auto":
         return spec.algorithm, "as the spec asks"
@@ -237,18 +252,44 @@ def _generations(spec: Spec, pop: int, per_generation: float | None) -> tuple[in
     return limits[key], key
 
 
+def _constraints(objective: Objective) -> tuple[Callable[[np.ndarray], Any], int]:
+    """A Python objective may return (F, G): its constraints are counted on two genomes, and
+    the probe times it through F."""
+    if objective.kind != "callable":
+        return objective.problem.fun, 0
+    low, high = objective.bounds[:, 0], objective.bounds[:, 1]
+    X = np.random.default_rng(0).uniform(low, high, (2, low.size))
+    try:
+        out = objective.problem.fun(X)
+    except Exception as exc:
+        raise ValidationError(
+            f"objective {objective.problem.name} failed on two random genomes in its bounds: "
+            f"{exc!r}"
+        ) from exc
+    if not (isinstance(out, tuple) and len(out) == 2):
+        return objective.problem.fun, 0
+    G = np.asarray(out[1], dtype=np.float64)
+    n_constr = 1 if G.ndim == 1 else int(G.shape[1])
+
+    def objectives_only(X: np.ndarray) -> Any:
+        return objective.problem.fun(X)[0]
+
+    return objectives_only, n_constr
+
+
 def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds: float = 0.05,
               probe_objective: bool = True) -> Plan:  # fmt: skip
     """Plan ``spec`` on this machine: resolve its objective, probe it for ``probe_seconds``
     (none with ``probe_objective=False``) and choose what the spec leaves to ``auto``."""
     objective = resolve(spec.objective)
     snap = snapshot if snapshot is not None else discover()
-    algorithm, why_algorithm = _algorithm(spec, objective)
+    fun, n_constr = _constraints(objective)
+    algorithm, why_algorithm = choose_algorithm(spec, objective)
     options = {k: v for k, v in spec.options.items() if k != "backend"}
     if objective.n_obj == 1 and algorithm == "ga":
         options = {"dtype": objective.problem.dtype, "maximize": objective.problem.maximize,
                    **options}  # fmt: skip
-    n_obj = objective.n_obj if objective.n_obj > 1 else None
+    n_obj = None if algorithm == "ga" else objective.n_obj
     first = dict(options) | (dict(spec.bandit.arms[0]) if spec.bandit else {})
     pop = make_optimizer(algorithm, objective.bounds, seed=spec.seed, n_obj=n_obj,
                          **first).pop_size  # fmt: skip
@@ -260,9 +301,16 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
             counts = sorted({*counts, spec.resources.workers})
         # Numba is the fallback: timing it costs its compilation, worth it only without C++.
         native = [b for b in snap.available_backends if b != "numba"]
-        model = probe(objective.problem.fun, objective.bounds, workers=counts,
-                      backends=native or None, seconds=probe_seconds,
-                      batch=max(2, pop))  # fmt: skip
+        try:
+            model = probe(fun, objective.bounds, workers=counts, backends=native or None,
+                          seconds=probe_seconds, batch=max(2, pop))  # fmt: skip
+        except ChimeraError:
+            raise
+        except Exception as exc:  # the user's objective failed: bad input, said plainly
+            raise ValidationError(
+                f"objective {objective.problem.name} failed on random genomes in its bounds "
+                f"while probed: {exc!r}"
+            ) from exc
     backend, why_backend = _backend(spec, snap, model, pop, objective.dim)
     workers, why_workers = _workers(spec, objective, model, pop)
     evaluate_s = breed_s = serve_s = None
@@ -301,6 +349,6 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
         limited_by=limited_by,
         why={"algorithm": why_algorithm, "backend": why_backend, "workers": why_workers},
         setup=setup, generation=tuple(generation), finish=tuple(finish),
-        seconds_per_generation=per_generation,
+        seconds_per_generation=per_generation, n_constr=n_constr,
         options=options | ({"backend": backend} if backend != "auto" else {}),
     )  # fmt: skip

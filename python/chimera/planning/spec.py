@@ -67,6 +67,14 @@ _DEPLOY_KEYS = {"incumbent", "every", "canary_share", "episodes", "noise", "gate
 _LIMIT_KEYS = {"fuel", "timeout", "memory", "stack", "tables", "chunk", "worst_fitness"}
 
 
+class SpecInvalid(ValidationError):
+    """A spec with problems; ``problems`` lists each, naming its key."""
+
+    def __init__(self, where: str, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{where}: " + "; ".join(problems))
+
+
 @dataclass(frozen=True)
 class ObjectiveSpec:
     """What to optimise: ``kind`` ("problem", "callable" or "wasm") and its ``target`` (the
@@ -79,7 +87,7 @@ class ObjectiveSpec:
     bounds: list[list[float]] | None = None
     n_obj: int | None = None
     ref_point: list[float] | None = None
-    maximize: bool = False
+    maximize: bool | None = None  # None: the problem's own sense (minimise, or onemax's max)
     vectorized: bool = True
     limits: dict[str, Any] | None = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -265,7 +273,7 @@ def parse(raw: dict[str, Any], where: str = "spec") -> Spec:
     output_dir = c.get("output", out, "dir", _is(str), "a folder path", "runs")
     report = c.get("output", out, "report", _is(bool), "true or false", True)
     if c.problems:
-        raise ValidationError(f"{where}: " + "; ".join(c.problems))
+        raise SpecInvalid(where, c.problems)
     assert objective is not None
     return Spec(
         name=name, seed=seed, objective=objective, algorithm=algorithm, options=options,
@@ -312,7 +320,7 @@ def _objective(c: _Checker, o: dict[str, Any], base: Path) -> ObjectiveSpec | No
         bounds=c.get("objective", o, "bounds", _bounds, "a list of [low, high] pairs"),
         n_obj=c.get("objective", o, "n_obj", _int(1), "an integer >= 1"),
         ref_point=c.get("objective", o, "ref_point", _numbers, "a list of numbers"),
-        maximize=c.get("objective", o, "maximize", _is(bool), "true or false", False),
+        maximize=c.get("objective", o, "maximize", _is(bool), "true or false"),
         vectorized=c.get("objective", o, "vectorized", _is(bool), "true or false", True),
         limits=dict(limits) if limits is not None else None,
         options=dict(options),

@@ -14,12 +14,13 @@ reported at once, each with where it is and how to fix it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._errors import ChimeraError, ValidationError
 from ..discovery import EnvSnapshot, discover
-from ..planning import Plan, Spec, load, make_plan
+from ..planning import Plan, Spec, load, make_plan, resolve
+from ..planning.plan import OPERATORS, choose_algorithm
 from . import checks
 from .checks import Violation
 
@@ -50,17 +51,35 @@ def validate(spec: Spec | str | Path, *, snapshot: EnvSnapshot | None = None,
     s = spec if isinstance(spec, Spec) else load(spec)
     snap = snapshot if snapshot is not None else discover()
     found = checks.resources(s, snap) + checks.limits(s) + checks.deployable(s)
-    if s.objective.kind == "wasm" and not any(v.where == "objective.limits" for v in found):
-        found += checks.module(s.objective.target, s.objective.limits, s.objective.dim)
-    plan = None
-    if not any(v.where.startswith("objective") for v in found):
+    # What fails is left out of what is planned, under defaults, so that the rest is still
+    # checked: every violation is reported in one go.
+    planned = s
+    if any(v.where == "objective.limits" for v in found):
+        planned = replace(s, objective=replace(s.objective, limits=None))
+    if s.objective.kind == "wasm":
+        o = planned.objective
+        found += checks.module(o.target, o.limits, o.dim)
+    objective = None
+    if not any(v.where == "objective.wasm" for v in found):
         try:
-            plan = make_plan(s, snapshot=snap, probe_objective=probe)
+            objective = resolve(planned.objective)
         except ChimeraError as exc:
-            found.append(Violation("objective" if "objective" in str(exc) else "spec", str(exc),
-                                   "correct the spec as the message says"))  # fmt: skip
+            found.append(Violation("objective", str(exc), "correct [objective] as it says"))
+    plan = None
+    if objective is not None:
+        found += checks.sense(s, objective)
+        wrong = checks.operators(planned, objective, choose_algorithm(planned, objective)[0])
+        found += wrong
+        if wrong:
+            planned = replace(planned, bandit=None, options={
+                k: v for k, v in planned.options.items() if k not in OPERATORS})  # fmt: skip
+        try:
+            plan = make_plan(planned, snapshot=snap, probe_objective=probe)
+        except ChimeraError as exc:
+            if not any(v.where == "algorithm" for v in wrong):  # else the same error again
+                found.append(Violation("objective", str(exc), "correct the spec as it says"))
     if plan is not None:
-        found += checks.acyclic(plan.graph()) + checks.budget(plan) + checks.arms(plan)
+        found += checks.acyclic(plan.graph()) + checks.budget(plan) + checks.constraints(plan)
         if s.deploy is not None and s.deploy.incumbent is not None:
             found += checks.genome(s.deploy.incumbent, plan.objective.bounds,
                                    "refinement.deploy.incumbent")  # fmt: skip

@@ -13,7 +13,8 @@ from .._errors import ChimeraError
 from .._runloop import make_optimizer
 from ..discovery import EnvSnapshot
 from ..execution import Limits, WasmAgent
-from ..planning import Plan, Spec
+from ..planning import Objective, Plan, Spec
+from ..planning.plan import OPERATORS
 
 # Threads beyond this many per logical core only queue for the cores.
 MAX_WORKERS_PER_CORE = 4
@@ -167,21 +168,60 @@ def genome(values: Any, bounds: np.ndarray, where: str) -> list[Violation]:
     return []
 
 
-def arms(plan: Plan) -> list[Violation]:
-    """Each bandit arm's operators make a working optimizer."""
-    if plan.spec.bandit is None:
-        return []
-    out = []
-    n_obj = plan.objective.n_obj if plan.objective.n_obj > 1 else None
-    for i in range(len(plan.spec.bandit.arms)):
+def operators(spec: Spec, objective: Objective, algorithm: str) -> list[Violation]:
+    """The algorithm's operators and options make an optimizer, and so does each operator a
+    bandit arm names (over the algorithm's), each reported under its own key."""
+    n_obj = None if algorithm == "ga" else objective.n_obj
+    base = {k: v for k, v in spec.options.items() if k != "backend"}
+    if algorithm == "ga":
+        base = {"dtype": objective.problem.dtype, "maximize": objective.problem.maximize, **base}
+
+    def error(options: dict[str, Any]) -> str | None:
         try:
-            make_optimizer(plan.algorithm, plan.objective.bounds, seed=plan.spec.seed,
-                           n_obj=n_obj, **plan.optimizer_options(i))  # fmt: skip
+            make_optimizer(algorithm, objective.bounds, seed=spec.seed, n_obj=n_obj, **options)
         except ChimeraError as exc:
-            out.append(Violation(f"refinement.bandit.arms[{i}]", str(exc),
-                                 "name operators of chimera.evolution.operators"))  # fmt: skip
-    if plan.algorithm != "ga":
+            return str(exc)
+        return None
+
+    out = []
+    fix = "name operators and options of chimera.evolution.operators (docs/spec.md)"
+    if (problem := error(base)) is not None:
+        out.append(Violation("algorithm", problem, fix))
+        base = {k: v for k, v in base.items() if k not in OPERATORS}
+    if spec.bandit is not None and algorithm != "ga":
         out.append(Violation("refinement.bandit", f"operator bandits drive the GA, not "
-                             f"{plan.algorithm}", "use algorithm.name = \"ga\", or drop the "
-                             "bandit"))  # fmt: skip
+                             f"{algorithm}", "use algorithm.name = \"ga\", or drop the bandit"))  # fmt: skip
+    elif spec.bandit is not None:
+        for i, arm in enumerate(spec.bandit.arms):
+            for key, value in arm.items():
+                if (problem := error(base | {key: value})) is not None:
+                    out.append(Violation(f"refinement.bandit.arms[{i}].{key}", problem, fix))
     return out
+
+
+def sense(spec: Spec, objective: Objective) -> list[Violation]:
+    """What to minimise is well defined: one sense for every objective, a reference point
+    that fits them."""
+    out, o = [], spec.objective
+    if objective.n_obj > 1 and o.maximize:
+        out.append(Violation("objective.maximize", "multi-objective runs minimise every objective",
+                             "negate the objectives in the function or agent"))  # fmt: skip
+    if o.ref_point is not None and objective.n_obj == 1:
+        out.append(Violation("objective.ref_point", "a reference point is for a hypervolume, "
+                             "of two or more objectives", "drop it"))  # fmt: skip
+    elif o.ref_point is not None:
+        try:
+            objective.ref_point()
+        except ChimeraError as exc:
+            out.append(Violation("objective.ref_point", str(exc), "give one value per objective"))
+    return out
+
+
+def constraints(plan: Plan) -> list[Violation]:
+    """An objective returning constraints runs on an algorithm that ranks by them."""
+    if plan.n_constr and plan.algorithm == "ga":
+        return [Violation("objective", f"the objective returns {plan.n_constr} constraint(s) "
+                          "as (F, G) with one objective; constraints rank in NSGA-II/III, of "
+                          "two or more objectives", "fold the constraints into the objective "
+                          "as a penalty, or return a second objective")]  # fmt: skip
+    return []
