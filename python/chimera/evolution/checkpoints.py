@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._durable import sync_folder, write_synced
 from .._errors import ValidationError
 
 log = logging.getLogger("chimera.checkpoints")
@@ -116,23 +117,12 @@ def decode(data: bytes) -> dict[str, Any]:
     return result
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomic(path: Path, data: bytes) -> None:
     """Write, fsync, rename, fsync the folder: ``path`` holds the old bytes or the new ones."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    write_synced(tmp, data)
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    sync_folder(path.parent)
 
 
 def generations(folder: Path) -> list[int]:

@@ -3,8 +3,9 @@
 An artifact is a module, a genome and metadata, stored under ``<root>/<id>/`` where ``id`` is
 the SHA-256 of the module's bytes, the genome's bytes (float64, little-endian) and the
 canonical JSON of the metadata: the same content always has the same id, and a stored
-artifact never changes. A write goes to a temporary folder renamed into place, so a reader
-sees a whole artifact or none; a read checks the id against the content.
+artifact never changes. A write goes to a temporary folder, its files synced to disk, renamed
+into place and the rename synced, so a reader (or a run resumed after a power cut) sees a whole
+artifact or none; a read checks the id against the content.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._durable import sync_folder, write_synced
 from .._errors import ValidationError
 from .agent import WasmAgent
 from .limits import Limits
@@ -75,10 +77,12 @@ class ArtifactStore:
             return key
         tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=".incoming-"))
         try:
-            (tmp / "module.wasm").write_bytes(data)
-            (tmp / "genome.json").write_text(json.dumps(g.tolist()))
-            (tmp / "metadata.json").write_text(json.dumps(meta, sort_keys=True, indent=1))
+            write_synced(tmp / "module.wasm", data)
+            write_synced(tmp / "genome.json", json.dumps(g.tolist()).encode())
+            write_synced(tmp / "metadata.json",
+                          json.dumps(meta, sort_keys=True, indent=1).encode())  # fmt: skip
             os.rename(tmp, final)
+            sync_folder(self.root)  # the rename itself survives a power cut
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
             if not final.is_dir():  # not a concurrent writer of the same content
