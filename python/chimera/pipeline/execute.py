@@ -53,7 +53,7 @@ class Execution:
             e = self.pool.evaluate(X)
             if e.violations and self.plan.objective.problem.maximize:
                 # The sandbox scores a stopped individual worst for a minimiser: flip it.
-                e.fitness[list(e.violations)] = -self.plan.objective.limits_or_default.worst_fitness
+                e.fitness[list(e.violations)] = -self.pool.agent.limits.worst_fitness
             return e.fitness, None, e.violations
         F, G = self.evaluator(X)
         return F, G, {}
@@ -91,7 +91,7 @@ class Execution:
         if self.deploy.incumbent is not None:
             genome = np.asarray(self.deploy.incumbent, dtype=np.float64)
             F, _, _ = self._objectives(genome[None, :])
-            key = self._put(genome, -1, float(np.ravel(F)[0]) * self.sign)
+            key = self._put(genome, -1, float(np.ravel(F)[0]) * self.plan.objective.sign)
         elif self.champion is not None:
             key = self._put(self.champion.genome, self.champion.generation, self.champion.fitness)
         else:
@@ -108,14 +108,9 @@ class Execution:
             gate=self._gate, seed=self.plan.spec.seed or 0,
         )  # fmt: skip
 
-    @property
-    def sign(self) -> float:
-        """From the minimising sense the fitness is kept in to the objective's."""
-        return -1.0 if self.plan.objective.problem.maximize else 1.0
-
-    def serve(self, generation: int, episodes: int | None = None) -> None:
+    def serve(self, generation: int) -> None:
         """Proposes a better champion when no canary runs (at most every ``every``
-        generations), then serves ``episodes`` evaluations routed by the deployment: each the
+        generations), then serves the spec's ``episodes`` evaluations routed by the deployment: each the
         version's genome under Gaussian noise, its objective the KPI."""
         if self.deploy is None or not self._incumbent():
             return
@@ -130,7 +125,7 @@ class Execution:
                 dep.propose(key)
                 self.proposed_at = generation
         incumbent = dep.incumbent
-        tickets = [dep.route() for _ in range(episodes or d.episodes)]
+        tickets = [dep.route() for _ in range(d.episodes)]
         bounds = self.plan.objective.bounds
         rng = np.random.default_rng([self.plan.spec.seed or 0, generation, self.served])
         X = np.stack([self.genomes[t.version] for t in tickets])

@@ -42,7 +42,7 @@ class Refinement:
 
     def __init__(self, plan: Plan, bus: b.Bus) -> None:
         self.bus = bus
-        self.sign = -1.0 if plan.objective.problem.maximize else 1.0  # to minimising sense
+        self.sign = plan.objective.sign
         spec = plan.spec.bandit
         self.bandit: bandits.Bandit | None = None
         if spec is not None:

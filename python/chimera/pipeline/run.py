@@ -141,18 +141,8 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
     history = History(multi, ref, objective.n_obj if multi else None)
     bus = b.Bus()
     with GenomeStore(run_dir / folder.STORE) as store:
-        experiment = store.experiment(spec.name, spec=spec.source)
-        existing = store.runs(experiment)
-        evolution = Evolution(plan, bus, store, 0, history)
+        evolution = Evolution(plan, bus, store, history)
         opt = evolution.opt
-        if existing.num_rows:
-            evolution.run = int(existing.column("id")[0].as_py())
-        else:
-            evolution.run = store.create_run(
-                experiment, backend=opt.backend, dim=opt.dim, dtype=str(opt.dtype),
-                n_obj=objective.n_obj, n_constr=plan.n_constr, seed=opt.seed,
-                config=opt.config(),
-            )  # fmt: skip
         refinement = Refinement(plan, bus)
         execution = Execution(
             plan,
@@ -278,7 +268,7 @@ def _summary(plan: Plan, result: Any, ref: np.ndarray | None, refinement: Refine
         dep = execution.deployment
         summary["deployment"] = {
             "incumbent": dep.incumbent, "candidate": dep.candidate,
-            "incumbent_fitness": execution.fitness[dep.incumbent] * execution.sign,
+            "incumbent_fitness": execution.fitness[dep.incumbent] * objective.sign,
             "events": [e for e in dep.events if e["event"] != "canary"],
             "served": execution.served,
         }  # fmt: skip

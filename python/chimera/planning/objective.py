@@ -45,8 +45,9 @@ class Objective:
         return self.problem.bounds
 
     @property
-    def limits_or_default(self) -> Limits:
-        return self.limits if self.limits is not None else Limits()
+    def sign(self) -> float:
+        """From the objective's sense to the minimising one the optimizers keep."""
+        return -1.0 if self.problem.maximize else 1.0
 
     def agent(self) -> WasmAgent:
         """A fresh sandboxed agent of the module (wasm objectives only)."""

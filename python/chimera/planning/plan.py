@@ -10,7 +10,7 @@ the kernel backend), ``deploy`` (the canary's served evaluations) and ``checkpoi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,11 +121,6 @@ class Plan:
         for s in self.finish:
             out[s.name] = s.after or (last,)
         return out
-
-    def steps(self) -> Iterator[Step]:
-        yield from self.setup
-        yield from self.generation
-        yield from self.finish
 
     def summary(self) -> str:
         """The plan on one screen."""
@@ -252,6 +247,16 @@ def _generations(spec: Spec, pop: int, per_generation: float | None) -> tuple[in
     return limits[key], key
 
 
+def base_options(spec: Spec, objective: Objective, algorithm: str) -> dict[str, Any]:
+    """The optimizer's options from the spec (the backend aside: planning picks it), with a
+    GA's genome dtype and sense from the objective."""
+    options = {k: v for k, v in spec.options.items() if k != "backend"}
+    if algorithm == "ga":
+        options = {"dtype": objective.problem.dtype, "maximize": objective.problem.maximize,
+                   **options}  # fmt: skip
+    return options
+
+
 def _constraints(objective: Objective) -> tuple[Callable[[np.ndarray], Any], int]:
     """A Python objective may return (F, G): its constraints are counted on two genomes, and
     the probe times it through F."""
@@ -278,17 +283,15 @@ def _constraints(objective: Objective) -> tuple[Callable[[np.ndarray], Any], int
 
 
 def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds: float = 0.05,
-              probe_objective: bool = True) -> Plan:  # fmt: skip
-    """Plan ``spec`` on this machine: resolve its objective, probe it for ``probe_seconds``
-    (none with ``probe_objective=False``) and choose what the spec leaves to ``auto``."""
-    objective = resolve(spec.objective)
+              probe_objective: bool = True, objective: Objective | None = None) -> Plan:  # fmt: skip
+    """Plan ``spec`` on this machine: resolve its objective (unless given, resolved already),
+    probe it for ``probe_seconds`` (none with ``probe_objective=False``) and choose what the
+    spec leaves to ``auto``."""
+    objective = resolve(spec.objective) if objective is None else objective
     snap = snapshot if snapshot is not None else discover()
     fun, n_constr = _constraints(objective)
     algorithm, why_algorithm = choose_algorithm(spec, objective)
-    options = {k: v for k, v in spec.options.items() if k != "backend"}
-    if objective.n_obj == 1 and algorithm == "ga":
-        options = {"dtype": objective.problem.dtype, "maximize": objective.problem.maximize,
-                   **options}  # fmt: skip
+    options = base_options(spec, objective, algorithm)
     n_obj = None if algorithm == "ga" else objective.n_obj
     first = dict(options) | (dict(spec.bandit.arms[0]) if spec.bandit else {})
     pop = make_optimizer(algorithm, objective.bounds, seed=spec.seed, n_obj=n_obj,

@@ -302,7 +302,7 @@ def _objective(c: _Checker, o: dict[str, Any], base: Path) -> ObjectiveSpec | No
             f"got {target!r}"
         )
     if kind == "wasm":
-        target = str((base / target) if not Path(target).is_absolute() else Path(target))
+        target = str(base / target)  # an absolute path stays as it is
     for key, only in (("vectorized", "callable"), ("limits", "wasm"), ("options", "problem")):
         if key in o and kind != only:
             c.problems.append(f"objective.{key} applies to a {only} objective, not a {kind}")

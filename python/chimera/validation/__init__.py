@@ -74,7 +74,7 @@ def validate(spec: Spec | str | Path, *, snapshot: EnvSnapshot | None = None,
             planned = replace(planned, bandit=None, options={
                 k: v for k, v in planned.options.items() if k not in OPERATORS})  # fmt: skip
         try:
-            plan = make_plan(planned, snapshot=snap, probe_objective=probe)
+            plan = make_plan(planned, snapshot=snap, probe_objective=probe, objective=objective)
         except ChimeraError as exc:
             if not any(v.where == "algorithm" for v in wrong):  # else the same error again
                 found.append(Violation("objective", str(exc), "correct the spec as it says"))

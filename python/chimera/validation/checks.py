@@ -14,7 +14,7 @@ from .._runloop import make_optimizer
 from ..discovery import EnvSnapshot
 from ..execution import Limits, WasmAgent
 from ..planning import Objective, Plan, Spec
-from ..planning.plan import OPERATORS
+from ..planning.plan import OPERATORS, base_options
 
 # Threads beyond this many per logical core only queue for the cores.
 MAX_WORKERS_PER_CORE = 4
@@ -172,9 +172,7 @@ def operators(spec: Spec, objective: Objective, algorithm: str) -> list[Violatio
     """The algorithm's operators and options make an optimizer, and so does each operator a
     bandit arm names (over the algorithm's), each reported under its own key."""
     n_obj = None if algorithm == "ga" else objective.n_obj
-    base = {k: v for k, v in spec.options.items() if k != "backend"}
-    if algorithm == "ga":
-        base = {"dtype": objective.problem.dtype, "maximize": objective.problem.maximize, **base}
+    base = base_options(spec, objective, algorithm)
 
     def error(options: dict[str, Any]) -> str | None:
         try:
