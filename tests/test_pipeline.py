@@ -1,5 +1,5 @@
-"""The pipeline: the quickstart end to end, the bus between the stages, budgets, and resume
-after a kill in the middle of a run."""
+"""The pipeline: the quickstart end to end, every step of the loop, budgets, and resume after
+a kill in the middle of a run."""
 
 from __future__ import annotations
 
@@ -51,9 +51,11 @@ def test_quickstart_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert result["ngen"] == 12 and result["nfev"] == 12 * 64
     assert result["message"] == "generation budget of 12 spent"
     assert result["used"]["served_evals"] >= 12 * 8 and result["kind"] == "wasm"
-    # every message crossed the bus: a generation each, one more breeding than evaluations
-    assert result["messages"]["evaluated"] == 12 and result["messages"]["bred"] == 13
-    assert result["messages"]["decided"] == 12 and result["messages"]["served"] >= 12
+    # every step of the loop ran once a generation, timed beside the plan's prediction
+    steps = result["steps"]
+    assert list(steps) == ["breed", "evaluate", "decide", "commit", "serve", "checkpoint"]
+    assert all(s["calls"] == 12 and s["seconds"] >= 0 for s in steps.values())
+    assert steps["evaluate"]["predicted_seconds"] > 0
     # the bandit chose among the three arms, credited from the second generation on
     assert sum(a["generations"] for a in result["operators"]) == 11
     credit = pq.read_table(out / "operators.parquet")
@@ -90,8 +92,11 @@ def _command(*args: str) -> list[str]:
 
 def _same_runs(a: Path, b: Path) -> None:
     ra, rb = (json.loads((p / "result.json").read_text()) for p in (a, b))
-    for key in ("fun", "x", "nfev", "ngen", "operators", "deployment", "messages"):
+    for key in ("fun", "x", "nfev", "ngen", "operators", "deployment"):
         assert ra[key] == rb[key], key
+    assert {k: s["calls"] for k, s in ra["steps"].items()} == {
+        k: s["calls"] for k, s in rb["steps"].items()
+    }
     assert ra["used"]["served_evals"] == rb["used"]["served_evals"]
     for name in ("operators.parquet", "history.parquet"):
         ta, tb = pq.read_table(a / name), pq.read_table(b / name)
@@ -158,26 +163,26 @@ def test_a_run_without_a_seed_resumes_as_it_began(tmp_path: Path) -> None:
 def test_a_failure_while_running_exits_3_and_the_run_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from chimera.pipeline import execute
+    from chimera.evaluation import AgentEvaluator
 
     spec = quickstart(tmp_path, SMALL, QUIET)
     ref = tmp_path / "reference"
     assert main(["run", str(spec), "--out", str(ref), "-q"]) == 0
-    original, calls = execute.Execution.evaluate, []
+    original, calls = AgentEvaluator.__call__, []
 
-    def failing(self: execute.Execution) -> None:
-        calls.append(1)
-        if len(calls) == 7:
+    def failing(self: AgentEvaluator, X: np.ndarray) -> tuple[np.ndarray, None]:
+        calls.append(len(X))
+        if calls.count(64) == 7:  # the seventh generation's population
             raise RuntimeError("the node lost its network")
-        original(self)
+        return original(self, X)
 
-    monkeypatch.setattr(execute.Execution, "evaluate", failing)
+    monkeypatch.setattr(AgentEvaluator, "__call__", failing)
     out = tmp_path / "run"
     assert main(["run", str(spec), "--out", str(out), "-q"]) == 3
     err = capsys.readouterr().err
     assert "stopped at generation 6: the node lost its network" in err and "--resume" in err
     assert not (out / "result.json").exists()
-    monkeypatch.setattr(execute.Execution, "evaluate", original)
+    monkeypatch.setattr(AgentEvaluator, "__call__", original)
     assert main(["run", "--resume", str(out), "-q"]) == 0
     _same_runs(ref, out)
 

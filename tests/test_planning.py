@@ -121,20 +121,20 @@ def test_auto_picks_the_algorithm_and_says_why(tmp_path: Path, objective: str,
     assert plan.generations == 10000 // plan.pop_size and plan.limited_by.startswith("budget.evals")
 
 
-def test_plan_predicts_from_the_probe_and_is_a_graph(tmp_path: Path) -> None:
+def test_plan_predicts_from_the_probe_each_step_of_the_loop(tmp_path: Path) -> None:
     plan = planning.make_plan(parse(SPHERE, tmp_path), snapshot=discover())
     assert plan.algorithm == "ga" and plan.workers == 1 and plan.backend in ("cpp", "numba")
     assert plan.generations == 20 and plan.limited_by == "budget.evals = 400"  # 400 // 20 < 50
     assert plan.seconds_per_generation is not None and plan.seconds_per_generation > 0
     assert plan.predicted_seconds is not None and plan.predicted_seconds > 0
     assert plan.predicted_cost() == {"cpu_seconds": plan.predicted_seconds, "gpu_hours": 0.0}
-    graph = plan.graph()
-    assert graph["evaluate.0[0]"] == ("initialise",) and graph["evaluate.0[1]"] == (
-        "checkpoint[0]",
-    )
-    assert graph["report"] == ("checkpoint[1]",)
+    # the steps the loop runs, in its order, each predicted
+    assert [st.name for st in plan.steps] == ["breed", "evaluate", "commit", "checkpoint"]
+    assert all(st.seconds is not None and st.seconds > 0 for st in plan.steps)
+    assert sum(st.seconds or 0.0 for st in plan.steps) == pytest.approx(plan.seconds_per_generation)
     text = plan.summary()
-    assert "predicted" in text and "20 generations" in text and "graph" in text
+    assert "predicted" in text and "20 generations" in text
+    assert "20 x (breed -> evaluate -> commit -> checkpoint), then report" in text
     json.dumps(plan.to_dict())  # plain data
 
 
@@ -143,6 +143,7 @@ def test_a_wasm_plan_shards_evaluation_over_its_workers() -> None:
     plan = planning.make_plan(s, probe_objective=True)
     assert plan.objective.kind == "wasm" and plan.objective.dim == 5
     assert plan.workers in plan.model.workers  # type: ignore[union-attr]
-    shards = [st for st in plan.generation if st.name.startswith("evaluate.")]
-    assert len(shards) == plan.workers and "evaluates 64" in plan.why["workers"]
-    assert [st.name for st in plan.finish] == ["settle canary", "report"]
+    assert plan.shards == plan.workers and "evaluates 64" in plan.why["workers"]
+    assert [st.name for st in plan.steps] == ["breed", "evaluate", "decide", "commit", "serve",
+                                              "checkpoint"]  # fmt: skip
+    assert "then settle the canary, report" in plan.summary()

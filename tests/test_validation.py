@@ -92,13 +92,6 @@ def test_resources_against_a_machine_without_gpu(tmp_path: Path) -> None:
     assert "0 found (no NVIDIA driver)" in str(found[0])
 
 
-def test_graph_checks_find_cycles_and_missing_steps() -> None:
-    assert checks.acyclic({"a": (), "b": ("a",), "c": ("b",)}) == []
-    found = checks.acyclic({"a": ("c",), "b": ("a",), "c": ("b",), "d": ("x",)})
-    assert any("cycle" in v.problem and "a, b, c" in v.problem for v in found)
-    assert any("'x', which is not a step" in v.problem for v in found)
-
-
 def test_genome_checks() -> None:
     bounds = np.array([[0.0, 1.0]] * 3)
     assert checks.genome([0.5, 0.5, 1.0], bounds, "g") == []

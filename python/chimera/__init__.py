@@ -16,7 +16,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
         f"({exc}); reinstall with `pip install chimera-engine` or build with `pip install .`"
     ) from exc
 
-from . import discovery, evolution, indicators, problems
+from . import algorithms, discovery, evolution, indicators, problems
 from ._backend import BackendStatus, backends, set_num_threads
 from ._errors import (
     BackendUnavailable,
@@ -34,6 +34,7 @@ from ._errors import (
 )
 from .evolution import GA, NSGA2, NSGA3
 from .optimize import OptimizeResult, minimize
+from .optimizer import Optimizer
 
 __version__ = "0.1.0"
 
@@ -48,6 +49,7 @@ __all__ = [
     "CircuitOpen",
     "FitnessError",
     "OptimizeResult",
+    "Optimizer",
     "RunFailed",
     "SandboxViolation",
     "StateError",
@@ -56,6 +58,7 @@ __all__ = [
     "TaskTimeout",
     "ValidationError",
     "__version__",
+    "algorithms",
     "backends",
     "discovery",
     "evolution",

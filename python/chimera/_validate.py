@@ -67,35 +67,49 @@ def as_bounds(bounds: Any, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(low), np.ascontiguousarray(high)
 
 
-def check_fitness(fitness: Any, n: int, nan_policy: str, sign: float) -> np.ndarray:
-    """Fitness as a float64 (n,) array to minimise; NaN/inf raise or become the worst value."""
+def check_objectives(F: Any, n: int, n_obj: int, nan_policy: str, sign: float = 1.0) -> np.ndarray:
+    """Objectives as a float64 ``(n, n_obj)`` array to minimise (``sign`` -1 flips a
+    maximised objective); NaN/inf raise or become the worst value. With one objective the
+    values are called fitness, and ``(n,)`` or ``(n, 1)`` is accepted."""
+    what = "fitness" if n_obj == 1 else "objectives"
     try:
-        f = np.asarray(fitness)
+        a = np.asarray(F)
     except Exception as exc:
-        raise FitnessError(f"fitness could not be read as an array: {exc}") from exc
-    if f.dtype == object or not (np.issubdtype(f.dtype, np.number) or f.dtype == np.bool_):
-        raise FitnessError(f"fitness must be numeric, got dtype {f.dtype}")
-    if np.iscomplexobj(f):
-        raise FitnessError("fitness must be real, got complex values")
-    if f.ndim == 2 and f.shape[1] == 1:
-        f = f[:, 0]
-    if f.shape != (n,):
+        raise FitnessError(f"{what} could not be read as an array: {exc}") from exc
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+        raise FitnessError(f"{what} must be numeric, got dtype {a.dtype}")
+    if np.iscomplexobj(a):
+        raise FitnessError(f"{what} must be real, got complex values")
+    if a.ndim == 1 and n_obj == 1:
+        a = a[:, None]
+    if n_obj == 1 and a.shape != (n, 1):
         raise FitnessError(
-            f"fitness must have shape ({n},), one value per individual asked, got {f.shape}"
+            f"fitness must have shape ({n},), one value per individual asked, got {np.shape(F)}"
         )
-    f = f.astype(np.float64, copy=True)
+    if a.ndim != 2 or a.shape[0] != n:
+        raise FitnessError(
+            f"objectives must have shape ({n}, {n_obj}), one row per individual asked, "
+            f"got {np.shape(F)}"
+        )
+    if a.shape[1] != n_obj:
+        raise FitnessError(
+            f"the objective returned {a.shape[1]} values per individual but n_obj={n_obj}; "
+            "pass the matching n_obj"
+        )
+    a = a.astype(np.float64, copy=True)
     if sign != 1.0:
-        np.negative(f, out=f)
-    bad = ~np.isfinite(f)
+        np.negative(a, out=a)
+    bad = ~np.isfinite(a)
     if bad.any():
-        rows = np.flatnonzero(bad)
+        rows = np.flatnonzero(bad.any(axis=1))
         if nan_policy == "raise":
+            verb = "is" if n_obj == 1 else "are"
             raise FitnessError(
-                f"fitness of individuals {_first(rows)} is NaN or infinite; fix the objective or pass "
-                "nan_policy='worst' to treat such individuals as the worst"
+                f"{what} of individuals {_first(rows)} {verb} NaN or infinite; fix the objective "
+                "or pass nan_policy='worst' to treat such values as the worst"
             )
-        f[rows] = np.inf
-    return f
+        a[bad] = np.inf
+    return a
 
 
 def check_nan_policy(nan_policy: str) -> str:
@@ -120,26 +134,17 @@ def _first(rows: np.ndarray, limit: int = 10) -> str:
     return shown + (f", ... ({rows.size} in all)" if rows.size > limit else "")
 
 
-def _is_int(value: Any, minimum: int) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, np.integer))
-        and bool(value >= minimum)
-    )
-
-
-def positive_int(value: Any, name: str) -> int:
-    """``value`` as an int >= 1 (bools refused), or a ValidationError naming ``name``."""
-    if not _is_int(value, 1):
-        raise ValidationError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def int_at_least(value: Any, minimum: int, name: str) -> int:
-    """``value`` as an int >= ``minimum`` (bools refused), or a ValidationError."""
-    if not _is_int(value, minimum):
-        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def integer(value: Any, name: str, low: int = 1, high: int | None = None) -> int:
+    """``value`` as an int in ``[low, high]`` (bools refused), or a ValidationError naming
+    ``name`` and the range: the one integer check of the public boundary."""
+    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, np.integer))
+    if ok and value >= low and (high is None or value <= high):
+        return int(value)
+    if high is not None:
+        want = f"an integer in [{low}, {high}]"
+    else:
+        want = "a positive integer" if low == 1 else f"an integer >= {low}"
+    raise ValidationError(f"{name} must be {want}, got {value!r}")
 
 
 def seconds(value: Any, name: str, *, zero: bool = False) -> float:

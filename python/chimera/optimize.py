@@ -11,12 +11,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from . import algorithms
 from ._errors import ValidationError
-from ._runloop import ALGORITHMS, SINGLE_SCHEMA, Evaluator, History, make_optimizer, run_generations
-from .evolution.moea import MultiObjective
+from ._validate import integer
+from .evaluation import Evaluator
+from .history import History
+from .loop import Budget, Loop
+from .optimizer import Optimizer
 
-HISTORY_SCHEMA = SINGLE_SCHEMA
-__all__ = ["ALGORITHMS", "HISTORY_SCHEMA", "OptimizeResult", "minimize"]
+__all__ = ["OptimizeResult", "minimize"]
 
 
 @dataclass
@@ -44,34 +47,25 @@ class OptimizeResult:
             f"algorithm={self.algorithm!r}, backend={self.backend!r}, message={self.message!r})"
         )
 
-
-def result_of(
-    opt: Any, history: History, message: str, algorithm: str, elapsed_s: float
-) -> OptimizeResult:
-    """The OptimizeResult of an optimizer that has run."""
-    if isinstance(opt, MultiObjective):
-        px, pf = opt.pareto_x, opt.pareto_f
-        if px.shape[0] == 0:
-            message += "; no feasible solution was found"
-        x, fun = px, pf
-    else:
-        assert opt.best_x is not None
-        x, fun, px, pf = opt.best_x, opt.best_f, None, None
-    return OptimizeResult(
-        x=x, fun=fun, nfev=opt.nfev, ngen=opt.generation, history=history.table(),
-        message=message, algorithm=algorithm, backend=opt.backend, elapsed_s=elapsed_s,
-        pareto_x=px, pareto_f=pf,
-    )  # fmt: skip
-
-
-def generations_for(max_evals: Any, pop_size: int) -> int:
-    if isinstance(max_evals, bool) or not isinstance(max_evals, (int, np.integer)):
-        raise ValidationError(f"max_evals must be an integer, got {max_evals!r}")
-    if max_evals < pop_size:
-        raise ValidationError(
-            f"max_evals={max_evals} is less than one generation (pop_size={pop_size})"
-        )
-    return int(max_evals) // pop_size
+    @classmethod
+    def of(cls, opt: Optimizer, history: History, message: str, algorithm: str,
+           elapsed_s: float) -> OptimizeResult:  # fmt: skip
+        """The result of an optimizer that has run: for one objective its best genome, for
+        several the feasible non-dominated members of its population."""
+        fun: Any
+        if opt.n_obj == 1:
+            assert opt.best_x is not None
+            x, fun, px, pf = opt.best_x, opt.best_f, None, None
+        else:
+            x = px = opt.pareto_x
+            fun = pf = opt.pareto_f
+            if px.shape[0] == 0:
+                message += "; no feasible solution was found"
+        return cls(
+            x=x, fun=fun, nfev=opt.nfev, ngen=opt.generation, history=history.table(),
+            message=message, algorithm=algorithm, backend=opt.backend, elapsed_s=elapsed_s,
+            pareto_x=px, pareto_f=pf,
+        )  # fmt: skip
 
 
 def minimize(
@@ -124,21 +118,23 @@ def minimize(
         For multi-objective runs ``x``/``fun`` are the feasible non-dominated members of the
         final population (``pareto_x``/``pareto_f``).
     """
-    opt = make_optimizer(algorithm, bounds, seed=seed, n_obj=n_obj, **options)
-    generations = generations_for(max_evals, opt.pop_size)
+    opt = algorithms.create(algorithm, bounds, seed=seed, n_obj=n_obj, **options)
+    integer(max_evals, "max_evals", 0)
+    if max_evals < opt.pop_size:
+        raise ValidationError(
+            f"max_evals={max_evals} is less than one generation (pop_size={opt.pop_size})"
+        )
     own_pool = executor is None and not vectorized
     pool = ThreadPoolExecutor() if own_pool else executor
-    n_obj = opt.n_obj if isinstance(opt, MultiObjective) else None
-    history = History(n_obj is not None, ref_point, n_obj)
+    history = History(opt.n_obj > 1, ref_point, opt.n_obj if opt.n_obj > 1 else None)
     start = time.perf_counter()
     try:
         evaluate = Evaluator(fun, vectorized=vectorized, executor=pool)
-        message = run_generations(
-            opt, evaluate, generations, history, progress=progress, callback=callback
-        )
+        loop = Loop(opt, evaluate, history=history, budget=Budget(evals=max_evals),
+                    callback=callback)  # fmt: skip
+        message = loop.run(progress=progress, total=max_evals // opt.pop_size)
     finally:
         if own_pool and pool is not None:
             pool.shutdown()
-    if message == "evaluation budget spent":
-        message = f"evaluation budget of {max_evals} spent"
-    return result_of(opt, history, message, str(algorithm).lower(), time.perf_counter() - start)
+    name = algorithms.get(algorithm).name
+    return OptimizeResult.of(opt, history, message, name, time.perf_counter() - start)

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ValidationError
-from .._validate import as_bounds, int_at_least, positive_int
+from .._validate import as_bounds, integer
 from .._validate import seconds as seconds_
 
 # The smallest population the breeding is timed at.
@@ -95,7 +95,7 @@ class CostModel:
     def evaluation_seconds(self, n: int, workers: int) -> float:
         """Predicted seconds to evaluate a batch of n on ``workers`` workers."""
         counts = self.workers
-        positive_int(workers, "workers")
+        integer(workers, "workers")
         if workers in self.evaluation:
             return self.evaluation[workers](n)
         i = bisect.bisect_left(counts, workers)
@@ -118,7 +118,7 @@ class CostModel:
             raise ValidationError(
                 f"backend {backend!r} was not probed; the model has {', '.join(self.breeding)}"
             )
-        int_at_least(pop, 2, "pop")
+        integer(pop, "pop", 2)
         return self.evaluation_seconds(pop, workers) + self.breeding[backend](pop)
 
     def to_dict(self) -> dict[str, Any]:
@@ -263,13 +263,13 @@ def probe(
     given = _default_workers() if workers is None else list(workers)
     if not given:
         raise ValidationError("workers must name at least one worker count")
-    counts = sorted({positive_int(k, "each worker count") for k in given})
+    counts = sorted({integer(k, "each worker count") for k in given})
     names = (
         [b.name for b in backend_statuses().values() if b.available]
         if backends is None
         else list(backends)
     )
-    int_at_least(batch, 2, "batch")
+    integer(batch, "batch", 2)
     budget = seconds_(seconds, "seconds") / (len(counts) + len(names))
 
     start = time.perf_counter()

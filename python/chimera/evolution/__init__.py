@@ -1,5 +1,5 @@
-"""Layer 7, evolution: genomes, populations, the genetic algorithm, NSGA-II and NSGA-III,
-Pareto ranking, reference directions and the genome store."""
+"""Evolution: the genetic algorithm, NSGA-II and NSGA-III on the optimizer protocol, their
+operators, Pareto ranking, reference directions and the genome store."""
 
 from . import operators
 from .directions import das_dennis

@@ -13,7 +13,7 @@ from math import comb
 import numpy as np
 
 from .._errors import ValidationError
-from .._validate import int_at_least
+from .._validate import integer
 
 # A guard against a lattice that would not fit in memory: C(p + M - 1, M - 1) explodes with M.
 MAX_DIRECTIONS = 5_000_000
@@ -34,8 +34,8 @@ def n_directions(n_partitions: int, n_obj: int) -> int:
     int
         The number of lattice points, without building them.
     """
-    p = int_at_least(n_partitions, 1, "n_partitions")
-    m = int_at_least(n_obj, 1, "n_obj")
+    p = integer(n_partitions, "n_partitions", 1)
+    m = integer(n_obj, "n_obj", 1)
     return comb(p + m - 1, m - 1)
 
 
@@ -115,8 +115,8 @@ def default_partitions(n_obj: int, n_points: int) -> int:
     ValidationError
         If an argument is not an integer in range.
     """
-    m = int_at_least(n_obj, 2, "n_obj")
-    target = int_at_least(n_points, 1, "n_points")
+    m = integer(n_obj, "n_obj", 2)
+    target = integer(n_points, "n_points", 1)
     if target < m:
         raise ValidationError(
             f"n_points must be >= n_obj ({m}): the coarsest lattice (n_partitions=1) already "

@@ -1,18 +1,18 @@
-"""The genetic algorithm (Layer 7): ask/tell over the native whole-population kernels."""
+"""The genetic algorithm: ask/tell over the native whole-population kernels."""
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from .._errors import StateError, ValidationError
-from .._validate import check_fitness, check_nan_policy
-from . import _checkpoint
+from .. import _state_dict
+from .._validate import integer
+from ..optimizer import OPERATOR_KEYS, Optimizer, Survival
+from . import operators as ops
 from .variation import Variation
-
-_STATE_FORMAT = "chimera.GA/1"
 
 
 def elitist_survival(
@@ -53,7 +53,7 @@ def elitist_survival(
     return sources
 
 
-class GA:
+class GA(Optimizer):
     """A generational genetic algorithm with elitism, minimising by default.
 
     Parameters
@@ -67,10 +67,14 @@ class GA:
         count, and the same integer decisions on any backend.
     dtype : {"float64", "float32", "int32", "bool"}
         Genome kind.
-    selection, crossover, mutation : operator, name or dict
-        See :mod:`chimera.evolution.operators`. Defaults: tournament of 3, single-point crossover
-        at rate 0.9, and Gaussian (float), random reset (int32) or bit-flip (bool) mutation at
-        rate 1/dim.
+    selection : operator, name or dict
+        Parent selection (:mod:`chimera.evolution.operators`): tournament, truncation or sus.
+    crossover : operator, name or dict
+        Recombination of each parent pair: single_point (at rate 0.9), two_point, uniform,
+        blend, sbx or none.
+    mutation : operator, name or dict, optional
+        Per-gene mutation at rate 1/dim by default; None takes the genome kind's: gaussian
+        (float), random_reset (int32) or bit_flip (bool).
     elitism : int
         How many of the best parents compete with the offspring for a place: the next
         population is the best ``pop_size`` of the ``elitism`` best parents and the offspring
@@ -85,13 +89,16 @@ class GA:
         Kernel backend; ``auto`` honours ``CHIMERA_BACKEND``.
     """
 
+    operator_keys = OPERATOR_KEYS
+    _FORMAT = "chimera.GA/1"
+
     def __init__(
         self,
-        bounds: Any,
+        bounds: npt.ArrayLike,
         *,
         pop_size: int = 100,
         seed: int | None = None,
-        dtype: Any = "float64",
+        dtype: npt.DTypeLike = "float64",
         selection: Any = "tournament",
         crossover: Any = "single_point",
         mutation: Any = None,
@@ -101,194 +108,58 @@ class GA:
         nan_policy: str = "raise",
         backend: str = "auto",
     ) -> None:
-        self._variation = v = Variation(
-            bounds, pop_size=pop_size, seed=seed, dtype=dtype, selection=selection,
-            crossover=crossover, mutation=mutation, repair=repair, backend=backend,
-        )  # fmt: skip
-        self.dtype, self.low, self.high, self.dim = v.dtype, v.low, v.high, v.dim
-        self.pop_size, self.seed, self.repair, self.backend = (
-            v.pop_size,
-            v.seed,
-            v.repair,
-            v.backend,
-        )
-        self.selection, self.crossover, self.mutation = v.selection, v.crossover, v.mutation
-        if (
-            isinstance(elitism, bool)
-            or not isinstance(elitism, (int, np.integer))
-            or not 0 <= elitism <= pop_size
-        ):
-            raise ValidationError(
-                f"elitism must be an integer in [0, pop_size={pop_size}], got {elitism!r}"
-            )
-        self.elitism = int(elitism)
-        self.maximize = bool(maximize)
-        self.nan_policy = check_nan_policy(nan_policy)
-
-        self._pop: np.ndarray | None = None
-        self._fit: np.ndarray | None = None
-        self._pending: np.ndarray | None = None
-        self._parents: np.ndarray | None = None
-        self._survivors: np.ndarray | None = None
-        self.generation = 0
-        self.nfev = 0
-        self._best_x: np.ndarray | None = None
-        self._best_f = np.inf
-
-    # ask / tell -------------------------------------------------------------------------
-
-    def ask(self) -> np.ndarray:
-        """The next ``(pop_size, dim)`` individuals to evaluate (the same ones until ``tell``).
-
-        The array becomes the next population without a copy, so ``tell`` may overwrite the
-        rows of offspring that lost their place to elites: copy it if you keep it.
-        """
-        if self._pending is not None:
-            return self._pending
-        if self._pop is None:
-            out, self._parents = self._variation.initial(), None
-        else:
-            assert self._fit is not None
-            out, self._parents = self._variation.offspring(self._pop, self._fit, self.generation)
-        self._pending = out
-        return out
-
-    def tell(self, fitness: Any) -> None:
-        """Fitness of the individuals the last ``ask()`` returned, one value each."""
-        if self._pending is None:
-            raise StateError("tell() needs a pending ask(): call ask(), evaluate it, then tell()")
-        f = check_fitness(fitness, self.pop_size, self.nan_policy, -1.0 if self.maximize else 1.0)
-        X = self._pending
-        b = int(np.argmin(f))
-        if f[b] < self._best_f:
-            self._best_f = float(f[b])
-            self._best_x = X[b].copy()
-        if self._pop is not None and self._fit is not None:
-            self._survivors = elitist_survival(self._pop, self._fit, X, f, self.elitism)
-        else:
-            self._survivors = np.arange(self.pop_size, 2 * self.pop_size)
-        self._pop, self._fit = X, f
-        self._pending = None
-        self.generation += 1
-        self.nfev += self.pop_size
-
-    def set_operators(self, *, selection: Any = None, crossover: Any = None,
-                      mutation: Any = None) -> None:  # fmt: skip
-        """Breed the next offspring with other operators (those not given stay): adaptive
-        operator selection switches them between generations. The population, counters and
-        generator stay, so a run is still a function of its seed and its operator choices."""
-        if self._pending is not None:
-            raise StateError("set_operators() between tell() and ask(): offspring are pending")
-        v = self._variation
+        super().__init__(bounds, pop_size=pop_size, seed=seed, dtype=dtype, maximize=maximize,
+                         nan_policy=nan_policy, backend=backend)  # fmt: skip
         self._variation = Variation(
-            np.column_stack([v.low, v.high]), pop_size=v.pop_size, seed=v.seed, dtype=v.dtype,
-            selection=v.selection if selection is None else selection,
-            crossover=v.crossover if crossover is None else crossover,
-            mutation=v.mutation if mutation is None else mutation,
-            repair=v.repair, backend=v.backend,
+            self.space, pop_size=self.pop_size, seed=self.seed, selection=selection,
+            crossover=crossover, mutation=mutation, repair=repair, backend=self.backend,
         )  # fmt: skip
-        self.selection, self.crossover = self._variation.selection, self._variation.crossover
-        self.mutation = self._variation.mutation
+        self.elitism = integer(elitism, "elitism", 0, self.pop_size)
 
-    # results ----------------------------------------------------------------------------
+    def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
+        if self._pop is None or self._F is None:
+            return self._variation.initial(), None
+        return self._variation.offspring(self._pop, self._F[:, 0], self.generation)
 
-    @property
-    def best_x(self) -> np.ndarray | None:
-        """Best genome evaluated so far (None before the first ``tell``)."""
-        return None if self._best_x is None else self._best_x.copy()
+    def _survive(self, X: np.ndarray, F: np.ndarray, cv: np.ndarray) -> Survival:
+        n = self.pop_size
+        if self._pop is None or self._F is None:
+            survivors = np.arange(n, 2 * n)
+        else:
+            survivors = elitist_survival(self._pop, self._F[:, 0], X, F[:, 0], self.elitism)
+        return Survival(X, F, cv, survivors)
 
-    @property
-    def best_f(self) -> float:
-        """Fitness of ``best_x`` in the caller's sense (maximised when ``maximize``)."""
-        return -self._best_f if self.maximize else self._best_f
-
-    @property
-    def population(self) -> np.ndarray | None:
-        """The current population (after the last ``tell``)."""
-        return self._pop
+    def _set_operators(self, operators: dict[str, Any]) -> None:
+        self._variation = self._variation.replace(operators)
 
     @property
-    def fitness(self) -> np.ndarray | None:
-        """Fitness of the current population, in the caller's sense."""
-        if self._fit is None:
-            return None
-        return -self._fit if self.maximize else self._fit.copy()
+    def selection(self) -> ops.Operator:
+        return self._variation.selection
 
     @property
-    def parents(self) -> np.ndarray | None:
-        """(pop_size, 2) parent rows of the pending offspring; None for the first generation."""
-        return self._parents
+    def crossover(self) -> ops.Operator:
+        return self._variation.crossover
+
+    @property
+    def mutation(self) -> ops.Operator:
+        return self._variation.mutation
+
+    @property
+    def repair(self) -> str:
+        return self._variation.repair
 
     @property
     def operators(self) -> str:
-        """The variation operators as one line, as the genome store records them."""
         return self._variation.operators()
 
-    @property
-    def survivors(self) -> np.ndarray | None:
-        """Where each row of the current population came from: a row of the previous
-        population (< pop_size) or ``pop_size`` plus a row of the last offspring."""
-        return self._survivors
+    def _config(self) -> dict[str, Any]:
+        return {**self._variation.config(), "elitism": self.elitism, "maximize": self.maximize}
 
-    # checkpoints ------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        return {"fitness": None if self._F is None else self._F[:, 0].copy()}
 
-    def config(self) -> dict[str, Any]:
-        """Everything that defines this optimizer's trajectory (backend aside)."""
-        return {
-            **self._variation.config(),
-            "elitism": self.elitism,
-            "maximize": self.maximize,
-            "nan_policy": self.nan_policy,
-        }
-
-    def state_dict(self) -> dict[str, Any]:
-        """A snapshot from which ``load_state_dict`` continues bit for bit.
-
-        The generator is counter-based, so the state is just the population, its fitness,
-        any pending offspring and the counters.
-        """
-        copy = _checkpoint.copy
-        return {
-            "format": _STATE_FORMAT,
-            "config": self.config(),
-            "backend": self.backend,
-            "generation": self.generation,
-            "nfev": self.nfev,
-            "population": copy(self._pop),
-            "fitness": copy(self._fit),
-            "pending": copy(self._pending),
-            "parents": copy(self._parents),
-            "survivors": copy(self._survivors),
-            "best_x": copy(self._best_x),
-            "best_f": self._best_f,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a snapshot taken by ``state_dict`` from an identically configured GA."""
-        _checkpoint.check(state, _STATE_FORMAT, self.config(), "GA")
-        array = functools.partial(_checkpoint.array, state)
-        n, d = self.pop_size, self.dim
-        pop = array("population", (n, d), self.dtype)
-        fit = array("fitness", (n,), np.float64)
-        pending = array("pending", (n, d), self.dtype)
-        parents = array("parents", (n, 2), np.int32)
-        survivors = array("survivors", (n,), np.intp)
-        best_x = array("best_x", (d,), self.dtype)
-        if (pop is None) != (fit is None):
-            raise ValidationError("checkpoint has a population without fitness, or the reverse")
-        generation, nfev = _checkpoint.counters(state, "generation", "nfev")
-        try:
-            best_f = float(state["best_f"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValidationError(f"checkpoint counters are missing or malformed: {exc}") from exc
-        self._pop, self._fit, self._pending, self._parents = pop, fit, pending, parents
-        self._survivors = survivors
-        self._best_x, self._best_f = best_x, best_f
-        self.generation, self.nfev = generation, nfev
-
-    def __repr__(self) -> str:
-        return (
-            f"GA(dim={self.dim}, pop_size={self.pop_size}, dtype={self.dtype}, "
-            f"selection={self.selection}, crossover={self.crossover}, mutation={self.mutation}, "
-            f"elitism={self.elitism}, backend={self.backend!r}, generation={self.generation})"
-        )
+    def _load_state(self, state: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+        fit = _state_dict.array(state, "fitness", (self.pop_size,), np.float64)
+        if fit is None:
+            return None, None, None
+        return fit[:, None], np.zeros(self.pop_size), None

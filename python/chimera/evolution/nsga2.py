@@ -3,15 +3,13 @@ distance, (mu + lambda) survival, binary tournament on (rank, crowding)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from .moea import MultiObjective
+from .moea import MOEA
 from .pareto import ranks
 
 
-class NSGA2(MultiObjective):
+class NSGA2(MOEA):
     """NSGA-II, minimising ``n_obj`` objectives under optional constraints.
 
     Parameters
@@ -25,8 +23,12 @@ class NSGA2(MultiObjective):
     seed : int, optional
         Seed of the counter-based generator: the same seed gives the same run on any thread
         count, and the same decisions on the cpp and numba backends.
-    crossover, mutation : operator, name or dict
-        Defaults: SBX (eta 15, rate 0.9) and polynomial mutation (eta 20, rate 1/dim).
+    dtype : {"float64", "float32"}
+        Genome kind (SBX and polynomial mutation need a float genome).
+    crossover : operator, name or dict
+        Recombination of each parent pair: SBX (eta 15, rate 0.9) by default.
+    mutation : operator, name or dict
+        Per-gene mutation: polynomial (eta 20, rate 1/dim) by default.
     repair : {"clip", "reflect"}
         What happens to a gene that leaves its bounds.
     nan_policy : {"raise", "worst"}
@@ -43,10 +45,7 @@ class NSGA2(MultiObjective):
 
     _FORMAT = "chimera.NSGA2/1"
 
-    def __init__(self, bounds: Any, *, n_obj: int = 2, pop_size: int = 100, **options: Any) -> None:
-        super().__init__(bounds, n_obj=n_obj, pop_size=pop_size, **options)
-
-    def _survive(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _rank(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rank = ranks(self._moo, F, cv)
         crowding = np.empty(F.shape[0])
         self._moo.crowding_distance(F, rank, crowding)

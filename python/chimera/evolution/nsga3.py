@@ -3,21 +3,23 @@ directions in a normalised objective space, for three or more objectives."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from .. import _state_dict
 from .._errors import ValidationError
-from . import _checkpoint
 from .directions import das_dennis, default_partitions
-from .moea import MultiObjective
+from .moea import MOEA
 from .pareto import ranks
 
 # Off-axis weight of the achievement scalarising function that finds the extreme points.
 _ASF_EPS = 1e-6
 
 
-class NSGA3(MultiObjective):
+class NSGA3(MOEA):
     """NSGA-III, minimising ``n_obj`` objectives under optional constraints.
 
     Parameters
@@ -30,10 +32,24 @@ class NSGA3(MultiObjective):
         Reference directions (rows on the unit simplex). Default: the Das-Dennis lattice with
         ``n_partitions`` divisions (default: the finest with at most ``pop_size`` rows, or 12
         for three objectives, 91 directions, when ``pop_size`` is not given either).
+    n_partitions : int, optional
+        Das-Dennis divisions of the simplex edge, when ``ref_dirs`` is not given.
     pop_size : int, optional
         Population size; default the number of directions rounded up to a multiple of 4.
-    seed, crossover, mutation, repair, nan_policy, backend
-        As for :class:`NSGA2` (SBX eta 15 and polynomial mutation eta 20 by default).
+    seed : int, optional
+        Seed of the counter-based generator.
+    dtype : {"float64", "float32"}
+        Genome kind.
+    crossover : operator, name or dict
+        Recombination of each parent pair: SBX (eta 15, rate 0.9) by default.
+    mutation : operator, name or dict
+        Per-gene mutation: polynomial (eta 20, rate 1/dim) by default.
+    repair : {"clip", "reflect"}
+        What happens to a gene that leaves its bounds.
+    nan_policy : {"raise", "worst"}
+        NaN or infinite objectives raise, or count as the worst value.
+    backend : {"auto", "cpp", "numba", "cuda"}
+        Kernel backend.
 
     Parents are chosen by binary tournament on constraint violation (random among feasible
     ones, as in the paper). Survival keeps whole fronts, then fills the split front by niche:
@@ -47,44 +63,43 @@ class NSGA3(MultiObjective):
 
     def __init__(
         self,
-        bounds: Any,
+        bounds: npt.ArrayLike,
         *,
         n_obj: int = 3,
-        ref_dirs: Any = None,
+        ref_dirs: npt.ArrayLike | None = None,
         n_partitions: int | None = None,
         pop_size: int | None = None,
-        **options: Any,
+        seed: int | None = None,
+        dtype: npt.DTypeLike = "float64",
+        crossover: Any = "sbx",
+        mutation: Any = "polynomial",
+        repair: str = "clip",
+        nan_policy: str = "raise",
+        backend: str = "auto",
     ) -> None:
-        if ref_dirs is not None:
-            if n_partitions is not None:
-                raise ValidationError("give ref_dirs or n_partitions, not both")
-            W = np.array(ref_dirs, dtype=np.float64)
-            if W.ndim != 2 or W.shape[1] != n_obj or W.shape[0] < 1:
-                raise ValidationError(
-                    f"ref_dirs must have shape (H, n_obj={n_obj}), got {np.shape(ref_dirs)}"
-                )
-            if not np.isfinite(W).all() or (W < 0).any() or not (W.sum(axis=1) > 0).all():
-                raise ValidationError("ref_dirs must be finite, non-negative and non-zero rows")
-        else:
-            if n_partitions is None:
-                n_partitions = (
-                    default_partitions(n_obj, pop_size)
-                    if pop_size is not None and pop_size >= n_obj
-                    else (12 if n_obj == 3 else default_partitions(n_obj, max(n_obj, 100)))
-                )
-            W = das_dennis(n_partitions, n_obj)
-        if pop_size is None:
-            pop_size = -(-W.shape[0] // 4) * 4
-        self.ref_dirs = W
-        super().__init__(bounds, n_obj=n_obj, pop_size=pop_size, **options)
+        self.ref_dirs = W = reference_directions(n_obj, ref_dirs, n_partitions, pop_size)
+        super().__init__(
+            bounds, n_obj=n_obj, pop_size=_rounded(W) if pop_size is None else pop_size,
+            seed=seed, dtype=dtype, crossover=crossover, mutation=mutation, repair=repair,
+            nan_policy=nan_policy, backend=backend,
+        )  # fmt: skip
         self._ideal = np.full(self.n_obj, np.inf)
         self._worst = np.full(self.n_obj, -np.inf)
         self._extremes: np.ndarray | None = None
 
-    def config(self) -> dict[str, Any]:
-        return {**super().config(), "ref_dirs": self.ref_dirs.tolist()}
+    @classmethod
+    def population_size(cls, options: Mapping[str, Any], n_obj: int = 3) -> int:
+        """``pop_size`` if given, else the number of reference directions rounded up to a
+        multiple of 4."""
+        if options.get("pop_size") is not None:
+            return super().population_size(options, n_obj)
+        W = reference_directions(n_obj, options.get("ref_dirs"), options.get("n_partitions"), None)
+        return _rounded(W)
 
-    def _survive(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _config(self) -> dict[str, Any]:
+        return {**super()._config(), "ref_dirs": self.ref_dirs.tolist()}
+
+    def _rank(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = self.pop_size
         feasible = np.flatnonzero(cv <= 0.0)
         if feasible.size <= n:
@@ -148,26 +163,56 @@ class NSGA3(MultiObjective):
         nadir = np.where(flat, _worst(front), nadir)
         return np.where(nadir - ideal > 1e-6, nadir, ideal + 1.0)
 
-    def _extra_state(self) -> dict[str, Any]:
-        return {
-            "ideal": self._ideal.copy(),
-            "worst": self._worst.copy(),
-            "extremes": _checkpoint.copy(self._extremes),
-        }
+    def _state(self) -> dict[str, Any]:
+        return {**super()._state(), "ideal": self._ideal.copy(), "worst": self._worst.copy(),
+                "extremes": _state_dict.copy(self._extremes)}  # fmt: skip
 
-    def _check_extra_state(self, state: dict[str, Any]) -> dict[str, Any]:
-        m = self.n_obj
-        ideal = _checkpoint.array(state, "ideal", (m,), np.float64)
-        worst = _checkpoint.array(state, "worst", (m,), np.float64)
-        return {
+    def _load_state(self, state: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+        F, cv, extra = super()._load_state(state)
+        m, array = self.n_obj, _state_dict.array
+        ideal = array(state, "ideal", (m,), np.float64)
+        worst = array(state, "worst", (m,), np.float64)
+        extra |= {
             "ideal": np.full(m, np.inf) if ideal is None else ideal,
             "worst": np.full(m, -np.inf) if worst is None else worst,
-            "extremes": _checkpoint.array(state, "extremes", (m, m), np.float64),
+            "extremes": array(state, "extremes", (m, m), np.float64),
         }
+        return F, cv, extra
 
-    def _apply_extra_state(self, extra: dict[str, Any]) -> None:
+    def _apply_state(self, extra: Any) -> None:
+        super()._apply_state(extra)
         self._ideal, self._worst = extra["ideal"], extra["worst"]
         self._extremes = extra["extremes"]
+
+
+def reference_directions(n_obj: Any, ref_dirs: Any, n_partitions: Any,
+                         pop_size: Any) -> np.ndarray:  # fmt: skip
+    """NSGA-III's directions: ``ref_dirs`` checked, or the Das-Dennis lattice of
+    ``n_partitions`` (default: the finest with at most ``pop_size`` rows, or 12 for three
+    objectives, 91 directions, when ``pop_size`` is not given either)."""
+    if ref_dirs is not None:
+        if n_partitions is not None:
+            raise ValidationError("give ref_dirs or n_partitions, not both")
+        W = np.array(ref_dirs, dtype=np.float64)
+        if W.ndim != 2 or W.shape[1] != n_obj or W.shape[0] < 1:
+            raise ValidationError(
+                f"ref_dirs must have shape (H, n_obj={n_obj}), got {np.shape(ref_dirs)}"
+            )
+        if not np.isfinite(W).all() or (W < 0).any() or not (W.sum(axis=1) > 0).all():
+            raise ValidationError("ref_dirs must be finite, non-negative and non-zero rows")
+        return W
+    if n_partitions is None:
+        n_partitions = (
+            default_partitions(n_obj, pop_size)
+            if pop_size is not None and pop_size >= n_obj
+            else (12 if n_obj == 3 else default_partitions(n_obj, max(n_obj, 100)))
+        )
+    return das_dennis(n_partitions, n_obj)
+
+
+def _rounded(W: np.ndarray) -> int:
+    """The number of directions rounded up to a multiple of 4 (a population size)."""
+    return -(-W.shape[0] // 4) * 4
 
 
 def _worst(F: np.ndarray) -> np.ndarray:

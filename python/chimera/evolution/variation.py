@@ -1,6 +1,6 @@
-"""Variation shared by every evolutionary algorithm of Layer 7: the genome space (bounds and
-dtype), the population size and seed, and the selection, crossover and mutation operators,
-checked once and driven through a backend's ``init_uniform`` and ``breed`` kernels.
+"""Variation shared by the evolutionary algorithms: the selection, crossover and mutation
+operators on a genome space, checked once and driven through a backend's ``init_uniform`` and
+``breed`` kernels.
 
 The algorithms differ only in what they select on: the GA hands the kernels its fitness,
 NSGA-II a key ordering rank and crowding, NSGA-III the constraint violation.
@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _backend
 from .._errors import ValidationError
-from .._validate import as_bounds, as_seed, genome_dtype
+from ..optimizer import GenomeSpace
 from . import operators as ops
 
 REPAIRS = {"clip": 0, "reflect": 1}
@@ -23,80 +23,56 @@ REPAIRS = {"clip": 0, "reflect": 1}
 _RETRY_STRIDE = 0x9E3779B97F4A7C15
 
 
-def _default_mutation(dtype: np.dtype) -> ops.Mutation:
+def default_mutation(dtype: np.dtype) -> ops.Mutation:
+    """The mutation of a genome kind when none is named: Gaussian for floats, random reset for
+    integers, bit flip for bools."""
     return {"f": ops.Gaussian(), "i": ops.RandomReset(), "b": ops.BitFlip()}[dtype.kind]
 
 
-def check_count(value: Any, name: str, low: int, high: int) -> int:
-    """An integer in [low, high], or a ValidationError naming it."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or not low <= value <= high
-    ):
-        raise ValidationError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    return int(value)
-
-
 class Variation:
-    """The checked genome space and operators, and the kernels that apply them."""
+    """The checked operators on a genome space, and the kernels of ``backend`` (a resolved
+    name) that apply them to ``pop_size`` genomes seeded by ``seed``."""
 
-    def __init__(
-        self,
-        bounds: Any,
-        *,
-        pop_size: int,
-        seed: int | None,
-        dtype: Any,
-        selection: Any,
-        crossover: Any,
-        mutation: Any,
-        repair: str,
-        backend: str,
-    ) -> None:
-        self.dtype = genome_dtype(dtype)
-        self.low, self.high = as_bounds(bounds, self.dtype)
-        self.dim = int(self.low.size)
-        if isinstance(pop_size, (int, np.integer)) and not isinstance(pop_size, bool):
-            if pop_size >= 2**31:
-                raise ValidationError(f"pop_size must be below 2**31, got {pop_size}")
-            if pop_size < 2:
-                raise ValidationError(f"pop_size must be an integer >= 2, got {pop_size!r}")
-        else:
-            raise ValidationError(f"pop_size must be an integer >= 2, got {pop_size!r}")
-        self.pop_size = int(pop_size)
-        self.seed = as_seed(seed)
+    def __init__(self, space: GenomeSpace, *, pop_size: int, seed: int, selection: Any,
+                 crossover: Any, mutation: Any, repair: str, backend: str) -> None:  # fmt: skip
+        self.space, self.pop_size, self.seed = space, pop_size, seed
+        dtype = space.dtype
         self.selection = ops.make("selection", selection, ops.SELECTIONS)
         self.crossover = ops.make("crossover", crossover, ops.CROSSOVERS)
         self.mutation = ops.make(
-            "mutation",
-            _default_mutation(self.dtype) if mutation is None else mutation,
-            ops.MUTATIONS,
+            "mutation", default_mutation(dtype) if mutation is None else mutation, ops.MUTATIONS
         )
-        if self.dtype.kind != "f" and self.crossover.real_only:
+        if dtype.kind != "f" and self.crossover.real_only:
             raise ValidationError(
-                f"{self.crossover.name} crossover needs a float genome, not {self.dtype}"
+                f"{self.crossover.name} crossover needs a float genome, not {dtype}"
             )
-        if self.dtype.kind not in self.mutation.kinds:
+        if dtype.kind not in self.mutation.kinds:
             raise ValidationError(
-                f"{self.mutation.name} mutation does not apply to {self.dtype} genomes"
+                f"{self.mutation.name} mutation does not apply to {dtype} genomes"
             )
         if repair not in REPAIRS:
             raise ValidationError(f"repair must be one of {', '.join(REPAIRS)}, got {repair!r}")
         self.repair = repair
         self.backend, self.kernels = _backend.resolve(backend)
-
-        rate = self.mutation.gene_rate(self.dim)
+        rate = self.mutation.gene_rate(space.dim)
         self._mutation_code = self.mutation.code if rate > 0.0 else ops.NoMutation.code
-        self._mutation_cdf = ops.mutation_table(self.dim, rate)
+        self._mutation_cdf = ops.mutation_table(space.dim, rate)
         self._mutation_threshold = ops.probability_threshold(rate)
         self._crossover_threshold = ops.probability_threshold(self.crossover.rate)
-        self._selection_size = self.selection.size(self.pop_size)
+        self._selection_size = self.selection.size(pop_size)
+
+    def replace(self, operators: dict[str, Any]) -> Variation:
+        """The same variation with the ``selection``, ``crossover`` or ``mutation`` given."""
+        current = {"selection": self.selection, "crossover": self.crossover,
+                   "mutation": self.mutation}  # fmt: skip
+        return Variation(self.space, pop_size=self.pop_size, seed=self.seed,
+                         **(current | operators), repair=self.repair, backend=self.backend)  # fmt: skip
 
     def initial(self) -> np.ndarray:
         """The first ``(pop_size, dim)`` population, uniform in the bounds."""
-        out = np.empty((self.pop_size, self.dim), dtype=self.dtype)
-        self.kernels.init_uniform(out, self.low, self.high, self.seed)
+        sp = self.space
+        out = np.empty((self.pop_size, sp.dim), dtype=sp.dtype)
+        self.kernels.init_uniform(out, sp.low, sp.high, self.seed)
         return out
 
     def offspring(
@@ -105,11 +81,12 @@ class Variation:
         """``pop_size`` children of the rows of X, selected on ``key`` (smaller is better),
         and each child's (primary, secondary) parent rows. ``retry`` > 0 breeds from other
         random streams (a seed derived from the run's), for children that must be redrawn."""
-        out = np.empty((self.pop_size, self.dim), dtype=self.dtype)
+        sp = self.space
+        out = np.empty((self.pop_size, sp.dim), dtype=sp.dtype)
         parents = np.empty((self.pop_size, 2), dtype=np.int32)
         seed = (self.seed + retry * _RETRY_STRIDE) % 2**64
         self.kernels.breed(
-            X, key, self.low, self.high, out, parents,
+            X, key, sp.low, sp.high, out, parents,
             seed, generation,
             self.selection.code, self._selection_size,
             self.crossover.code, self._crossover_threshold, self.crossover.param(),
@@ -119,14 +96,8 @@ class Variation:
         return out, parents
 
     def config(self) -> dict[str, Any]:
-        """Everything that defines the variation's draws (backend aside)."""
+        """The operators and repair, as an optimizer's config records them."""
         return {
-            "dim": self.dim,
-            "pop_size": self.pop_size,
-            "dtype": str(self.dtype),
-            "low": self.low.tolist(),
-            "high": self.high.tolist(),
-            "seed": self.seed,
             "selection": {"name": self.selection.name, **self.selection.params()},
             "crossover": {"name": self.crossover.name, **self.crossover.params()},
             "mutation": {"name": self.mutation.name, **self.mutation.params()},

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .._validate import positive_int, seconds
+from .._validate import integer, seconds
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 
@@ -38,7 +38,7 @@ class CircuitBreaker:
     probing: bool = False  # the half-open probe is out
 
     def __post_init__(self) -> None:
-        positive_int(self.failures, "failures")
+        integer(self.failures, "failures")
         seconds(self.reset_after, "reset_after", zero=True)
 
     def allow(self, now: float) -> Permit | None:

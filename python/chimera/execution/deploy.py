@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import StateError, ValidationError
-from .._validate import positive_int
+from .._validate import integer
 
 # (incumbent's KPIs, candidate's KPIs) -> True: promote, False: roll back, None: undecided.
 # It runs under the deployment's lock, so a gate with state sees its calls one at a time.
@@ -51,7 +51,7 @@ class Deployment:
                  gate: Gate | None = None, seed: int = 0) -> None:  # fmt: skip
         if not 0.0 < canary_share < 1.0:
             raise ValidationError(f"canary_share must be in (0, 1), got {canary_share!r}")
-        positive_int(min_samples, "min_samples")
+        integer(min_samples, "min_samples")
         max_samples = 10 * min_samples if max_samples is None else max_samples
         if isinstance(max_samples, bool) or not isinstance(max_samples, int):
             raise ValidationError(f"max_samples must be an integer, got {max_samples!r}")

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import CircuitOpen, TaskCancelled, TaskTimeout, ValidationError
-from .._validate import int_at_least, positive_int, seconds
+from .._validate import integer, seconds
 from .breaker import CircuitBreaker, Permit
 from .metrics import Metrics
 from .retry import Retry
@@ -166,7 +166,7 @@ def _physical_memory() -> int:
 
 
 def _count(value: Any, name: str) -> int:
-    return int_at_least(value, 0, name)
+    return integer(value, name, 0)
 
 
 class Scheduler:
@@ -181,7 +181,7 @@ class Scheduler:
                  memory: int | None = None, retry: Retry | None = None,
                  breaker: CircuitBreaker | None = None, stuck_after: float | None = 60.0,
                  metrics: Metrics | None = None, seed: int = 0) -> None:  # fmt: skip
-        positive_int(workers, "workers")
+        integer(workers, "workers")
         if isinstance(gpus, Sequence):
             gpu_ids = [_count(g, "a GPU id") for g in gpus]
             if len(set(gpu_ids)) != len(gpu_ids):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ValidationError
-from .._validate import positive_int
+from .._validate import integer
 from .agent import Evaluation, WasmAgent
 from .metrics import Metrics
 
@@ -41,7 +41,7 @@ class AgentPool:
                  stuck_after: float = 60.0) -> None:  # fmt: skip
         if not isinstance(agent, WasmAgent):
             raise ValidationError(f"agent must be a WasmAgent, got {type(agent).__name__}")
-        positive_int(workers, "workers")
+        integer(workers, "workers")
         self.agent, self.size, self.stuck_after = agent, workers, float(stuck_after)
         self.metrics = metrics if metrics is not None else Metrics()
         self._tasks: queue.Queue[tuple[np.ndarray, int, Future[Evaluation]] | None] = queue.Queue()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._errors import CircuitOpen, TaskCancelled, ValidationError
-from .._validate import positive_int, seconds
+from .._validate import integer, seconds
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Retry:
     on: tuple[type[BaseException], ...] = (Exception,)
 
     def __post_init__(self) -> None:
-        positive_int(self.attempts, "attempts")
+        integer(self.attempts, "attempts")
         seconds(self.base, "base", zero=True)
         seconds(self.cap, "cap", zero=True)
         on = self.on if isinstance(self.on, tuple) else (self.on,)

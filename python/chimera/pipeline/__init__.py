@@ -1,14 +1,13 @@
-"""The pipeline: the eight layers as one flow behind ``chimera run``.
-
-Discovery -> Planning -> Validation once, then Execution -> Refinement -> Evolution each
-generation over the in-process :mod:`~chimera.pipeline.bus`, into a run folder
-(:mod:`~chimera.pipeline.folder`) that ``--resume`` continues after a kill. :func:`start`
-and :func:`resume` return an :class:`Outcome`.
+"""The pipeline behind ``chimera run``: a spec is discovered, planned and validated once, then
+runs as :class:`chimera.loop.Loop` with the stages it asks for (:mod:`.operators`, the decide
+step; :mod:`.lineage`, the genome store; :mod:`.canary`, the serve step) into a run folder
+(:mod:`.folder`) that ``--resume`` continues after a kill. :func:`start` and :func:`resume`
+return an :class:`Outcome`.
 """
 
 from __future__ import annotations
 
-from . import bus, folder
+from . import folder
 from .run import Outcome, resume, start
 
-__all__ = ["Outcome", "bus", "folder", "resume", "start"]
+__all__ = ["Outcome", "folder", "resume", "start"]

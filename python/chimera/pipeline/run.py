@@ -1,15 +1,10 @@
-"""The run: discovery, planning and validation, then Execution -> Refinement -> Evolution each
-generation over the bus, with the budgets enforced, a checkpoint after every generation, and
-the report at the end.
+"""A spec's run: discovery, planning and validation, then :class:`chimera.loop.Loop` with the
+stages the spec asks for (the operator bandit, the genome store, the canary, checkpoints),
+within its budgets, into a run folder; the report at the end.
 
-A generation: Execution evaluates the bred genomes and publishes them (``evaluated``);
-Refinement credits the operator arm that bred them and chooses the next (``decided``);
-Evolution tells the optimizer, commits the generation to the genome store, and breeds with the
-chosen operators (``bred``, and ``champion`` on a new best); Execution serves the deployed
-versions, proposing the champion as a canary (``served``); then every stage's state is
-checkpointed. A run killed at any moment resumes from its newest readable checkpoint: the
-store drops what was committed after it, and the counter-based generators replay the same
-generations, so the finished run equals one that was never interrupted.
+A run killed at any moment resumes from its newest readable checkpoint: the store drops what
+was committed after it, and the counter-based generators replay the same generations, so the
+finished run equals one that was never interrupted.
 """
 
 from __future__ import annotations
@@ -19,6 +14,8 @@ import datetime as dt
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,19 +23,20 @@ from typing import Any
 import numpy as np
 
 from .._errors import RunFailed, ValidationError
-from .._runloop import History, _Progress
+from ..evaluation import AgentEvaluator, Evaluator
 from ..evolution import checkpoints
 from ..evolution.store import GenomeStore
-from ..optimize import result_of
+from ..execution import AgentPool
+from ..history import History
+from ..loop import Evaluate, Loop
+from ..optimize import OptimizeResult
 from ..planning import Plan, Spec, load
 from ..validation import ValidatedPlan, validate
-from . import bus as b
 from . import folder
-from .evolve import Evolution
-from .execute import Execution
-from .refine import Refinement, gate
+from .canary import Canary
+from .lineage import Lineage
+from .operators import OperatorBandit
 
-_FORMAT = "chimera.pipeline/1"
 # history.parquet is for watching a run (the checkpoint holds the history too): rewriting it
 # every generation would cost more than the rest of the bookkeeping on short generations.
 HISTORY_EVERY_S = 1.0
@@ -120,76 +118,85 @@ def resume(run_dir: Path, spec_path: str | Path | None = None, *, backend: str |
                     predicted=planned.get("predicted_seconds"))  # fmt: skip
 
 
-def _stop_reason(plan: Plan, evolution: Evolution) -> str | None:
-    """Why the run must stop before another generation, or None."""
-    budget, opt = plan.spec.budget, evolution.opt
-    if budget.generations is not None and opt.generation >= budget.generations:
-        return f"generation budget of {budget.generations} spent"
-    if budget.evals is not None and opt.nfev + opt.pop_size > budget.evals:
-        return f"evaluation budget of {budget.evals:,} spent"
-    if budget.seconds is not None and evolution.elapsed() >= budget.seconds:
-        return f"time budget of {budget.seconds:g} s spent"
-    return None
+class _Checkpoints:
+    """The checkpoint step: the loop's state after every generation, and history.parquet at
+    most once a second."""
+
+    def __init__(self, run_dir: Path, history: History) -> None:
+        self.run_dir, self.history = run_dir, history
+        self.written = time.monotonic()
+
+    def __call__(self, generation: int, state: dict[str, Any]) -> None:
+        checkpoints.save(self.run_dir / folder.CHECKPOINTS, generation, state)
+        if time.monotonic() - self.written >= HISTORY_EVERY_S:
+            folder.write_table(self.run_dir / folder.HISTORY, self.history.table())
+            self.written = time.monotonic()
+
+
+@contextmanager
+def _objective(plan: Plan) -> Iterator[Evaluate]:
+    """The evaluate step: a wasm agent on a pool of the planned workers (closed after), a
+    Python objective in one vectorised call."""
+    o = plan.objective
+    if o.kind != "wasm":
+        yield Evaluator(o.problem.fun, vectorized=True, executor=None)
+        return
+    with AgentPool(o.agent(), plan.workers) as pool:
+        yield AgentEvaluator(pool, maximize=o.problem.maximize)
 
 
 def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
              resuming: bool = False, predicted: float | None = None) -> Outcome:  # fmt: skip
     plan = validated.plan
     spec, objective = plan.spec, plan.objective
-    multi = objective.n_obj > 1
     ref = objective.ref_point()
+    multi = objective.n_obj > 1
     history = History(multi, ref, objective.n_obj if multi else None)
-    bus = b.Bus()
-    with GenomeStore(run_dir / folder.STORE) as store:
-        evolution = Evolution(plan, bus, store, history)
-        opt = evolution.opt
-        refinement = Refinement(plan, bus)
-        execution = Execution(
-            plan,
-            bus,
-            run_dir,
-            gate(spec.deploy, objective.problem.maximize) if spec.deploy else None,
-        )
-        stages: dict[str, Any] = {
-            "evolution": evolution,
-            "refinement": refinement,
-            "execution": execution,
-            "bus": bus,
-        }
+    optimizer = plan.optimizer()
+    operators = OperatorBandit(spec.bandit, optimizer, seed=spec.seed) if spec.bandit else None
+    resumed_from: int | None = None
+    skipped: tuple[str, ...] = ()
+    with GenomeStore(run_dir / folder.STORE) as store, _objective(plan) as evaluate:
+        lineage = Lineage(store, spec, optimizer, n_constr=plan.n_constr)
+        canary = Canary(plan, run_dir, evaluate) if spec.deploy else None
+        loop = Loop(optimizer, evaluate, history=history, budget=spec.budget,
+                    operators=operators, lineage=lineage, canary=canary,
+                    checkpoint=_Checkpoints(run_dir, history))  # fmt: skip
         try:
-            resumed_from: int | None = None
-            skipped: tuple[str, ...] = ()
             if resuming:
                 gen, state, found = checkpoints.latest(run_dir / folder.CHECKPOINTS)
                 skipped = tuple(found)
                 if state is not None:
-                    if state.get("format") != _FORMAT:
+                    if state.get("format") == "chimera.pipeline/1":
                         raise ValidationError(
-                            f"checkpoint is not a pipeline checkpoint ({_FORMAT})"
+                            f"{run_dir} was checkpointed by chimera 0.1.0's pipeline, which this "
+                            "version cannot continue; finish it with that version, or run the "
+                            "spec again in a new folder"
                         )
-                    for name, stage in stages.items():
-                        stage.load_state_dict(state[name])
+                    loop.load_state_dict(state)
                     resumed_from = gen
-                    bus.published[b.BRED] -= 1  # the pending genomes are published again
             # Generations committed after the checkpoint are replayed, identically.
-            store.truncate(evolution.run, opt.generation - 1)
+            lineage.truncate(optimizer.generation - 1)
             try:
-                evolution.breed()  # the pending genomes (restored ones again after a resume)
-                message = _loop(plan, run_dir, evolution, execution, stages, progress)
-                left = spec.budget.seconds
-                execution.settle(opt.generation,
-                                 None if left is None else left - evolution.elapsed())  # fmt: skip
-                _write_tables(run_dir, plan, evolution, refinement, execution)
-                result = result_of(opt, history, message, plan.algorithm, evolution.elapsed())
+                message = loop.run(progress=progress,
+                                   total=max(0, plan.generations - optimizer.generation))  # fmt: skip
+                if canary is not None:
+                    left = spec.budget.seconds
+                    canary.settle(optimizer.generation - 1,
+                                  None if left is None else left - loop.elapsed())  # fmt: skip
+                _write_tables(run_dir, plan, history, operators, canary)
+                result = OptimizeResult.of(optimizer, history, message, plan.algorithm,
+                                           loop.elapsed())  # fmt: skip
             except Exception as exc:  # the objective's own errors too: any of them ends the run
                 raise RunFailed(
-                    f"{spec.name} stopped at generation {opt.generation}: {exc}; what it "
+                    f"{spec.name} stopped at generation {optimizer.generation}: {exc}; what it "
                     f"committed is kept: continue with `chimera run --resume {run_dir}`"
                 ) from exc
         finally:
-            execution.close()
-    summary = _summary(plan, result, ref, refinement, execution, bus)
-    if predicted is not None:  # a resumed run reports the prediction the run began with
+            if canary is not None:
+                canary.close()
+    summary = _summary(plan, result, ref, loop, operators, canary)
+    if predicted is not None:  # a resumed run reports the prediction it began with
         summary["predicted_seconds"] = predicted
     folder.write_json(run_dir / folder.RESULT, summary)
     if spec.report:
@@ -199,42 +206,37 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
     return Outcome(run_dir, summary, plan, resumed_from, skipped)
 
 
-def _loop(plan: Plan, run_dir: Path, evolution: Evolution, execution: Execution,
-          stages: dict[str, Any], progress: bool) -> str:  # fmt: skip
-    opt = evolution.opt
-    written = time.monotonic()
-    with _Progress(max(0, plan.generations - opt.generation), enabled=progress) as bar:
-        while (reason := _stop_reason(plan, evolution)) is None:
-            execution.evaluate()  # -> evaluated -> decided -> bred (and champion)
-            generation = opt.generation - 1
-            execution.serve(generation)
-            state = {"format": _FORMAT, **{k: s.state_dict() for k, s in stages.items()}}
-            checkpoints.save(run_dir / folder.CHECKPOINTS, opt.generation, state)
-            if time.monotonic() - written >= HISTORY_EVERY_S:
-                folder.write_table(run_dir / folder.HISTORY, evolution.history.table())
-                written = time.monotonic()
-            bar.advance(evolution.history.status())
-    return reason
-
-
-def _write_tables(run_dir: Path, plan: Plan, evolution: Evolution, refinement: Refinement,
-                  execution: Execution) -> None:  # fmt: skip
-    folder.write_table(run_dir / folder.HISTORY, evolution.history.table())
-    folder.write_table(run_dir / folder.OPERATORS, folder.operator_table(refinement.credit))
-    if plan.spec.deploy is not None:
+def _write_tables(run_dir: Path, plan: Plan, history: History, operators: OperatorBandit | None,
+                  canary: Canary | None) -> None:  # fmt: skip
+    folder.write_table(run_dir / folder.HISTORY, history.table())
+    credit = [] if operators is None else operators.credit
+    folder.write_table(run_dir / folder.OPERATORS, folder.operator_table(credit))
+    if canary is not None:
         start = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-        table = folder.kpi_table(plan.objective.problem.name, refinement.kpis, start)
+        table = folder.kpi_table(plan.objective.problem.name, canary.kpis, start)
         folder.write_table(run_dir / folder.KPIS, table)
-        events = [] if execution.deployment is None else execution.deployment.events
+        dep = canary.deployment
         folder.write_json(run_dir / folder.DEPLOYMENTS, {
-            "incumbent": None if execution.deployment is None else execution.deployment.incumbent,
-            "events": events, "verdicts": refinement.verdicts,
+            "incumbent": None if dep is None else dep.incumbent,
+            "events": [] if dep is None else dep.events, "verdicts": canary.verdicts,
         })  # fmt: skip
 
 
-def _summary(plan: Plan, result: Any, ref: np.ndarray | None, refinement: Refinement,
-             execution: Execution, bus: b.Bus) -> dict[str, Any]:  # fmt: skip
+def _steps(plan: Plan, loop: Loop) -> dict[str, dict[str, Any]]:
+    """Each step's calls and seconds, beside the seconds the plan predicted for them."""
+    per_call = {s.name: s.seconds for s in plan.steps}
+    out: dict[str, dict[str, Any]] = {}
+    for name, took in loop.steps().items():
+        predicted = per_call.get(name)
+        out[name] = took | {"predicted_seconds": None if predicted is None
+                            else predicted * took["calls"]}  # fmt: skip
+    return out
+
+
+def _summary(plan: Plan, result: OptimizeResult, ref: np.ndarray | None, loop: Loop,
+             operators: OperatorBandit | None, canary: Canary | None) -> dict[str, Any]:  # fmt: skip
     spec, objective = plan.spec, plan.objective
+    served = 0 if canary is None else canary.served
     summary: dict[str, Any] = {
         "name": spec.name, "objective": objective.problem.name, "kind": objective.kind,
         "dim": objective.dim, "n_obj": objective.n_obj, "algorithm": result.algorithm,
@@ -242,11 +244,11 @@ def _summary(plan: Plan, result: Any, ref: np.ndarray | None, refinement: Refine
         "workers": plan.workers, "elapsed_s": result.elapsed_s, "message": result.message,
         "budget": {"evals": spec.budget.evals, "seconds": spec.budget.seconds,
                    "generations": spec.budget.generations},
-        "used": {"evals": result.nfev, "served_evals": execution.served,
+        "used": {"evals": result.nfev, "served_evals": served,
                  "seconds": result.elapsed_s, "generations": result.ngen,
                  "cpu_seconds": result.elapsed_s * plan.workers},
         "predicted_seconds": plan.predicted_seconds,
-        "messages": dict(bus.published),
+        "steps": _steps(plan, loop),
     }  # fmt: skip
     if result.pareto_f is not None:
         from ..indicators import hypervolume
@@ -260,16 +262,16 @@ def _summary(plan: Plan, result: Any, ref: np.ndarray | None, refinement: Refine
     else:
         summary.update(fun=result.fun, optimum=objective.problem.optimum,
                        x=np.asarray(result.x).tolist())  # fmt: skip
-    if refinement.bandit is not None and spec.bandit is not None:
-        pulls = np.bincount([a for _, a, _ in refinement.credit], minlength=len(spec.bandit.arms))
+    if operators is not None and spec.bandit is not None:
+        pulls = operators.pulls()
         summary["operators"] = [{"arm": i, "operators": arm, "generations": int(pulls[i])}
                                 for i, arm in enumerate(spec.bandit.arms)]  # fmt: skip
-    if execution.deployment is not None:
-        dep = execution.deployment
+    dep = None if canary is None else canary.deployment
+    if canary is not None and dep is not None:
         summary["deployment"] = {
             "incumbent": dep.incumbent, "candidate": dep.candidate,
-            "incumbent_fitness": execution.fitness[dep.incumbent] * objective.sign,
+            "incumbent_fitness": canary.fitness[dep.incumbent] * objective.sign,
             "events": [e for e in dep.events if e["event"] != "canary"],
-            "served": execution.served,
+            "served": canary.served,
         }  # fmt: skip
     return summary

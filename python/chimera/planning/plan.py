@@ -1,11 +1,9 @@
 """A spec turned into a plan: the algorithm, backend and workers chosen (and why), and the
-run as a task graph with predicted time from discovery's probes.
-
-The graph has a setup (discover, validate, breed the first population), one generation's
-steps, repeated ``generations`` times, and a finish. A generation is the pipeline's loop:
-``evaluate`` shards on the workers (Execution), ``refine`` (Refinement: the operator bandit's
-credit and choice, the canary's verdict), ``evolve`` (Evolution: survival and breeding on
-the kernel backend), ``deploy`` (the canary's served evaluations) and ``checkpoint``.
+steps of a generation, as :class:`chimera.loop.Loop` runs them, each with its time predicted
+from discovery's probes: ``breed`` (survival and breeding on the kernel backend),
+``evaluate`` (the objective, in shards over the workers for a wasm agent), ``decide`` (the
+operator bandit), ``commit`` (the genome store), ``serve`` (the canary) and ``checkpoint``.
+The run reports the time each step took beside the prediction.
 """
 
 from __future__ import annotations
@@ -16,31 +14,29 @@ from typing import Any
 
 import numpy as np
 
+from .. import algorithms
 from .._errors import ChimeraError, ValidationError
-from .._runloop import Optimizer, make_optimizer
 from ..discovery import CostModel, EnvSnapshot, discover, probe
+from ..optimizer import Optimizer
+from .choice import choose_algorithm
 from .objective import Objective, resolve
 from .spec import Spec
 
-# Seconds a generation spends outside evaluation and breeding, measured on the 2-core
-# reference VM for populations up to a few hundred (benchmarks/bench_pipeline.py: the
-# checkpoint about 2 ms with its two fsyncs, the store's transaction 1.5, the stages 0.5).
-BOOKKEEPING_S = 0.004
-OPERATORS = ("selection", "crossover", "mutation")  # what a bandit arm may set
-_GPU_MIN_GENES = (
-    1 << 16
-)  # below this many genes a generation, a kernel launch costs more than it saves
+# Seconds of bookkeeping a generation, measured on the 2-core reference VM for populations up
+# to a few hundred (benchmarks/bench_pipeline.py): the store's transaction (commit) and the
+# checkpoint with its two fsyncs.
+COMMIT_S = 0.0015
+CHECKPOINT_S = 0.0025
+_GPU_MIN_GENES = 1 << 16  # below this many genes a generation, a launch costs more than it saves
 
 
 @dataclass(frozen=True)
 class Step:
-    """One task of the graph: its ``name``, the ``layer`` that runs it, the steps it waits
-    for, and its predicted ``seconds``."""
+    """One step of a generation: its ``name`` (one of :data:`chimera.loop.STEPS`) and its
+    predicted ``seconds`` (None when not probed)."""
 
     name: str
-    layer: str
-    after: tuple[str, ...] = ()
-    seconds: float = 0.0
+    seconds: float | None = None
 
 
 @dataclass
@@ -58,9 +54,8 @@ class Plan:
     generations: int
     limited_by: str
     why: dict[str, str]
-    setup: tuple[Step, ...]
-    generation: tuple[Step, ...]
-    finish: tuple[Step, ...]
+    steps: tuple[Step, ...]
+    shards: int
     seconds_per_generation: float | None
     options: dict[str, Any] = field(default_factory=dict)
     n_constr: int = 0
@@ -74,8 +69,7 @@ class Plan:
     def predicted_seconds(self) -> float | None:
         if self.seconds_per_generation is None:
             return None
-        setup = sum(s.seconds for s in self.setup) + sum(s.seconds for s in self.finish)
-        return setup + self.generations * self.seconds_per_generation
+        return self.generations * self.seconds_per_generation
 
     def predicted_cost(self) -> dict[str, float] | None:
         """Predicted resource use (Layer 8's units): CPU-seconds of the evaluation workers
@@ -87,40 +81,10 @@ class Plan:
                 "gpu_hours": seconds / 3600 * self.spec.resources.gpus}  # fmt: skip
 
     def optimizer(self) -> Optimizer:
-        """A fresh optimizer as planned (the first bandit arm's operators when there is one)."""
-        n_obj = None if self.algorithm == "ga" else self.objective.n_obj
-        return make_optimizer(self.algorithm, self.objective.bounds, seed=self.spec.seed,
-                              n_obj=n_obj, **self.optimizer_options())  # fmt: skip
-
-    def optimizer_options(self, arm: int = 0) -> dict[str, Any]:
-        """The optimizer's keyword options, with bandit arm ``arm``'s operators."""
-        options = dict(self.options)
-        if self.spec.bandit is not None:
-            options.update(self.spec.bandit.arms[arm])
-        return options
-
-    def arm_operators(self, arm: int) -> dict[str, Any]:
-        """Bandit arm ``arm``'s whole operator set: what the arm names, else the algorithm's
-        options, else the GA's defaults; an arm never inherits from the arm before it."""
-        assert self.spec.bandit is not None
-        base = make_optimizer(self.algorithm, self.objective.bounds, seed=self.spec.seed,
-                              n_obj=None, **self.options)  # fmt: skip
-        arm_ops = self.spec.bandit.arms[arm]
-        return {k: arm_ops.get(k, getattr(base, k)) for k in OPERATORS}
-
-    def graph(self) -> dict[str, tuple[str, ...]]:
-        """The task graph as step -> the steps it waits for: the setup, two generations (the
-        rest repeat the second), the finish."""
-        out: dict[str, tuple[str, ...]] = {s.name: s.after for s in self.setup}
-        last = self.setup[-1].name
-        for g in range(min(2, self.generations)):
-            for s in self.generation:
-                after = tuple(f"{a}[{g}]" for a in s.after) or (last,)
-                out[f"{s.name}[{g}]"] = after
-            last = f"{self.generation[-1].name}[{g}]"
-        for s in self.finish:
-            out[s.name] = s.after or (last,)
-        return out
+        """A fresh optimizer as planned."""
+        n_obj = self.objective.n_obj if algorithms.get(self.algorithm).multi_objective else None
+        return algorithms.create(self.algorithm, self.objective.bounds, seed=self.spec.seed,
+                                 n_obj=n_obj, **self.options)  # fmt: skip
 
     def summary(self) -> str:
         """The plan on one screen."""
@@ -149,19 +113,14 @@ class Plan:
                          f"{total:.1f} s in all ({cost['cpu_seconds']:.1f} CPU-seconds{gpu})")  # fmt: skip
         else:
             lines.append("predicted   not probed (run `chimera plan` without --no-probe)")
-        shards = sum(1 for s in self.generation if s.name.startswith("evaluate."))
-        loop = ["evaluate" + (f" x{shards} shards" if shards > 1 else "")]
-        loop += [s.name for s in self.generation if not s.name.startswith("evaluate.")]
-        lines.append("graph       " + " -> ".join(s.name for s in self.setup) + " -> "
-                     f"{self.generations} x ({' -> '.join(loop)}) -> "
-                     + " -> ".join(s.name for s in self.finish))  # fmt: skip
+        loop = [s.name + (f" ({self.shards} shards)" if s.name == "evaluate" and self.shards > 1
+                          else "") for s in self.steps]  # fmt: skip
+        after = "settle the canary, report" if s.deploy is not None else "report"
+        lines.append(f"loop        {self.generations} x ({' -> '.join(loop)}), then {after}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
-
-        def steps(group: tuple[Step, ...]) -> list[dict[str, Any]]:
-            return [vars(s) | {"after": list(s.after)} for s in group]
 
         return {
             "name": self.spec.name, "seed": self.spec.seed, "n_constr": self.n_constr,
@@ -173,23 +132,8 @@ class Plan:
             "seconds_per_generation": self.seconds_per_generation,
             "predicted_seconds": self.predicted_seconds,
             "predicted_cost": self.predicted_cost(),
-            "setup": steps(self.setup), "generation": steps(self.generation),
-            "finish": steps(self.finish),
+            "steps": [vars(s) for s in self.steps], "shards": self.shards,
         }  # fmt: skip
-
-
-def choose_algorithm(spec: Spec, objective: Objective) -> tuple[str, str]:
-    """The algorithm for ``spec`` (``auto``: from the number of objectives), and why."""
-    m = objective.n_obj
-    if spec.algorithm != "auto":
-        return spec.algorithm, "as the spec asks"
-    if m == 1:
-        return "ga", "one objective: a GA with elitism (Pareto ranking has nothing to rank)"
-    if m <= 3:
-        return "nsga2", (f"{m} objectives: NSGA-II, whose crowding distance spreads a front "
-                         "of 2-3 objectives well")  # fmt: skip
-    return "nsga3", (f"{m} objectives: NSGA-III, whose reference directions keep a front "
-                     "spread where crowding distance no longer can")  # fmt: skip
 
 
 def _backend(spec: Spec, snapshot: EnvSnapshot, model: CostModel | None,
@@ -248,12 +192,14 @@ def _generations(spec: Spec, pop: int, per_generation: float | None) -> tuple[in
 
 
 def base_options(spec: Spec, objective: Objective, algorithm: str) -> dict[str, Any]:
-    """The optimizer's options from the spec (the backend aside: planning picks it), with a
-    GA's genome dtype and sense from the objective."""
+    """The optimizer's options from the spec (the backend aside: planning picks it), with the
+    genome dtype and the sense from the objective where the algorithm takes them."""
     options = {k: v for k, v in spec.options.items() if k != "backend"}
-    if algorithm == "ga":
-        options = {"dtype": objective.problem.dtype, "maximize": objective.problem.maximize,
-                   **options}  # fmt: skip
+    takes = algorithms.get(algorithm).parameters
+    if "dtype" in takes:
+        options = {"dtype": objective.problem.dtype, **options}
+    if "maximize" in takes:
+        options["maximize"] = objective.problem.maximize
     return options
 
 
@@ -290,12 +236,9 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
     objective = resolve(spec.objective) if objective is None else objective
     snap = snapshot if snapshot is not None else discover()
     fun, n_constr = _constraints(objective)
-    algorithm, why_algorithm = choose_algorithm(spec, objective)
+    algorithm, why_algorithm = choose_algorithm(spec.algorithm, objective.n_obj)
     options = base_options(spec, objective, algorithm)
-    n_obj = None if algorithm == "ga" else objective.n_obj
-    first = dict(options) | (dict(spec.bandit.arms[0]) if spec.bandit else {})
-    pop = make_optimizer(algorithm, objective.bounds, seed=spec.seed, n_obj=n_obj,
-                         **first).pop_size  # fmt: skip
+    pop = algorithms.get(algorithm).population_size(options, objective.n_obj)
     model = None
     if probe_objective:
         cores = max(1, snap.cores_logical)
@@ -326,32 +269,24 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
     per_generation = (
         None
         if evaluate_s is None or breed_s is None
-        else evaluate_s + breed_s + (serve_s or 0.0) + BOOKKEEPING_S
+        else evaluate_s + breed_s + (serve_s or 0.0) + COMMIT_S + CHECKPOINT_S
     )
     generations, limited_by = _generations(spec, pop, per_generation)
     shards = min(workers, pop) if objective.kind == "wasm" else 1
-    shard_s = evaluate_s or 0.0
-    generation = [
-        *(Step(f"evaluate.{k}", "execution", (), shard_s) for k in range(shards)),
-        Step("refine", "refinement", tuple(f"evaluate.{k}" for k in range(shards))),
-        Step("evolve", "evolution", ("refine",), breed_s or 0.0),
-    ]
+    steps = [Step("breed", breed_s), Step("evaluate", evaluate_s)]
+    if spec.bandit is not None:
+        steps.append(Step("decide", None if model is None else 0.0))
+    steps.append(Step("commit", COMMIT_S))
     if spec.deploy is not None:
-        generation.append(Step("deploy", "execution", ("evolve",), serve_s or 0.0))
-    generation.append(Step("checkpoint", "evolution", (generation[-1].name,), BOOKKEEPING_S))
-    setup = (
-        Step("discover", "discovery"),
-        Step("validate", "validation", ("discover",)),
-        Step("initialise", "evolution", ("validate",)),
-    )
-    finish = [Step("settle canary", "refinement")] if spec.deploy is not None else []
-    finish.append(Step("report", "pipeline", (finish[-1].name,) if finish else ()))
+        steps.append(Step("serve", serve_s))
+    steps.append(Step("checkpoint", CHECKPOINT_S))
     return Plan(
         spec=spec, objective=objective, snapshot=snap, model=model, algorithm=algorithm,
         backend=backend, workers=workers, pop_size=pop, generations=generations,
         limited_by=limited_by,
         why={"algorithm": why_algorithm, "backend": why_backend, "workers": why_workers},
-        setup=setup, generation=tuple(generation), finish=tuple(finish),
-        seconds_per_generation=per_generation, n_constr=n_constr,
-        options=options | ({"backend": backend} if backend != "auto" else {}),
+        steps=tuple(steps), shards=shards, seconds_per_generation=per_generation,
+        n_constr=n_constr,
+        options=options | ({"backend": backend} if backend != "auto"
+                           and "backend" in algorithms.get(algorithm).parameters else {}),
     )  # fmt: skip

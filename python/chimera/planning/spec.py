@@ -12,7 +12,7 @@ the key and says what is allowed, and every one found is reported at once.
                wasm = "agents/cartpole.wasm"  # a sandboxed agent (path from the spec's folder)
                # and: dim, bounds = [[low, high]] (one pair, or one per gene), n_obj,
                # ref_point, maximize, vectorized (callable), limits = {fuel, timeout, memory}
-[algorithm]    name = "ga" | "nsga2" | "nsga3" | "auto", pop_size, selection, crossover, ...
+[algorithm]    name = "auto" or a registered algorithm (chimera.algorithms), and its options
 [budget]       evals, seconds, generations (at least one; the run stops at the first reached)
 [refinement.bandit]  policy = "thompson", arms = [{crossover = ..., mutation = ...}, ...]
 [refinement.deploy]  incumbent = [...], every, canary_share, episodes, noise, gate, margin, ...
@@ -30,32 +30,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import algorithms
 from .._errors import ValidationError
+from ..loop import Budget
+from ..optimizer import OPERATOR_KEYS
+from ..refinement.bandits import POLICIES
+from ..refinement.gates import GATES
+from .choice import auto_options
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-ALGORITHMS = ("ga", "nsga2", "nsga3", "auto")
 OBJECTIVE_KINDS = ("problem", "callable", "wasm")
-BANDITS = ("thompson", "ucb1", "epsilon_greedy", "softmax", "exp3")
-GATES = ("welch", "mann_whitney", "sequential", "mean")
 BACKENDS = ("auto", "cpp", "numba", "cuda")
-_OPERATOR_KEYS = ("selection", "crossover", "mutation")
-_ALGORITHM_KEYS = {
-    "ga": {"pop_size", "selection", "crossover", "mutation", "elitism", "repair",
-           "nan_policy", "backend", "dtype"},
-    "nsga2": {"pop_size", "crossover", "mutation", "repair", "nan_policy", "backend"},
-    "nsga3": {"pop_size", "crossover", "mutation", "repair", "nan_policy", "backend",
-              "n_partitions"},
-}  # fmt: skip
-_ALGORITHM_KEYS["auto"] = {"pop_size", "crossover", "mutation", "repair", "nan_policy"}
 _SECTIONS: dict[str, set[str]] = {
     "experiment": {"name", "seed"},
     "objective": {*OBJECTIVE_KINDS, "dim", "bounds", "n_obj", "ref_point", "maximize",
                   "vectorized", "limits", "options"},
-    "algorithm": {"name"}.union(*_ALGORITHM_KEYS.values()),
     "budget": {"evals", "seconds", "generations"},
     "refinement": {"bandit", "deploy"},
     "resources": {"workers", "backend", "gpus", "memory_gb"},
@@ -91,15 +84,6 @@ class ObjectiveSpec:
     vectorized: bool = True
     limits: dict[str, Any] | None = None
     options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Where the run stops: the first of these reached (None: not limited)."""
-
-    evals: int | None = None
-    seconds: float | None = None
-    generations: int | None = None
 
 
 @dataclass(frozen=True)
@@ -246,9 +230,10 @@ def parse(raw: dict[str, Any], where: str = "spec") -> Spec:
     ``where`` is the spec's path: a wasm module's path is resolved from its folder.
     """
     c = _Checker(raw)
-    for section in sorted(set(raw) - set(_SECTIONS)):
-        c.problems.append(f"unknown section [{section}]; allowed: {', '.join(sorted(_SECTIONS))}")
-    t = {name: c.table(name, raw.get(name), keys) for name, keys in _SECTIONS.items()}
+    sections = _SECTIONS | {"algorithm": _algorithm_keys()}
+    for section in sorted(set(raw) - set(sections)):
+        c.problems.append(f"unknown section [{section}]; allowed: {', '.join(sorted(sections))}")
+    t = {name: c.table(name, raw.get(name), keys) for name, keys in sections.items()}
 
     experiment = t["experiment"]
     name = c.get("experiment", experiment, "name", _is(str), "a string", Path(where).stem)
@@ -327,13 +312,19 @@ def _objective(c: _Checker, o: dict[str, Any], base: Path) -> ObjectiveSpec | No
     )
 
 
+def _algorithm_keys() -> set[str]:
+    """Every key of ``[algorithm]``: the name and any registered algorithm's options."""
+    return {"name"}.union(*(a.options for a in algorithms.ALGORITHMS.values()))
+
+
 def _algorithm(c: _Checker, a: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    name = c.get("algorithm", a, "name", _one_of(ALGORITHMS), f"one of {', '.join(ALGORITHMS)}",
-                 "auto")  # fmt: skip
+    names = (*algorithms.ALGORITHMS, "auto")
+    name = c.get("algorithm", a, "name", _one_of(names), f"one of {', '.join(names)}", "auto")
     name = str(name).lower()
     options = {k: v for k, v in a.items() if k != "name"}
-    for key in sorted(set(options) - _ALGORITHM_KEYS[name]):
-        if key in _SECTIONS["algorithm"]:
+    takes = auto_options() if name == "auto" else set(algorithms.get(name).options)
+    for key in sorted(set(options) - takes):
+        if key in _algorithm_keys():
             c.problems.append(f"algorithm.{key} does not apply to {name}")
     c.get("algorithm", a, "pop_size", _int(2), "an integer >= 2")
     return name, options
@@ -355,8 +346,8 @@ def _budget(c: _Checker, b: dict[str, Any]) -> Budget:
 def _bandit(c: _Checker, b: dict[str, Any]) -> BanditSpec | None:
     if not b:
         return None
-    policy = c.get("refinement.bandit", b, "policy", _one_of(BANDITS),
-                   f"one of {', '.join(BANDITS)}", "thompson")  # fmt: skip
+    policy = c.get("refinement.bandit", b, "policy", _one_of(tuple(POLICIES)),
+                   f"one of {', '.join(POLICIES)}", "thompson")  # fmt: skip
     arms: Any = b.get("arms")
     if not (isinstance(arms, list) and len(arms) >= 2 and all(isinstance(x, dict) for x in arms)):
         c.problems.append(
@@ -365,10 +356,10 @@ def _bandit(c: _Checker, b: dict[str, Any]) -> BanditSpec | None:
         )
         arms = []
     for i, arm in enumerate(arms):
-        for key in sorted(set(arm) - set(_OPERATOR_KEYS)):
+        for key in sorted(set(arm) - set(OPERATOR_KEYS)):
             c.problems.append(
                 f"refinement.bandit.arms[{i}].{key} is not an operator; allowed: "
-                f"{', '.join(_OPERATOR_KEYS)}"
+                f"{', '.join(OPERATOR_KEYS)}"
             )
     seed = c.get("refinement.bandit", b, "seed", _int(0), "an integer >= 0")
     return BanditSpec(str(policy).lower(), tuple(dict(a) for a in arms), seed)

@@ -62,7 +62,9 @@ class Bandit:
 
     policy: str
     _code: int
-    _stationary_only: ClassVar[bool] = False
+    #: Whether the policy takes ``discount`` or ``window`` to forget old rewards (EXP3 adapts
+    #: by itself).
+    forgets: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -78,7 +80,7 @@ class Bandit:
             raise ValidationError(f"n_arms must be a positive integer, got {n_arms!r}")
         if discount is not None and window is not None:
             raise ValidationError("give discount or window, not both")
-        if self._stationary_only and (discount is not None or window is not None):
+        if not self.forgets and (discount is not None or window is not None):
             raise ValidationError(f"{type(self).__name__} adapts by itself: no discount or window")
         if discount is not None:
             _positive(discount, "discount", upper=1.0)
@@ -232,7 +234,7 @@ class EXP3(Bandit):
 
     policy = "exp3"
     _code = _core.bandit.EXP3
-    _stationary_only = True
+    forgets = False
 
     def __init__(self, n_arms: int, *, gamma: float = 0.1, **options: Any):
         super().__init__(n_arms, gamma=_positive(gamma, "gamma", upper=1.0), **options)
@@ -304,3 +306,9 @@ class LinearThompson(_Linear):
 
     def __init__(self, n_arms: int, dim: int, *, v: float = 1.0, **options: Any):
         super().__init__(n_arms, dim, alpha=v, **options)
+
+
+#: The policies without context, by name: what a spec's ``[refinement.bandit] policy`` names.
+POLICIES: dict[str, type[Bandit]] = {
+    cls.policy: cls for cls in (ThompsonSampling, UCB1, EpsilonGreedy, Softmax, EXP3)
+}

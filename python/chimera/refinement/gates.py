@@ -23,9 +23,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from .._errors import ValidationError
 from . import abtest
+
+if TYPE_CHECKING:
+    from ..execution.deploy import Gate
 
 _TESTS = {"welch": abtest.welch_t, "mann_whitney": abtest.mann_whitney}
 
@@ -116,3 +120,21 @@ def sequential_non_inferiority(margin: float, *, alpha: float = 0.05, tau: float
     ``min_samples`` KPIs a side, and while neither side varies (the test needs a variance)."""
     return SequentialNonInferiority(margin, alpha=alpha, tau=tau, min_samples=min_samples,
                                     higher_is_better=higher_is_better)  # fmt: skip
+
+
+#: The gates a spec's ``[refinement.deploy] gate`` names; "mean" is the Deployment's own
+#: comparison of means.
+GATES = ("welch", "mann_whitney", "sequential", "mean")
+
+
+def gate(name: str, *, margin: float, alpha: float, min_samples: int,
+         higher_is_better: bool) -> Gate | None:  # fmt: skip
+    """The gate called ``name`` (None for "mean": the Deployment's default)."""
+    if name == "mean":
+        return None
+    if name == "sequential":
+        return sequential_non_inferiority(margin, alpha=alpha, min_samples=min_samples,
+                                          higher_is_better=higher_is_better)  # fmt: skip
+    if name not in _TESTS:
+        raise ValidationError(f"unknown gate {name!r}; choose one of {', '.join(GATES)}")
+    return non_inferiority(margin, alpha=alpha, test=name, higher_is_better=higher_is_better)

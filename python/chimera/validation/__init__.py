@@ -1,10 +1,10 @@
-"""Layer 3, validation: a plan is checked before anything runs, and every violation is
-reported at once, each with where it is and how to fix it.
+"""Validation: a plan is checked before anything runs, and every violation is reported at
+once, each with where it is and how to fix it.
 
-- the plan: its task graph is acyclic, the resources it asks for exist on the machine
-  (workers, GPUs, backend, memory) and its budgets allow a generation;
-- every wasm module: Layer 4's checks (allow-listed imports, required exports and their
-  signatures, memory maximum) and a start in the sandbox;
+- the plan: the resources it asks for exist on the machine (workers, GPUs, backend, memory)
+  and its budgets allow a generation;
+- every wasm module: the sandbox's checks (allow-listed imports, required exports and their
+  signatures, memory maximum) and a start in it;
 - genomes the spec gives (the deployment's incumbent): finite, in bounds, the right length;
 - safety limits: a wasm agent's fuel, deadline and memory are set by the spec.
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from .._errors import ChimeraError, ValidationError
 from ..discovery import EnvSnapshot, discover
-from ..planning import Plan, Spec, load, make_plan, resolve
-from ..planning.plan import OPERATORS, choose_algorithm
+from ..optimizer import OPERATOR_KEYS
+from ..planning import Plan, Spec, choose_algorithm, load, make_plan, resolve
 from . import checks
 from .checks import Violation
 
@@ -68,18 +68,19 @@ def validate(spec: Spec | str | Path, *, snapshot: EnvSnapshot | None = None,
     plan = None
     if objective is not None:
         found += checks.sense(s, objective)
-        wrong = checks.operators(planned, objective, choose_algorithm(planned, objective)[0])
+        algorithm = choose_algorithm(planned.algorithm, objective.n_obj)[0]
+        wrong = checks.operators(planned, objective, algorithm)
         found += wrong
         if wrong:
             planned = replace(planned, bandit=None, options={
-                k: v for k, v in planned.options.items() if k not in OPERATORS})  # fmt: skip
+                k: v for k, v in planned.options.items() if k not in OPERATOR_KEYS})  # fmt: skip
         try:
             plan = make_plan(planned, snapshot=snap, probe_objective=probe, objective=objective)
         except ChimeraError as exc:
             if not any(v.where == "algorithm" for v in wrong):  # else the same error again
                 found.append(Violation("objective", str(exc), "correct the spec as it says"))
     if plan is not None:
-        found += checks.acyclic(plan.graph()) + checks.budget(plan) + checks.constraints(plan)
+        found += checks.budget(plan) + checks.constraints(plan)
         if s.deploy is not None and s.deploy.incumbent is not None:
             found += checks.genome(s.deploy.incumbent, plan.objective.bounds,
                                    "refinement.deploy.incumbent")  # fmt: skip

@@ -1,20 +1,20 @@
-"""The checks of Layer 3, each returning the violations it finds (empty when all is well)."""
+"""The checks of validation, each returning the violations it finds (empty when all is well)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import algorithms
 from .._errors import ChimeraError
-from .._runloop import make_optimizer
 from ..discovery import EnvSnapshot
 from ..execution import Limits, WasmAgent
+from ..optimizer import OPERATOR_KEYS
 from ..planning import Objective, Plan, Spec
-from ..planning.plan import OPERATORS, base_options
+from ..planning.plan import base_options
 
 # Threads beyond this many per logical core only queue for the cores.
 MAX_WORKERS_PER_CORE = 4
@@ -33,36 +33,6 @@ class Violation:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.problem} (fix: {self.fix})"
-
-
-def acyclic(graph: Mapping[str, Sequence[str]]) -> list[Violation]:
-    """Every step waits only for steps that exist, and no chain of waits comes back."""
-    out = [
-        Violation(f"plan step {name!r}", f"waits for {dep!r}, which is not a step",
-                  "remove the dependency or add the step")
-        for name, after in graph.items()
-        for dep in after
-        if dep not in graph
-    ]  # fmt: skip
-    waiting = {name: len({d for d in after if d in graph}) for name, after in graph.items()}
-    followers: dict[str, list[str]] = {name: [] for name in graph}
-    for name, after in graph.items():
-        for dep in set(after) & graph.keys():
-            followers[dep].append(name)
-    ready = [name for name, n in waiting.items() if n == 0]
-    done: set[str] = set()
-    while ready:  # Kahn's algorithm: a step is done once every step it waits for is
-        name = ready.pop()
-        done.add(name)
-        for other in followers[name]:
-            waiting[other] -= 1
-            if waiting[other] == 0:
-                ready.append(other)
-    stuck = sorted(set(graph) - done)
-    if stuck:
-        out.append(Violation("plan", f"steps {', '.join(stuck)} wait on each other in a cycle",
-                             "break the cycle of dependencies"))  # fmt: skip
-    return out
 
 
 def resources(spec: Spec, snapshot: EnvSnapshot) -> list[Violation]:
@@ -136,7 +106,7 @@ def deployable(spec: Spec) -> list[Violation]:
 
 
 def module(path: str | Path, given: dict[str, Any] | None, dim: int | None) -> list[Violation]:
-    """The module passes Layer 4's checks: allow-listed imports, the required exports with
+    """The module passes the sandbox's checks: allow-listed imports, the required exports with
     their signatures, a memory maximum within the limits, and it starts."""
     try:
         WasmAgent(Path(path).read_bytes(), dim=dim, limits=Limits(**(given or {})),
@@ -171,12 +141,13 @@ def genome(values: Any, bounds: np.ndarray, where: str) -> list[Violation]:
 def operators(spec: Spec, objective: Objective, algorithm: str) -> list[Violation]:
     """The algorithm's operators and options make an optimizer, and so does each operator a
     bandit arm names (over the algorithm's), each reported under its own key."""
-    n_obj = None if algorithm == "ga" else objective.n_obj
+    entry = algorithms.get(algorithm)
+    n_obj = objective.n_obj if entry.multi_objective else None
     base = base_options(spec, objective, algorithm)
 
     def error(options: dict[str, Any]) -> str | None:
         try:
-            make_optimizer(algorithm, objective.bounds, seed=spec.seed, n_obj=n_obj, **options)
+            entry.create(objective.bounds, seed=spec.seed, n_obj=n_obj, **options)
         except ChimeraError as exc:
             return str(exc)
         return None
@@ -185,15 +156,24 @@ def operators(spec: Spec, objective: Objective, algorithm: str) -> list[Violatio
     fix = "name operators and options of chimera.evolution.operators (docs/spec.md)"
     if (problem := error(base)) is not None:
         out.append(Violation("algorithm", problem, fix))
-        base = {k: v for k, v in base.items() if k not in OPERATORS}
-    if spec.bandit is not None and algorithm != "ga":
-        out.append(Violation("refinement.bandit", f"operator bandits drive the GA, not "
-                             f"{algorithm}", "use algorithm.name = \"ga\", or drop the bandit"))  # fmt: skip
-    elif spec.bandit is not None:
-        for i, arm in enumerate(spec.bandit.arms):
-            for key, value in arm.items():
-                if (problem := error(base | {key: value})) is not None:
-                    out.append(Violation(f"refinement.bandit.arms[{i}].{key}", problem, fix))
+        base = {k: v for k, v in base.items() if k not in OPERATOR_KEYS}
+    if spec.bandit is None:
+        return out
+    if entry.multi_objective or not entry.operators:
+        banditable = [a.name for a in algorithms.ALGORITHMS.values()
+                      if a.operators and not a.multi_objective]  # fmt: skip
+        out.append(Violation("refinement.bandit", f"operator bandits drive a single-objective "
+                             f"algorithm with operators, not {algorithm}",
+                             f"use algorithm.name = {' or '.join(map(repr, banditable))}, or "
+                             "drop the bandit"))  # fmt: skip
+        return out
+    for i, arm in enumerate(spec.bandit.arms):
+        for key, value in arm.items():
+            if key not in entry.operators:
+                out.append(Violation(f"refinement.bandit.arms[{i}].{key}",
+                                     f"{algorithm} has no {key} operator", fix))  # fmt: skip
+            elif (problem := error(base | {key: value})) is not None:
+                out.append(Violation(f"refinement.bandit.arms[{i}].{key}", problem, fix))
     return out
 
 

@@ -1,16 +1,17 @@
-"""Helpers for the algorithms' ``state_dict``/``load_state_dict``: a checkpoint is refused,
+"""Helpers for the optimizers' ``state_dict``/``load_state_dict``: a snapshot is refused,
 naming what differs, unless it comes from an identically configured optimizer."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from .._errors import ValidationError
+from ._errors import ValidationError
 
 
-def check(state: Any, fmt: str, config: dict[str, Any], what: str) -> None:
+def check(state: Any, fmt: str, config: Mapping[str, Any], what: str) -> None:
     """Refuses a checkpoint of another format or configuration."""
     if not isinstance(state, dict) or state.get("format") != fmt:
         raise ValidationError(f"not a {what} checkpoint (expected format {fmt!r})")
@@ -27,7 +28,9 @@ def copy(a: np.ndarray | None) -> np.ndarray | None:
     return None if a is None else a.copy()
 
 
-def array(state: dict[str, Any], key: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
+def array(
+    state: Mapping[str, Any], key: str, shape: tuple[int, ...], dtype: Any
+) -> np.ndarray | None:
     """``state[key]`` as a fresh array of the expected shape and dtype (None stays None)."""
     a = state.get(key)
     if a is None:
@@ -38,7 +41,7 @@ def array(state: dict[str, Any], key: str, shape: tuple[int, ...], dtype: Any) -
     return np.array(a, dtype=dtype, copy=True)
 
 
-def counters(state: dict[str, Any], *keys: str) -> list[int]:
+def counters(state: Mapping[str, Any], *keys: str) -> list[int]:
     try:
         return [int(state[k]) for k in keys]
     except (KeyError, TypeError, ValueError) as exc:

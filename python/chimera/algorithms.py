@@ -1,0 +1,187 @@
+"""The algorithms by name: the one table that ``minimize``, the spec schema, planning,
+validation and docs/spec.md read.
+
+An entry is a name, an :class:`~chimera.optimizer.Optimizer` subclass and a one-line summary;
+everything else is read from the class: its options and their defaults from the signature of
+its constructor, each option's meaning from the "Parameters" section of its docstring, whether
+it takes several objectives and constraints, and which operators a bandit may switch. Nothing
+is constructed to learn a default. Adding an algorithm is one class and one :func:`register`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy.typing as npt
+
+from ._errors import ValidationError
+from .evolution import GA, NSGA2, NSGA3
+from .optimizer import Optimizer
+
+#: Constructor arguments a run sets, not the algorithm's table in a spec: the experiment's seed
+#: and the objective's count and sense.
+RUN_ARGUMENTS = ("bounds", "seed", "n_obj", "maximize")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of an algorithm: its ``name``, ``default`` and what it means (``doc``)."""
+
+    name: str
+    default: Any
+    doc: str
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """A registered algorithm: ``name``, optimizer class ``cls`` and a one-line ``summary``."""
+
+    name: str
+    cls: type[Optimizer]
+    summary: str
+
+    @property
+    def multi_objective(self) -> bool:
+        return self.cls.multi_objective
+
+    @property
+    def constraints(self) -> bool:
+        return self.cls.constraints
+
+    @property
+    def operators(self) -> tuple[str, ...]:
+        """The operator options a bandit may switch between generations."""
+        return self.cls.operator_keys
+
+    @cached_property
+    def parameters(self) -> dict[str, Option]:
+        """Every keyword argument of the constructor, run arguments included."""
+        docs = _parameter_docs(self.cls.__doc__ or "")
+        signature = inspect.signature(self.cls)
+        return {
+            name: Option(name, p.default, docs.get(name, ""))
+            for name, p in signature.parameters.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+
+    @property
+    def options(self) -> dict[str, Option]:
+        """The options a spec's ``[algorithm]`` table may set."""
+        return {k: v for k, v in self.parameters.items() if k not in RUN_ARGUMENTS}
+
+    def population_size(self, options: Mapping[str, Any], n_obj: int = 1) -> int:
+        """The population these options give, from the class, without building it."""
+        return self.cls.population_size(options, n_obj)
+
+    def create(self, bounds: npt.ArrayLike, *, seed: int | None = None,
+               n_obj: int | None = None, **options: Any) -> Optimizer:  # fmt: skip
+        """The optimizer with these options; unknown options and a count of objectives it
+        does not optimise are refused, naming what it takes."""
+        unknown = sorted(set(options) - set(self.parameters))
+        if unknown:
+            raise ValidationError(
+                f"algorithm {self.name!r} has no option {', '.join(map(repr, unknown))}; it "
+                f"takes {', '.join(self.parameters)}"
+            )
+        if self.multi_objective:
+            if n_obj is not None:
+                options["n_obj"] = n_obj
+        elif n_obj not in (None, 1):
+            others = " or ".join(a.name for a in ALGORITHMS.values() if a.multi_objective)
+            raise ValidationError(
+                f"algorithm {self.name!r} is single-objective but n_obj={n_obj}; use {others}"
+            )
+        return self.cls(bounds, seed=seed, **options)
+
+
+ALGORITHMS: dict[str, Algorithm] = {}
+
+
+def register(name: str, cls: type[Optimizer], summary: str) -> Algorithm:
+    """Makes ``cls`` available by ``name`` to ``minimize``, specs, planning and validation."""
+    if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
+        raise ValidationError(f"{cls!r} is not an Optimizer subclass")
+    key = name.strip().lower()
+    if not key.isidentifier() or key == "auto" or key in ALGORITHMS:
+        raise ValidationError(f"algorithm name {name!r} is taken or not an identifier")
+    entry = Algorithm(key, cls, summary)
+    missing = [k for k, o in entry.options.items() if not o.doc]
+    if missing:
+        raise ValidationError(
+            f"{cls.__name__}'s docstring does not document {', '.join(missing)} under Parameters"
+        )
+    ALGORITHMS[key] = entry
+    return entry
+
+
+def get(name: str) -> Algorithm:
+    """The algorithm registered as ``name`` (any case)."""
+    key = str(name).strip().lower()
+    if key not in ALGORITHMS:
+        raise ValidationError(f"unknown algorithm {name!r}; choose one of {', '.join(ALGORITHMS)}")
+    return ALGORITHMS[key]
+
+
+def create(name: str, bounds: npt.ArrayLike, *, seed: int | None = None,
+           n_obj: int | None = None, **options: Any) -> Optimizer:  # fmt: skip
+    """The optimizer registered as ``name``, with ``options``."""
+    return get(name).create(bounds, seed=seed, n_obj=n_obj, **options)
+
+
+def constrained() -> list[str]:
+    """The algorithms that rank by constraint values."""
+    return [a.name for a in ALGORITHMS.values() if a.constraints]
+
+
+def markdown() -> str:
+    """The algorithms and their options as the tables of docs/spec.md."""
+    lines = ["| algorithm | objectives | constraints | what it is |", "| --- | --- | --- | --- |"]
+    for a in ALGORITHMS.values():
+        objectives = "2 or more" if a.multi_objective else "1"
+        lines.append(f"| `{a.name}` | {objectives} | {'yes' if a.constraints else 'no'} | "
+                     f"{a.summary} |")  # fmt: skip
+    for a in ALGORITHMS.values():
+        lines += ["", f"`{a.name}` options:", "", "| key | default | meaning |",
+                  "| --- | --- | --- |"]  # fmt: skip
+        for o in a.options.values():
+            lines.append(f"| `{o.name}` | {_default(o.default)} | {o.doc} |")
+    return "\n".join(lines) + "\n"
+
+
+def _default(value: Any) -> str:
+    return "none" if value is None else f"`{value!r}`".replace("'", '"')
+
+
+_PARAMETER = re.compile(r"^    (\w+(?:, \w+)*) :")
+
+
+def _parameter_docs(doc: str) -> dict[str, str]:
+    """Each name in a NumPy-style "Parameters" section and its description, on one line."""
+    section = doc.partition("Parameters\n    ----------\n")[2]
+    docs: dict[str, str] = {}
+    names: list[str] = []
+    for line in section.splitlines():
+        if not line.strip() or (line.startswith("    ") and not line.startswith("     ")
+                                and not _PARAMETER.match(line)):  # fmt: skip
+            if not line.strip() and names:
+                continue
+            break
+        match = _PARAMETER.match(line)
+        if match:
+            names = match.group(1).split(", ")
+            for n in names:
+                docs[n] = ""
+        else:
+            for n in names:
+                docs[n] = f"{docs[n]} {line.strip()}".strip()
+    return docs
+
+
+register("ga", GA, "a generational genetic algorithm with elitism")
+register("nsga2", NSGA2, "NSGA-II: non-dominated sorting and crowding distance")
+register("nsga3", NSGA3, "NSGA-III: non-dominated sorting and niching on reference directions")
