@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Builds a manylinux wheel of this checkout and proves it: `pip wheel .`, `auditwheel repair`,
 # then a fresh virtual environment that installs only the repaired wheel and passes the tests.
-# Usage: scripts/build_wheel.sh [OUT_DIR]   (default wheelhouse/); CHIMERA_ENABLE_CUDA is honoured.
+# Usage: scripts/build_wheel.sh [OUT_DIR]   (default wheelhouse/)
+# A wheel runs elsewhere, so it must not follow whatever GPU this machine has (as AUTO would):
+# it carries every supported GPU architecture (CHIMERA_ENABLE_CUDA=ON, the default here; needs
+# nvcc), or none with CHIMERA_ENABLE_CUDA=OFF.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-wheelhouse}
+export CHIMERA_ENABLE_CUDA=${CHIMERA_ENABLE_CUDA:-ON}
+echo "building with CHIMERA_ENABLE_CUDA=$CHIMERA_ENABLE_CUDA"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

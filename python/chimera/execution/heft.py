@@ -1,0 +1,72 @@
+"""Planning a task graph onto workers (the HEFT kernel of ``chimera._core.scheduler``, or its
+Numba twin ``chimera._numba.scheduler``: the same plans bit for bit).
+
+``plan(cost, edges, workers=...)`` places every task on a worker by HEFT list scheduling: ranks
+from the critical path to the exit, highest-ranked ready task first, each onto the worker where
+it finishes earliest, data from a predecessor on another worker arriving after the edge's
+communication cost. ``ReadyQueue`` hands a dispatcher the ready tasks in priority order as
+their predecessors finish, and cancels a task with everything downstream of it; it is the C++
+class (``chimera._numba.scheduler.ReadyQueue`` is its twin, for where the C++ core is not built).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import _backend, _core
+from .._errors import ValidationError
+
+ReadyQueue = _core.scheduler.ReadyQueue
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Per task: ``worker``, ``start``, ``finish`` and upward ``rank``; ``order`` the tasks as
+    placed; ``makespan`` the last finish."""
+
+    worker: np.ndarray
+    start: np.ndarray
+    finish: np.ndarray
+    rank: np.ndarray
+    order: np.ndarray
+    makespan: float
+
+
+def edge_arrays(edges: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(src, dst) int32 arrays from an (e, 2) array or a sequence of pairs."""
+    e = np.asarray(edges if len(edges) else np.empty((0, 2)), dtype=np.int64)
+    if e.ndim != 2 or e.shape[1] != 2:
+        raise ValidationError(f"edges must be (from, to) pairs, got shape {e.shape}")
+    if e.size and (e.min() < 0 or e.max() >= 2**31):
+        raise ValidationError("edges must name tasks by non-negative int32 ids")
+    return e[:, 0].astype(np.int32), e[:, 1].astype(np.int32)
+
+
+def plan(
+    cost: Any, edges: Any, *, workers: int | Any = 1, comm: Any = None, backend: str = "auto"
+) -> Plan:
+    """HEFT plan of tasks with compute ``cost`` (time on a worker of speed 1) and dependencies
+    ``edges`` (``(a, b)``: b needs a's output, ``comm[k]`` the time to move it between workers)
+    onto ``workers``: a count of equal workers, or their speeds.
+
+    ``backend`` picks the kernel: ``cpp`` or ``numba`` (the same plan bit for bit), or ``auto``
+    (``CHIMERA_BACKEND`` if set, else the first of them that works here); ``cuda`` has no
+    scheduler and raises ``BackendUnavailable``."""
+    cost = np.ascontiguousarray(cost, dtype=np.float64)
+    if isinstance(workers, (int, np.integer)) and not isinstance(workers, bool):
+        speed = np.ones(int(workers))
+    else:
+        speed = np.ascontiguousarray(workers, dtype=np.float64)
+    if speed.ndim != 1 or speed.size < 1:
+        raise ValidationError("workers must be a positive count or a 1-D array of speeds")
+    src, dst = edge_arrays(edges)
+    _, kernels = _backend.resolve(backend, "scheduler")
+    try:
+        out = kernels.heft(cost, src, dst, comm, speed)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+    return Plan(out["worker"], out["start"], out["finish"], out["rank"], out["order"],
+                float(out["makespan"]))  # fmt: skip
