@@ -1,4 +1,4 @@
-"""Layer 4: WebAssembly agents in the sandbox against the same function in NumPy.
+"""Execution: WebAssembly agents in the sandbox against the same function in NumPy.
 
 - Evaluations per second of Rastrigin (``--dim``, batches of ``--batch``): the batch ABI (one
   call per batch), one wasm call per individual, and NumPy on the whole batch; the answers
@@ -43,7 +43,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table, write_results
 from chimera.execution import Limits, Scheduler, WasmAgent
-from chimera.execution.scheduler import ReadyQueue, plan
+from chimera.execution.heft import schedule
+from chimera.execution.scheduler import ReadyQueue
 
 AGENTS = Path(__file__).resolve().parent.parent / "examples" / "agents"
 REPEATS = 5
@@ -170,7 +171,7 @@ def planning(n: int = 100_000, workers: int = 64) -> list[list[Any]]:
     times = []
     for _ in range(REPEATS):
         t0 = time.perf_counter()
-        p = plan(cost, edges, workers=workers, comm=comm)
+        p = schedule(cost, edges, workers=workers, comm=comm)
         times.append(time.perf_counter() - t0)
     q = ReadyQueue(n, edges[:, 0].astype(np.int32), edges[:, 1].astype(np.int32), p.rank)
     pop, done = q.pop, q.done
@@ -179,7 +180,7 @@ def planning(n: int = 100_000, workers: int = 64) -> list[list[Any]]:
         done(pop())
     per_task = (time.perf_counter() - t0) / n * 1e6
     return [
-        [f"HEFT plan, {n} tasks ({len(edges)} edges) onto {workers} workers (ms)",
+        [f"HEFT schedule, {n} tasks ({len(edges)} edges) onto {workers} workers (ms)",
          round(statistics.median(times) * 1e3, 1), "target 50"],
         ["ready queue pop + done per task from Python (us)", round(per_task, 2), "target 10"],
     ]  # fmt: skip

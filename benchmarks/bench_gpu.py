@@ -232,7 +232,7 @@ def bench_moo(cp: Any, cuda: Any, core: Any, repeats: int) -> list[list[Any]]:
     same = np.array_equal(cp.asnumpy(dout).view(np.uint64), out.view(np.uint64))
     rows.append([f"crowding N={n} M={m}", t_gpu * 1e3, t_cpp * 1e3, "-", t_cpp / t_gpu, "-",
                  f"bit-identical: {same}"])  # fmt: skip
-    W = chimera.evolution.das_dennis(12, m)
+    W = chimera.directions.das_dennis(12, m)
     dW, dref, ddist = cp.asarray(W), cp.empty(n, np.int32), cp.empty(n)
     ref, dist = np.empty(n, np.int32), np.empty(n)
     t_gpu = wall(lambda: cuda.moo.associate(dF, dW, dref, ddist), repeats, sync)

@@ -89,7 +89,7 @@ def test_two_proportions() -> None:
     assert abtest.two_proportion_z(1, 1, 3, 5).p_value is None
     with pytest.raises(ValidationError, match="successes <= trials"):
         abtest.two_proportion_z(5, 4, 1, 10)
-    with pytest.raises(ValidationError, match="must be integers"):
+    with pytest.raises(ValidationError, match="successes must be an integer"):
         abtest.two_proportion_z(1.5, 4, 1, 10)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import chimera
-from chimera.evolution import das_dennis
+from chimera.directions import das_dennis
 from chimera.problems import DTLZ2, ZDT1
 from conftest import Side
 

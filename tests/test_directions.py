@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chimera import ValidationError
-from chimera.evolution.directions import (
+from chimera.directions import (
     MAX_DIRECTIONS,
     das_dennis,
     default_partitions,

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import chimera
-from chimera import ChimeraError, ValidationError, problems
+from chimera import ChimeraError, ValidationError, kpi, problems
 from chimera.cli import main
 from chimera.discovery import (
     CostModel,
@@ -36,7 +36,6 @@ from chimera.discovery import (
     process_stats,
 )
 from chimera.execution import Metrics, WasmAgent
-from chimera.refinement import kpi
 
 AGENTS = Path(__file__).resolve().parent.parent / "examples" / "agents"
 AVAILABLE = [name for name, s in chimera.backends().items() if s.available]

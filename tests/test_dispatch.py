@@ -424,9 +424,9 @@ def test_every_resource_comes_back_after_timeouts_cancels_retries_and_failures()
 
 
 def test_the_queue_is_rebuilt_when_idle_and_old_tasks_still_count(monkeypatch) -> None:
-    from chimera.execution import dispatch
+    from chimera.execution import scheduler
 
-    monkeypatch.setattr(dispatch, "REBUILD_AT", 8)
+    monkeypatch.setattr(scheduler, "REBUILD_AT", 8)
     with Scheduler(1, retry=NO_RETRY) as s:
         done = s.map(lambda x: x, range(10))
         ok = s.submit(lambda: "ok")

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chimera import ValidationError
-from chimera.evolution.directions import default_partitions
+from chimera.directions import default_partitions
 from chimera.indicators import epsilon_additive, hypervolume, igd, igd_plus
 from chimera.problems import DTLZ1, DTLZ2, ZDT1, ZDT2, ZDT6, ZDT6_F1_MIN
 

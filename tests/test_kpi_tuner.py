@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from chimera import ValidationError
-from chimera.refinement import Integer, Real, Tuner, kpi
+from chimera import ValidationError, kpi
+from chimera.refinement import Integer, Real, Tuner
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 

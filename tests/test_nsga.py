@@ -13,7 +13,8 @@ import pytest
 
 import chimera
 from chimera import NSGA2, NSGA3, FitnessError, StateError, ValidationError
-from chimera.evolution import crowding_distance, das_dennis, pareto_rank
+from chimera.directions import das_dennis
+from chimera.evolution import crowding_distance, pareto_rank
 from chimera.indicators import hypervolume, igd_plus
 from chimera.problems import DTLZ2, ZDT1
 

@@ -521,7 +521,7 @@ def test_associate_examples(backend: str) -> None:
 def test_associate_parallel_path(backend: str) -> None:
     rng = np.random.default_rng(3)
     F = rng.uniform(0, 1, size=(8000, 3))
-    W = chimera.evolution.das_dennis(12, 3)  # 8000 x 91 x 3 is above the 2^21 parallel grain
+    W = chimera.directions.das_dennis(12, 3)  # 8000 x 91 x 3 is above the 2^21 parallel grain
     before = chimera._core.ga.num_threads()
     try:
         runs = []

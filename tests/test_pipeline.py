@@ -19,7 +19,7 @@ from chimera import pipeline
 from chimera.cli import main
 from chimera.evolution import checkpoints
 from chimera.evolution.store import GenomeStore
-from chimera.refinement.kpi import KPI_SCHEMA
+from chimera.kpi import KPI_SCHEMA
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 CARTPOLE = (EXAMPLES / "agents" / "cartpole.wasm").resolve()

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from chimera import ValidationError
-from chimera.execution.scheduler import ReadyQueue, edge_arrays, plan
+from chimera.execution.heft import edge_arrays, schedule
+from chimera.execution.scheduler import ReadyQueue
 
 
 def reference_heft(cost, edges, comm, speed):
@@ -72,7 +73,7 @@ def random_dag(n: int, seed: int, density: float = 0.2):
 @pytest.mark.parametrize("speed", [[1.0], [1.0, 1.0, 1.0], [1.0, 2.0, 0.5, 1.5]])
 def test_heft_matches_the_definition(seed: int, speed: list[float]) -> None:
     cost, edges, comm = random_dag(40, seed)
-    got = plan(cost, edges, workers=np.array(speed), comm=comm)
+    got = schedule(cost, edges, workers=np.array(speed), comm=comm)
     worker, finish, order, rank = reference_heft(cost, edges, comm, speed)
     assert np.array_equal(got.order, order) and np.array_equal(got.worker, worker)
     assert np.allclose(got.finish, finish, rtol=0, atol=0) and np.allclose(got.rank, rank)
@@ -88,10 +89,10 @@ def test_heft_matches_the_definition(seed: int, speed: list[float]) -> None:
 
 def test_more_workers_never_lengthen_a_wide_graph() -> None:
     cost = np.ones(64)
-    assert plan(cost, [], workers=1).makespan == 64
-    assert plan(cost, [], workers=8).makespan == 8
+    assert schedule(cost, [], workers=1).makespan == 64
+    assert schedule(cost, [], workers=8).makespan == 8
     chain = [(i, i + 1) for i in range(63)]
-    assert plan(cost, chain, workers=8, comm=np.full(63, 5.0)).makespan == 64  # stays put
+    assert schedule(cost, chain, workers=8, comm=np.full(63, 5.0)).makespan == 64  # stays put
 
 
 def test_the_ready_queue_releases_cancels_and_refuses() -> None:
@@ -120,16 +121,16 @@ def test_the_ready_queue_releases_cancels_and_refuses() -> None:
 )
 def test_bad_graphs_are_refused(edges, match: str) -> None:
     with pytest.raises(ValidationError, match=match):
-        plan(np.ones(3), edges, workers=2)
+        schedule(np.ones(3), edges, workers=2)
 
 
 def test_bad_costs_and_workers_are_refused() -> None:
     with pytest.raises(ValidationError, match="cost must be finite and non-negative"):
-        plan([1.0, -1.0], [], workers=2)
+        schedule([1.0, -1.0], [], workers=2)
     with pytest.raises(ValidationError, match="speed must be finite and positive"):
-        plan([1.0], [], workers=np.array([1.0, 0.0]))
+        schedule([1.0], [], workers=np.array([1.0, 0.0]))
     with pytest.raises(ValidationError, match="comm must be a 1-D array with one cost per edge"):
-        plan([1.0, 1.0], [(0, 1)], workers=2, comm=[1.0, 2.0])
+        schedule([1.0, 1.0], [(0, 1)], workers=2, comm=[1.0, 2.0])
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -139,8 +140,8 @@ def test_zero_costs_and_ties_take_the_ready_queue_alike(seed: int) -> None:
     cost, edges, comm = random_dag(30, seed)
     cost = np.where(cost > 10, 0.0, cost)
     comm = np.zeros(len(edges))
-    got = plan(cost, edges, workers=3, comm=comm)
+    got = schedule(cost, edges, workers=3, comm=comm)
     worker, finish, order, _ = reference_heft(cost, edges, comm, [1.0] * 3)
     assert np.array_equal(got.order, order) and np.array_equal(got.worker, worker)
     assert np.array_equal(got.finish, finish)
-    assert np.array_equal(plan([0.0, 0.0], [(1, 0)], workers=2).order, [1, 0])
+    assert np.array_equal(schedule([0.0, 0.0], [(1, 0)], workers=2).order, [1, 0])

@@ -15,7 +15,7 @@ pytest.importorskip("numba")
 from chimera import BackendUnavailable, _backend
 from chimera._core import scheduler as cs
 from chimera._numba import scheduler as ns
-from chimera.execution.scheduler import plan
+from chimera.execution.heft import schedule
 
 SPEEDS = {
     "one": [1.0],
@@ -305,8 +305,8 @@ def test_the_scheduler_area_resolves_to_both_backends() -> None:
         _backend.resolve("cuda", "scheduler")
     cost, src, dst, comm = random_dag(30, 3, 0.2)
     edges = np.column_stack([src, dst])
-    a = plan(cost, edges, workers=[1.0, 2.0], comm=comm, backend="numba")
-    b = plan(cost, edges, workers=[1.0, 2.0], comm=comm, backend="cpp")
+    a = schedule(cost, edges, workers=[1.0, 2.0], comm=comm, backend="numba")
+    b = schedule(cost, edges, workers=[1.0, 2.0], comm=comm, backend="cpp")
     for key in ("worker", "start", "finish", "rank", "order"):
         np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
     assert a.makespan == b.makespan
@@ -323,4 +323,4 @@ def test_overflowing_plans_and_tiny_speeds_alike(monkeypatch) -> None:
             kernels.heft(np.zeros(3), np.zeros(0, np.int32), np.zeros(0, np.int32), None,
                          np.array([1.0, 5e-324]))  # fmt: skip
     monkeypatch.setenv("CHIMERA_BACKEND", "cuda")  # a GPU job's setting: planning still runs
-    assert plan(np.ones(2), [(0, 1)], workers=2).makespan == 2.0
+    assert schedule(np.ones(2), [(0, 1)], workers=2).makespan == 2.0

@@ -313,7 +313,7 @@ def test_rewriting_a_generation_needs_truncate(store: GenomeStore) -> None:
         ({"parents": np.zeros((4, 3), dtype=int)}, r"parents must have shape \(4, 2\)"),
         ({"parents": np.zeros((4, 2))}, "parents must be integer genome ids"),
         ({"operators": ["a", "b"]}, "operators must be a string or a sequence of 4"),
-        ({"generation": -1}, "generation must be >= 0"),
+        ({"generation": -1}, "generation must be an integer >= 0"),
         ({"generation": 1.0}, "generation must be an integer"),
         ({"run": 99}, "run 99 does not exist"),
         ({"backend": ""}, "backend must be a non-empty string"),
@@ -375,11 +375,11 @@ def test_failure_inside_the_transaction_rolls_it_back(store: GenomeStore, path: 
 def test_create_run_validates(store: GenomeStore) -> None:
     exp = store.experiment("e")
     for kwargs, message in [
-        ({"dim": 0}, "dim must be >= 1"),
+        ({"dim": 0}, "dim must be a positive integer"),
         ({"dtype": "int64"}, "dtype must be one of"),
-        ({"n_obj": 0}, "n_obj must be >= 1"),
+        ({"n_obj": 0}, "n_obj must be a positive integer"),
         ({"seed": 2**64}, r"seed must be in \[0, 2\*\*64\)"),
-        ({"seed": -1}, "seed must be >= 0"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
         ({"backend": None}, "backend must be a non-empty string"),
         ({"config": {"a": float("nan")}}, "config must be JSON"),
     ]:

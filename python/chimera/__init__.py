@@ -16,11 +16,10 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
         f"({exc}); reinstall with `pip install chimera-engine` or build with `pip install .`"
     ) from exc
 
-from . import algorithms, discovery, evolution, indicators, problems
+from . import algorithms, directions, discovery, evolution, indicators, kpi, problems
 from ._backend import BackendStatus, backends, set_num_threads
 from ._errors import (
     BackendUnavailable,
-    BudgetExceeded,
     ChimeraError,
     CircuitOpen,
     FitnessError,
@@ -44,7 +43,6 @@ __all__ = [
     "NSGA3",
     "BackendStatus",
     "BackendUnavailable",
-    "BudgetExceeded",
     "ChimeraError",
     "CircuitOpen",
     "FitnessError",
@@ -60,9 +58,11 @@ __all__ = [
     "__version__",
     "algorithms",
     "backends",
+    "directions",
     "discovery",
     "evolution",
     "indicators",
+    "kpi",
     "minimize",
     "problems",
     "set_num_threads",

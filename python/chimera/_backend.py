@@ -1,10 +1,12 @@
 """Which kernel backend runs: ``cuda``, ``cpp`` or ``numba``.
 
 Each backend module exposes the same kernels (``init_uniform``, ``breed``, ...; see
-docs/kernels.md). ``auto`` picks the first that works in the order cpp, numba. The CUDA
-backend is chosen by name: its kernels take NumPy arrays (copied to the GPU and back) or CuPy
-arrays (bred in place on the GPU). Each failure to load is logged once, and
-``CHIMERA_BACKEND`` overrides ``auto``.
+docs/kernels.md) and makes the same random decisions. ``auto`` is the C++ core, which every
+install has (``chimera`` does not import without it); ``CHIMERA_BACKEND`` overrides it. The
+other two are alternatives chosen by name: ``cuda`` takes NumPy arrays (copied to the GPU and
+back) or CuPy arrays (bred in place on the GPU), and ``numba`` is the kernels' twin in Python,
+JIT-compiled, to read, check and change them without a compiler. A backend that cannot load
+says why (``chimera backends``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ._errors import BackendUnavailable, ValidationError
 log = logging.getLogger("chimera.backend")
 
 NAMES = ("cuda", "cpp", "numba")
-AUTO_ORDER = ("cpp", "numba")
+AUTO = "cpp"
 AREAS = ("ga", "moo", "bandit", "scheduler")
 # Areas with no CUDA kernels by design (the scheduler's work is pointer-chasing on the host):
 # ``auto`` leaves CHIMERA_BACKEND=cuda to the other areas.
@@ -43,7 +45,8 @@ def _load_cuda() -> ModuleType:
 
     if not _build_config.HAS_CUDA:
         raise ImportError(
-            "this build of chimera has no CUDA module (nvcc was not found at build time)"
+            f"this build has no CUDA module: {_build_config.CUDA_NOTE}; rebuild with "
+            "CHIMERA_ENABLE_CUDA=ON (needs nvcc) to build it for every supported GPU"
         )
     mod = importlib.import_module("chimera._cuda")
     ok, message = mod.cuda_status()
@@ -102,12 +105,7 @@ def resolve(name: str = "auto", area: str = "ga") -> tuple[str, ModuleType]:
         if name == "cuda" and area in CPU_ONLY:  # a GPU job's setting, not for these kernels
             name = "auto"
     if name == "auto":
-        for candidate in AUTO_ORDER:
-            mod, reason = _try(candidate)
-            if mod is not None:
-                return candidate, _area(candidate, mod, area)
-            log.warning("falling back from the %s backend: %s", candidate, reason)
-        raise BackendUnavailable("no kernel backend works here: " + _reasons())
+        name = AUTO
     if name not in NAMES:
         raise ValidationError(f"unknown backend {name!r}; choose one of auto, {', '.join(NAMES)}")
     mod, reason = _try(name)
@@ -129,10 +127,6 @@ def _area(name: str, ga: ModuleType, area: str) -> ModuleType:
             f"the {name} backend has no {area} kernels yet; use backend='cpp' or 'numba'"
         )
     return mod
-
-
-def _reasons() -> str:
-    return "; ".join(f"{s.name}: {s.reason}" for s in backends().values())
 
 
 def set_num_threads(n: int) -> None:

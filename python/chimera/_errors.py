@@ -23,10 +23,6 @@ class StateError(ChimeraError, RuntimeError):
     """An optimizer method was called out of order (tell before ask, ...)."""
 
 
-class BudgetExceeded(ChimeraError):
-    """A run hit its evaluation, time or cost budget."""
-
-
 class SandboxViolation(ChimeraError):
     """An agent broke a limit of its sandbox (fuel, deadline, memory, ...): ``reason`` names
     it and ``individual`` is the batch position it struck (None when not one individual's)."""

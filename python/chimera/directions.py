@@ -12,8 +12,8 @@ from math import comb
 
 import numpy as np
 
-from .._errors import ValidationError
-from .._validate import integer
+from ._errors import ValidationError
+from ._validate import integer
 
 # A guard against a lattice that would not fit in memory: C(p + M - 1, M - 1) explodes with M.
 MAX_DIRECTIONS = 5_000_000

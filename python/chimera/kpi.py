@@ -1,5 +1,7 @@
-"""KPI records (Layer 5): the schema every source is read into, ingestion from Arrow tables,
-Parquet and CSV files and an in-process stream, and windowed aggregates per agent and version.
+"""KPI records, the data type the layers share: the schema every source is read into (the
+discovery collectors, the canary's served evaluations, a service's streams), ingestion from
+Arrow tables, Parquet and CSV files and an in-process stream, and windowed aggregates per
+agent and version.
 
 A record is (agent_id, version, metric, value, timestamp, tags): which agent, which version of
 it, which measurement, its value, when (UTC, microseconds), and free-form string tags. Arrow
@@ -17,7 +19,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._errors import ValidationError
+from ._errors import ValidationError
+from ._validate import integer
 
 KPI_SCHEMA = pa.schema(
     [
@@ -154,9 +157,7 @@ class KpiStream:
     batches are kept)."""
 
     def __init__(self, capacity: int = 10_000) -> None:
-        if not isinstance(capacity, int) or capacity < 1:
-            raise ValidationError(f"capacity must be a positive integer, got {capacity!r}")
-        self.capacity = capacity
+        self.capacity = integer(capacity, "capacity")
         self._batches: list[pa.Table] = []
 
     def append(self, rows: pa.Table | Iterable[Mapping[str, Any]]) -> None:

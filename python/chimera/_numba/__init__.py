@@ -1,4 +1,5 @@
-"""Numba fallback kernels, a draw-for-draw twin of the C++ core (docs/kernels.md).
+"""Numba kernels, an alternative backend and a draw-for-draw twin of the C++ core
+(docs/kernels.md).
 
 ``rng`` holds Philox4x32-10 and the streams, ``ga`` the genetic-algorithm kernels with the
 signatures of ``chimera._core.ga``, ``moo`` the multi-objective ones of ``chimera._core.moo``,

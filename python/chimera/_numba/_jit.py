@@ -3,7 +3,7 @@
 ``cache=True`` keeps compiled machine code between processes, but Numba refuses to decorate a
 function when it finds no writable cache directory (``RuntimeError: cannot cache function``,
 e.g. from a read-only site-packages with no writable home directory), and a failed write of
-a cache file would surface from the first call. Neither may break the fallback backend: the
+a cache file would surface from the first call. Neither may break the backend: the
 first falls back to an uncached dispatcher, the second is logged and ignored. A cache entry
 also goes stale when any module of this package changes, not only the one defining the
 function, since the kernels inline the stream functions of rng.py.

@@ -1,12 +1,8 @@
 """Collectors of KPIs from the sources a deployment already has: files (Parquet, CSV, Arrow
 IPC), a Prometheus exposition endpoint or its text, and a process's own statistics. Each
-returns a ``pyarrow.Table`` of KPI records in the schema of
-:mod:`chimera.refinement.kpi` (``agent_id``, ``version``, ``metric``, ``value``,
-``timestamp``, ``tags``), ready for a ``KpiStream``, ``aggregate`` or a Parquet file.
-
-The schema is Layer 5's typed object that the layers share, so this module imports it from
-there rather than keeping a copy. It is imported when a collector runs: the refinement
-package is heavy and ``discover()`` does not need it.
+returns a ``pyarrow.Table`` of KPI records in the schema of :mod:`chimera.kpi`
+(``agent_id``, ``version``, ``metric``, ``value``, ``timestamp``, ``tags``), ready for a
+``KpiStream``, ``aggregate`` or a Parquet file.
 """
 
 from __future__ import annotations
@@ -21,9 +17,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from .. import kpi
 from .._errors import ChimeraError, ValidationError
 
-# Arrow IPC files, which the KPI reader of Layer 5 leaves to the collectors.
+# Arrow IPC files, which chimera.kpi's reader leaves to the collectors.
 ARROW_SUFFIXES = (".arrow", ".feather", ".ipc")
 # The agent and version of a record whose source does not say.
 UNKNOWN = "unknown"
@@ -32,7 +29,6 @@ UNKNOWN = "unknown"
 def from_file(path: str | Path) -> pa.Table:
     """KPI records from a Parquet (``.parquet``), CSV (``.csv``; tags as JSON objects) or
     Arrow IPC file (``.arrow``, ``.feather``, ``.ipc``; file or stream format)."""
-    from ..refinement import kpi
 
     p = Path(path)
     if p.suffix.lower() not in ARROW_SUFFIXES:
@@ -70,8 +66,6 @@ def from_prometheus(
     samples (when a series started) and non-finite values (NaN) are not KPIs and are left out.
     """
     from prometheus_client.parser import text_string_to_metric_families
-
-    from ..refinement import kpi
 
     source = "prometheus"
     text = text_or_url
@@ -132,8 +126,6 @@ def process_stats(
     ``agent_id`` defaults to the process's name; the version is ``"unknown"`` and the pid a tag.
     """
     import psutil
-
-    from ..refinement import kpi
 
     try:
         proc = psutil.Process(pid)

@@ -1,8 +1,7 @@
 """Evolution: the genetic algorithm, NSGA-II and NSGA-III on the optimizer protocol, their
-operators, Pareto ranking, reference directions and the genome store."""
+operators, Pareto ranking, checkpoint files and the genome store."""
 
 from . import operators
-from .directions import das_dennis
 from .ga import GA
 from .nsga2 import NSGA2
 from .nsga3 import NSGA3
@@ -16,7 +15,6 @@ __all__ = [
     "GenomeStore",
     "constraint_violation",
     "crowding_distance",
-    "das_dennis",
     "operators",
     "pareto_rank",
 ]

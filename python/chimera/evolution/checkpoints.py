@@ -5,8 +5,8 @@ the SHA-256 of the payload, then the payload: the length of a JSON header, the h
 state, each array replaced by its name, dtype, shape and place) and the arrays' raw bytes
 (no pickle: loading a checkpoint runs no code). Format 1, whose payload was a NumPy ``.npz``
 archive, is still read; it cost 0.1 ms an array to write, format 2 a few microseconds. It is
-written to a temporary file, fsynced, renamed over its final name and the folder fsynced, so
-a reader finds either the whole file or none. ``latest`` verifies the checksum and falls back
+written through :func:`chimera._durable.write_atomic`, so a reader finds either the whole
+file or none. ``latest`` verifies the checksum and falls back
 to the previous checkpoint when the newest is damaged; ``keep`` of them are kept.
 """
 
@@ -16,14 +16,13 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._durable import sync_folder, write_synced
+from .._durable import write_atomic
 from .._errors import ValidationError
 
 log = logging.getLogger("chimera.checkpoints")
@@ -115,14 +114,6 @@ def decode(data: bytes) -> dict[str, Any]:
     if not isinstance(result, dict):
         raise ValidationError("checkpoint payload is not a state dictionary")
     return result
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write, fsync, rename, fsync the folder: ``path`` holds the old bytes or the new ones."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write_synced(tmp, data)
-    os.replace(tmp, path)
-    sync_folder(path.parent)
 
 
 def generations(folder: Path) -> list[int]:

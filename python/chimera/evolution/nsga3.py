@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from .. import _state_dict
 from .._errors import ValidationError
-from .directions import das_dennis, default_partitions
+from ..directions import das_dennis, default_partitions
 from .moea import MOEA
 from .pareto import ranks
 

@@ -36,8 +36,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .._durable import replacing
 from .._errors import StateError, ValidationError
-from .._validate import genome_dtype
+from .._validate import genome_dtype, integer
 from . import migrations
 
 __all__ = ["GenomeStore"]
@@ -341,12 +342,12 @@ class GenomeStore:
         config : dict, optional
             The optimizer's settings (JSON-serialisable).
         """
-        exp = _integer(experiment, "experiment", 1)
+        exp = integer(experiment, "experiment", 1)
         dt = genome_dtype(dtype)
-        dim = _integer(dim, "dim", 1)
-        n_obj = _integer(n_obj, "n_obj", 1)
-        n_constr = _integer(n_constr, "n_constr", 0)
-        if seed is not None and not 0 <= _integer(seed, "seed", 0) < 2**64:
+        dim = integer(dim, "dim", 1)
+        n_obj = integer(n_obj, "n_obj", 1)
+        n_constr = integer(n_constr, "n_constr", 0)
+        if seed is not None and not 0 <= integer(seed, "seed", 0) < 2**64:
             raise ValidationError(f"seed must be in [0, 2**64), got {seed}")
         if not isinstance(backend, str) or not backend:
             raise ValidationError(f"backend must be a non-empty string, got {backend!r}")
@@ -388,7 +389,7 @@ class GenomeStore:
         if isinstance(experiment, str):
             where, params = " WHERE e.name = ?", [experiment]
         elif experiment is not None:
-            where, params = " WHERE r.experiment_id = ?", [_integer(experiment, "experiment", 1)]
+            where, params = " WHERE r.experiment_id = ?", [integer(experiment, "experiment", 1)]
         rows = self._db.execute(_RUNS + where + " ORDER BY r.id", params).fetchall()
         cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 13
         seeds = [None if s is None else int(s) for s in cols[4]]
@@ -411,7 +412,7 @@ class GenomeStore:
         )
 
     def _run(self, run: Any) -> _Run:
-        run_id = _integer(run, "run", 1)
+        run_id = integer(run, "run", 1)
         info = self._runs.get(run_id)
         if info is None:
             row = self._db.execute(
@@ -475,7 +476,7 @@ class GenomeStore:
             On a bad argument; nothing is written then.
         """
         info = self._run(run)
-        gen = _integer(generation, "generation", 0)
+        gen = integer(generation, "generation", 0)
         x = _genome_matrix(X, info)
         n = x.shape[0]
         f = _float_matrix(F, "F", n, info.n_obj, "objective")
@@ -573,7 +574,7 @@ class GenomeStore:
         uninterrupted run. ``after_generation=-1`` empties the run.
         """
         info = self._run(run)
-        after = _integer(after_generation, "after_generation", -1)
+        after = integer(after_generation, "after_generation", -1)
         with self._write() as db:
             first = db.execute(
                 "SELECT MIN(first_id) FROM generation WHERE run_id = ? AND generation > ?",
@@ -616,7 +617,7 @@ class GenomeStore:
         where, params = " WHERE g.run_id = ?", [info.id]
         if generation is not None:
             where += " AND g.generation = ?"
-            params.append(_integer(generation, "generation", 0))
+            params.append(integer(generation, "generation", 0))
         rows = self._db.execute(_GENOME_SELECT + where + _RUN_ORDER, params).fetchall()
         return _genome_table(rows, info)
 
@@ -633,8 +634,8 @@ class GenomeStore:
         max_depth : int, optional
             Follow at most this many parent links back; None follows lineage to the start.
         """
-        gid = _integer(genome_id, "genome_id", 0)
-        depth = None if max_depth is None else _integer(max_depth, "max_depth", 0)
+        gid = integer(genome_id, "genome_id", 0)
+        depth = None if max_depth is None else integer(max_depth, "max_depth", 0)
         with self._read() as db:
             if db.execute("SELECT 1 FROM genome WHERE id = ?", (gid,)).fetchone() is None:
                 raise ValidationError(f"genome {gid} does not exist in {self.path}")
@@ -662,7 +663,7 @@ class GenomeStore:
             Rank the objective by its largest value instead of its smallest.
         """
         info = self._run(run)
-        k = _integer(objective, "objective", 0)
+        k = integer(objective, "objective", 0)
         if k >= info.n_obj:
             raise ValidationError(
                 f"objective must be in [0, {info.n_obj}): run {info.id} has {info.n_obj} "
@@ -682,21 +683,13 @@ class GenomeStore:
         entirely in the file or not at all. The file appears only once complete.
         """
         info = self._run(run)
-        target = Path(path)
-        partial = target.with_name(target.name + ".partial")
         written = 0
-        try:
-            with self._read() as db:
-                cursor = db.execute(_GENOME_SELECT + " WHERE g.run_id = ?" + _RUN_ORDER, (info.id,))
-                with pq.ParquetWriter(
-                    partial, _genome_schema(info), compression=compression
-                ) as out:
-                    while rows := cursor.fetchmany(_EXPORT_BATCH):
-                        out.write_table(_genome_table(rows, info))
-                        written += len(rows)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+        with self._read() as db, replacing(path) as partial:
+            cursor = db.execute(_GENOME_SELECT + " WHERE g.run_id = ?" + _RUN_ORDER, (info.id,))
+            with pq.ParquetWriter(partial, _genome_schema(info), compression=compression) as out:
+                while rows := cursor.fetchmany(_EXPORT_BATCH):
+                    out.write_table(_genome_table(rows, info))
+                    written += len(rows)
         return written
 
 
@@ -720,14 +713,6 @@ def _check_file(path: Path, readonly: bool) -> None:
             )
         if not path.parent.is_dir():
             raise ValidationError(f"cannot create a genome store at {path}: no such folder")
-
-
-def _integer(value: Any, name: str, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValidationError(f"{name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValidationError(f"{name} must be >= {low}, got {value}")
-    return int(value)
 
 
 def _json(value: Any, name: str) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 import wasmtime
 
 from .._errors import SandboxViolation, ValidationError
+from .._validate import integer
 from . import abi, runtime
 from .limits import Limits
 
@@ -158,9 +159,8 @@ class WasmAgent:
             )
         if not 0 <= fixed <= _MAX_DIM:
             raise ValidationError(f"agent {self.name} reports a genome length of {fixed}")
-        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int)
-                                or not 1 <= dim <= _MAX_DIM):  # fmt: skip
-            raise ValidationError(f"dim must be an integer from 1 to {_MAX_DIM}, got {dim!r}")
+        if dim is not None:
+            integer(dim, "dim", 1, _MAX_DIM)
         if fixed and dim is not None and dim != fixed:
             raise ValidationError(f"agent {self.name} takes genomes of length {fixed}, not {dim}")
         if not fixed and dim is None:

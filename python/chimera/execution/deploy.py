@@ -53,8 +53,7 @@ class Deployment:
             raise ValidationError(f"canary_share must be in (0, 1), got {canary_share!r}")
         integer(min_samples, "min_samples")
         max_samples = 10 * min_samples if max_samples is None else max_samples
-        if isinstance(max_samples, bool) or not isinstance(max_samples, int):
-            raise ValidationError(f"max_samples must be an integer, got {max_samples!r}")
+        integer(max_samples, "max_samples", 0)
         if max_samples < min_samples:
             raise ValidationError(
                 f"max_samples must be at least min_samples ({min_samples}), got {max_samples}"

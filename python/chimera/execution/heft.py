@@ -1,12 +1,10 @@
-"""Planning a task graph onto workers (the HEFT kernel of ``chimera._core.scheduler``, or its
-Numba twin ``chimera._numba.scheduler``: the same plans bit for bit).
+"""HEFT: a task graph scheduled onto workers (the kernel of ``chimera._core.scheduler``, or its
+Numba twin ``chimera._numba.scheduler``: the same schedules bit for bit).
 
-``plan(cost, edges, workers=...)`` places every task on a worker by HEFT list scheduling: ranks
-from the critical path to the exit, highest-ranked ready task first, each onto the worker where
-it finishes earliest, data from a predecessor on another worker arriving after the edge's
-communication cost. ``ReadyQueue`` hands a dispatcher the ready tasks in priority order as
-their predecessors finish, and cancels a task with everything downstream of it; it is the C++
-class (``chimera._numba.scheduler.ReadyQueue`` is its twin, for where the C++ core is not built).
+``schedule(cost, edges, workers=...)`` places every task on a worker by HEFT list scheduling:
+ranks from the critical path to the exit, highest-ranked ready task first, each onto the
+worker where it finishes earliest, data from a predecessor on another worker arriving after
+the edge's communication cost.
 """
 
 from __future__ import annotations
@@ -16,14 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import _backend, _core
+from .. import _backend
 from .._errors import ValidationError
-
-ReadyQueue = _core.scheduler.ReadyQueue
 
 
 @dataclass(frozen=True)
-class Plan:
+class Schedule:
     """Per task: ``worker``, ``start``, ``finish`` and upward ``rank``; ``order`` the tasks as
     placed; ``makespan`` the last finish."""
 
@@ -45,14 +41,14 @@ def edge_arrays(edges: Any) -> tuple[np.ndarray, np.ndarray]:
     return e[:, 0].astype(np.int32), e[:, 1].astype(np.int32)
 
 
-def plan(
+def schedule(
     cost: Any, edges: Any, *, workers: int | Any = 1, comm: Any = None, backend: str = "auto"
-) -> Plan:
-    """HEFT plan of tasks with compute ``cost`` (time on a worker of speed 1) and dependencies
+) -> Schedule:
+    """HEFT schedule of tasks with compute ``cost`` (time on a worker of speed 1) and dependencies
     ``edges`` (``(a, b)``: b needs a's output, ``comm[k]`` the time to move it between workers)
     onto ``workers``: a count of equal workers, or their speeds.
 
-    ``backend`` picks the kernel: ``cpp`` or ``numba`` (the same plan bit for bit), or ``auto``
+    ``backend`` picks the kernel: ``cpp`` or ``numba`` (the same schedule bit for bit), or ``auto``
     (``CHIMERA_BACKEND`` if set, else the first of them that works here); ``cuda`` has no
     scheduler and raises ``BackendUnavailable``."""
     cost = np.ascontiguousarray(cost, dtype=np.float64)
@@ -68,5 +64,5 @@ def plan(
         out = kernels.heft(cost, src, dst, comm, speed)
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
-    return Plan(out["worker"], out["start"], out["finish"], out["rank"], out["order"],
+    return Schedule(out["worker"], out["start"], out["finish"], out["rank"], out["order"],
                 float(out["makespan"]))  # fmt: skip

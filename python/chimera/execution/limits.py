@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from .._errors import ValidationError
+from .._validate import integer
 
 TICK = 0.01  # seconds between epoch ticks (runtime.py's ticker thread)
 
@@ -41,10 +42,7 @@ class Limits:
         for name, top in (("fuel", 1 << 40), ("memory", 1 << 31), ("stack", 1 << 20),
                           ("tables", 1 << 24), ("chunk", 1 << 16)):  # fmt: skip
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
-                raise ValidationError(
-                    f"Limits.{name} must be an integer from 1 to {top}, got {value!r}"
-                )
+            integer(value, f"Limits.{name}", 1, top)
         if self.memory % 65536:
             raise ValidationError(
                 f"Limits.memory must be a whole number of 64 KiB pages, got {self.memory}"

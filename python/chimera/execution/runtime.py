@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 import time
 from importlib import metadata
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import wasmtime
 
+from .._durable import write_atomic
 from .limits import TICK
 
 log = logging.getLogger("chimera.execution")
@@ -95,17 +95,11 @@ def compile_module(data: bytes, stack: int) -> wasmtime.Module:
         except (wasmtime.WasmtimeError, OSError) as exc:
             log.warning("recompiling %s: the cached copy failed to load (%s)", path.name, exc)
     module = wasmtime.Module(e, data)
-    tmp = None
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(module.serialize())
-        os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
+        write_atomic(path, module.serialize())  # a reader sees the old file or the new one
     except OSError as exc:
         log.warning("not caching the compiled module in %s: %s", path.parent, exc)
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
     return module
 
 

@@ -42,12 +42,15 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
 from .._errors import CircuitOpen, TaskCancelled, TaskTimeout, ValidationError
 from .._validate import integer, seconds
 from .breaker import CircuitBreaker, Permit
 from .metrics import Metrics
 from .retry import Retry
-from .scheduler import ReadyQueue
+
+# The order is the native ready queue (chimera._numba.scheduler.ReadyQueue is its twin).
+ReadyQueue = _core.scheduler.ReadyQueue
 
 LOOKAHEAD = 64  # tasks waiting for resources before no more are looked at
 REBUILD_AT = 1 << 16  # queue entries (settled ones included) worth a fresh queue when idle

@@ -7,7 +7,7 @@ genomes.sqlite      the genome store: every evaluated genome, its objectives and
 checkpoints/        every stage's state after each generation, written atomically
 history.parquet     per-generation statistics (best, mean, ... or hypervolume, front size)
 operators.parquet   the bandit's arm and credit per generation
-kpis.parquet        served evaluations of the deployed versions (Layer 5's KPI schema)
+kpis.parquet        served evaluations of the deployed versions (chimera.kpi's schema)
 deployments.json    the canaries and their verdicts
 artifacts/          the deployed versions (content-addressed module + genome)
 result.json         the outcome and the budgets' use; written last, when the run is complete
@@ -25,8 +25,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..evolution import checkpoints
-from ..refinement import kpi
+from .. import kpi
+from .._durable import replacing, write_atomic
 
 SPEC = "spec.toml"
 PLAN = "plan.json"
@@ -45,14 +45,14 @@ OPERATOR_SCHEMA = pa.schema(
 
 
 def write_table(path: Path, table: pa.Table) -> None:
-    """Writes a Parquet file whole or not at all (a temporary file renamed over it)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp)
-    tmp.replace(path)
+    """Writes a Parquet file whole or not at all."""
+    with replacing(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 def write_json(path: Path, data: Any) -> None:
-    checkpoints.write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    """Writes a JSON file whole or not at all."""
+    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
 def operator_table(credit: list[tuple[int, int, float]]) -> pa.Table:
@@ -62,7 +62,7 @@ def operator_table(credit: list[tuple[int, int, float]]) -> pa.Table:
 
 
 def kpi_table(agent: str, rows: list[tuple[int, str, float, str]], start: dt.datetime) -> pa.Table:
-    """Served KPIs as Layer 5 records: metric "served_fitness", tagged with the generation
+    """Served KPIs as KPI records (:mod:`chimera.kpi`): metric "served_fitness", tagged with the generation
     and whether the version served as incumbent or candidate. Timestamps are the run's start
     plus the generation, in seconds, so that a resumed run writes the same table."""
     records = [

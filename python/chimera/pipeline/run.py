@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._durable import write_atomic
 from .._errors import RunFailed, ValidationError
 from ..evaluation import AgentEvaluator, Evaluator
 from ..evolution import checkpoints
@@ -85,7 +86,7 @@ def start(spec_path: str | Path, run_dir: Path, *, backend: str | None = None,
     planned = validated.plan.to_dict() | {"spec_path": str(Path(spec_path).resolve())}
     folder.write_json(run_dir / folder.PLAN, planned)
     # spec.toml last: it marks a folder as a run that --resume can continue.
-    checkpoints.write_atomic(run_dir / folder.SPEC, Path(spec_path).read_bytes())
+    write_atomic(run_dir / folder.SPEC, Path(spec_path).read_bytes())
     return _execute(run_dir, validated, progress=progress)
 
 

@@ -1,5 +1,5 @@
 """The spec's objective made real: a built-in problem, a Python callable imported from
-``module:function``, or a WebAssembly agent loaded into Layer 4's sandbox, each as a
+``module:function``, or a WebAssembly agent loaded into the execution sandbox, each as a
 :class:`~chimera.problems.Problem` (vectorised ``fun``, bounds, sense, objectives)."""
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class Plan:
         return self.generations * self.seconds_per_generation
 
     def predicted_cost(self) -> dict[str, float] | None:
-        """Predicted resource use (Layer 8's units): CPU-seconds of the evaluation workers
+        """Predicted resource use: CPU-seconds of the evaluation workers
         and GPU-hours of the GPUs the spec reserves."""
         seconds = self.predicted_seconds
         if seconds is None:
@@ -245,7 +245,7 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
         counts = sorted({1, *(k for k in (2, 4, 8) if k <= cores)})
         if spec.resources.workers is not None:
             counts = sorted({*counts, spec.resources.workers})
-        # Numba is the fallback: timing it costs its compilation, worth it only without C++.
+        # Numba is an alternative chosen by name: timing it here would cost its compilation.
         native = [b for b in snap.available_backends if b != "numba"]
         try:
             model = probe(fun, objective.bounds, workers=counts, backends=native or None,

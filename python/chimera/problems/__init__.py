@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ValidationError
+from .._validate import integer
 from ._util import MultiObjective
 from .dtlz import DTLZ1, DTLZ2, DTLZ3, DTLZ4, DTLZ5, DTLZ6, DTLZ7
 from .single import (
@@ -118,9 +119,7 @@ _OPTIONS: dict[str, set[str]] = {"knapsack": {"seed"}, **{key: {"n_obj"} for key
 
 
 def _check_dim(dim: Any) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise ValidationError(f"problem dim must be an integer >= 1, got {dim!r}")
-    return int(dim)
+    return integer(dim, "problem dim")
 
 
 def get(name: str, dim: int | None = None, **options: Any) -> Problem:

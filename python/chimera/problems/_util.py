@@ -49,19 +49,6 @@ def as_rows(X: Any, min_dim: int, what: str) -> np.ndarray:
     return A
 
 
-def count(n_points: Any, minimum: int, what: str) -> int:
-    """``n_points`` as an int >= ``minimum``."""
-    if (
-        isinstance(n_points, bool)
-        or not isinstance(n_points, (int, np.integer))
-        or n_points < minimum
-    ):
-        raise ValidationError(
-            f"n_points must be an integer >= {minimum} for {what}, got {n_points!r}"
-        )
-    return int(n_points)
-
-
 def _bisect(fun: Curve, lo: float, hi: float) -> float:
     """A root of ``fun`` in ``[lo, hi]``, whose ends must have opposite signs (or be zero)."""
     f_lo = float(fun(np.array([lo]))[0])

@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._errors import ValidationError
-from ..evolution.directions import das_dennis, default_partitions
-from ._util import as_rows, count, pareto_intervals, sample_intervals
+from .._validate import integer
+from ..directions import das_dennis, default_partitions
+from ._util import as_rows, pareto_intervals, sample_intervals
 
 __all__ = ["DTLZ1", "DTLZ2", "DTLZ3", "DTLZ4", "DTLZ5", "DTLZ6", "DTLZ7"]
 
@@ -59,10 +59,7 @@ class _DTLZ(ABC):
 
     def __post_init__(self) -> None:
         m = self.n_obj
-        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
-            raise ValidationError(
-                f"n_obj must be an integer >= 2 for {type(self).__name__}, got {m!r}"
-            )
+        integer(m, f"n_obj of {type(self).__name__}", 2)
 
     @property
     def default_dim(self) -> int:
@@ -93,7 +90,7 @@ class _DTLZ(ABC):
 
     def _lattice(self, n_points: int) -> np.ndarray:
         m = int(self.n_obj)
-        n = count(n_points, m, f"{type(self).__name__} with n_obj={m}")
+        n = integer(n_points, "n_points", m)
         return das_dennis(default_partitions(m, n), m)
 
 
@@ -174,7 +171,7 @@ class _Degenerate(_DTLZ):
         dominated by it, so there it is a reference set rather than the exact front.
         """
         m = int(self.n_obj)
-        t = np.linspace(0.0, 0.5 * np.pi, count(n_points, 2, type(self).__name__))
+        t = np.linspace(0.0, 0.5 * np.pi, integer(n_points, "n_points", 2))
         theta = np.full((t.size, m - 1), 0.25 * np.pi)
         theta[:, 0] = t
         return _spherical(theta)
@@ -239,7 +236,7 @@ class DTLZ7(_DTLZ):
         """
         m = int(self.n_obj)
         intervals = _dtlz7_intervals()
-        n = count(n_points, len(intervals) ** (m - 1), f"DTLZ7 with n_obj={m}")
+        n = integer(n_points, "n_points", len(intervals) ** (m - 1))
         r = round(n ** (1.0 / (m - 1)))
         while r ** (m - 1) > n:
             r -= 1

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._util import as_rows, count, pareto_intervals, sample_intervals
+from .._validate import integer
+from ._util import as_rows, pareto_intervals, sample_intervals
 
 __all__ = ["ZDT1", "ZDT2", "ZDT3", "ZDT4", "ZDT6"]
 
@@ -48,7 +49,7 @@ class _ZDT(ABC):
 
     def pareto_front(self, n_points: int) -> np.ndarray:
         """``n_points`` points of the true front, ``f1`` evenly spaced over its range."""
-        f1 = np.linspace(0.0, 1.0, count(n_points, 2, type(self).__name__))
+        f1 = np.linspace(0.0, 1.0, integer(n_points, "n_points", 2))
         return np.column_stack([f1, self._h(f1, np.ones_like(f1))])
 
 
@@ -104,7 +105,7 @@ class ZDT3(_ZDT):
     def pareto_front(self, n_points: int) -> np.ndarray:
         """``n_points`` points of the true front, spread over its pieces by their ``f1`` length."""
         intervals = _zdt3_intervals()
-        f1 = sample_intervals(intervals, count(n_points, len(intervals), "ZDT3"))
+        f1 = sample_intervals(intervals, integer(n_points, "n_points", len(intervals)))
         return np.column_stack([f1, _zdt3_curve(f1)])
 
 
@@ -159,5 +160,5 @@ class ZDT6(_ZDT):
 
     def pareto_front(self, n_points: int) -> np.ndarray:
         """``n_points`` points of the true front, ``f1`` evenly spaced over ``[ZDT6_F1_MIN, 1]``."""
-        f1 = np.linspace(ZDT6_F1_MIN, 1.0, count(n_points, 2, "ZDT6"))
+        f1 = np.linspace(ZDT6_F1_MIN, 1.0, integer(n_points, "n_points", 2))
         return np.column_stack([f1, 1.0 - f1 * f1])

@@ -1,4 +1,4 @@
-"""Layer 5, refinement: turning agents' KPIs into decisions.
+"""Refinement: turning agents' KPIs into decisions.
 
 - :mod:`~chimera.refinement.bandits`: which variant gets the next request (epsilon-greedy,
   UCB1, Thompson sampling, softmax, EXP3; native select / update);
@@ -10,13 +10,12 @@
   anomalous (EWMA chart, robust z-score);
 - :mod:`~chimera.refinement.bo`: which parameters to try next (Gaussian-process Bayesian
   optimisation over mixed spaces, ask/tell);
-- :mod:`~chimera.refinement.kpi`: the KPI record schema, ingestion and windowed aggregates;
 - :class:`~chimera.refinement.Tuner`: tunes an agent's parameters from its KPIs.
 """
 
 from __future__ import annotations
 
-from . import abtest, bandits, bo, gates, kpi, patterns
+from . import abtest, bandits, bo, gates, patterns
 from .bo import BayesianOptimizer, Categorical, Integer, Real
 from .gates import non_inferiority, sequential_non_inferiority
 from .tuner import Tuner
@@ -31,7 +30,6 @@ __all__ = [
     "bandits",
     "bo",
     "gates",
-    "kpi",
     "non_inferiority",
     "patterns",
     "sequential_non_inferiority",

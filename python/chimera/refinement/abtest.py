@@ -1,4 +1,4 @@
-"""A/B testing statistics for agents' KPIs (Layer 5): is version B better than version A?
+"""A/B testing statistics for agents' KPIs: is version B better than version A?
 
 Fixed-horizon tests return a :class:`TestResult` (the effect of B over A, its confidence
 interval, the p-value, and a one-line verdict). SciPy does the distributions and the tests it
@@ -22,6 +22,7 @@ import numpy as np
 from scipy import stats
 
 from .._errors import ValidationError
+from .._validate import integer
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 
@@ -190,9 +191,9 @@ def two_proportion_z(
         (successes_control, n_control, "control"),
         (successes_treatment, n_treatment, "treatment"),
     ):
-        if not (isinstance(k, (int, np.integer)) and isinstance(n, (int, np.integer))):
-            raise ValidationError(f"{name} successes and trials must be integers, got {k!r}, {n!r}")
-        if n < 0 or not 0 <= k <= n:
+        integer(k, f"{name} successes", 0)
+        integer(n, f"{name} trials", 0)
+        if not k <= n:
             raise ValidationError(f"{name}: need 0 <= successes <= trials, got {k} of {n}")
     test, sizes = "two-proportion z-test", (int(n_control), int(n_treatment))
     if n_control < 2 or n_treatment < 2:

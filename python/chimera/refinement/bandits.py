@@ -1,4 +1,4 @@
-"""Multi-armed bandits (Layer 5): which variant gets the next request.
+"""Multi-armed bandits: which variant gets the next request.
 
 Every policy has the same interface:
 
@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import _backend, _core
 from .._errors import ValidationError
-from .._validate import as_seed
+from .._validate import as_seed, integer
 
 _FORMAT = "chimera.bandit/1"
 
@@ -52,9 +52,7 @@ def _window(window: Any) -> int:
     """The window as the kernels take it: 0 for none."""
     if window is None:
         return 0
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValidationError(f"window must be a positive integer, got {window!r}")
-    return int(window)
+    return integer(window, "window")
 
 
 class Bandit:
@@ -76,8 +74,7 @@ class Bandit:
         backend: str = "auto",
         **params: Any,
     ) -> None:
-        if isinstance(n_arms, bool) or not isinstance(n_arms, (int, np.integer)) or n_arms < 1:
-            raise ValidationError(f"n_arms must be a positive integer, got {n_arms!r}")
+        integer(n_arms, "n_arms")
         if discount is not None and window is not None:
             raise ValidationError("give discount or window, not both")
         if not self.forgets and (discount is not None or window is not None):
@@ -255,10 +252,8 @@ class _Linear(Bandit):
         seed: int | None = None,
         backend: str = "auto",
     ) -> None:
-        if isinstance(n_arms, bool) or not isinstance(n_arms, (int, np.integer)) or n_arms < 1:
-            raise ValidationError(f"n_arms must be a positive integer, got {n_arms!r}")
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValidationError(f"dim must be a positive integer, got {dim!r}")
+        integer(n_arms, "n_arms")
+        integer(dim, "dim")
         if discount is not None:
             raise ValidationError(
                 f"{type(self).__name__} forgets by window=, not discount=: discounting every "

@@ -1,4 +1,4 @@
-"""Bayesian optimisation of an agent's parameters (Layer 5), ask/tell like the evolutionary
+"""Bayesian optimisation of an agent's parameters, ask/tell like the evolutionary
 algorithms.
 
 A Gaussian process (:mod:`.surrogate`: scikit-learn's, Matern 5/2 with one length scale per
@@ -28,6 +28,7 @@ from scipy import optimize
 from scipy.stats import qmc
 
 from .._errors import StateError, ValidationError
+from .._validate import integer
 from . import surrogate
 
 ACQUISITIONS = ("ei", "lcb")
@@ -215,9 +216,7 @@ class BayesianOptimizer:
 
     def ask(self, n: int | None = None) -> Any:
         """The next parameters to evaluate: one dict, or a list of ``n`` dicts (a batch)."""
-        if isinstance(n, bool) or (n is not None and (not isinstance(n, int) or n < 1)):
-            raise ValidationError(f"n must be a positive integer or None, got {n!r}")
-        k = 1 if n is None else n
+        k = 1 if n is None else integer(n, "n")
         if self._pending is None or len(self._pending) != k:
             self._pending = self._propose(k)
         return self._pending[0] if n is None else list(self._pending)

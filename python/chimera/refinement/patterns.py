@@ -1,4 +1,4 @@
-"""Change-point and anomaly detection on streaming KPIs (Layer 5).
+"""Change-point and anomaly detection on streaming KPIs.
 
 Each detector takes one observation at a time (:meth:`update` returns True on an alarm) or a
 whole series (:meth:`run` returns the indices of the alarms). After an alarm a change-point

@@ -1,4 +1,4 @@
-"""Automatic tuning of an agent's parameters from its KPIs (Layer 5): the loop Layer 4 feeds.
+"""Automatic tuning of an agent's parameters from its KPIs: the loop execution feeds.
 
 ``Tuner.suggest()`` -> parameters; the agent runs with them; ``Tuner.observe(parameters,
 kpis)`` with the KPIs it produced. Discrete parameters (lists of choices) are chosen by a
@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import kpi as kpi_records
 from .._errors import ValidationError
-from . import kpi as kpi_records
 from .bandits import ThompsonSampling
 from .bo import BayesianOptimizer, Integer, Real
 
@@ -91,7 +91,7 @@ class Tuner:
 
     def observe(self, parameters: Mapping[str, Any], kpis: Any) -> float:
         """The KPIs a run with ``parameters`` produced: a mapping of metric -> value, or a KPI
-        table (:mod:`~chimera.refinement.kpi`) whose ``objective`` rows are averaged. Returns
+        table (:mod:`chimera.kpi`) whose ``objective`` rows are averaged. Returns
         the objective's value."""
         value = self._objective_value(kpis)
         if not isinstance(parameters, Mapping):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._durable import write_atomic
 from ..pipeline import folder
 from . import page, plots, read, text
 from .text import headline
@@ -42,6 +43,6 @@ def write(run_dir: Path, out: Path | None = None) -> tuple[str, list[Path]]:
     html = out / folder.REPORT
     # The page lists every verdict in a table of its own; the text only the latest.
     rows = text.summary(run, front, stored, shown=0)
-    html.write_text(page.render(run, rows, figures), encoding="utf-8")
+    write_atomic(html, page.render(run, rows, figures).encode("utf-8"))
     screen = text.screen(text.summary(run, front, stored, shown=_SHOWN_VERDICTS))
     return screen, [path for path, _ in figures] + [html]

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import problems
+from .._durable import replacing
 from .._errors import ValidationError
 from .read import Run
 from .text import arm_label
@@ -43,7 +44,8 @@ def _figure(rows: int = 1, height: float = 4.8) -> Any:
 
 
 def _save(fig: Any, path: Path, caption: str) -> tuple[Path, str]:
-    fig.savefig(path, dpi=110)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     return path, caption
 
 
