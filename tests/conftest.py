@@ -1,15 +1,17 @@
+"""Fixtures: the CPU backends to run a test on, and the CUDA module, CuPy and the side its
+arrays live on for the tests marked cuda."""
+
 from __future__ import annotations
 
 import importlib
 import os
 from types import ModuleType
-from typing import Any
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
 import chimera
+from helpers import Side
 
 settings.register_profile(
     "chimera", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow]
@@ -24,10 +26,6 @@ CPU_BACKENDS = [name for name in ("cpp", "numba") if chimera.backends()[name].av
 def backend(request: pytest.FixtureRequest) -> str:
     """Each CPU backend that works here."""
     return str(request.param)
-
-
-def kernels(name: str):
-    return chimera._backend.resolve(name)[1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,20 +57,6 @@ def cp(cuda: ModuleType) -> ModuleType:
     except Exception as exc:  # not installed, or installed for another CUDA
         pytest.skip(f"CuPy is not usable: {type(exc).__name__}: {exc}")
     return cupy
-
-
-class Side:
-    """Where the CUDA backend's arrays live: ``host`` (NumPy) or ``device`` (CuPy)."""
-
-    def __init__(self, name: str, cp: ModuleType | None = None) -> None:
-        self.name = name
-        self.cp = cp
-
-    def put(self, a: np.ndarray) -> Any:
-        return a if self.cp is None else self.cp.asarray(a)
-
-    def get(self, a: Any) -> np.ndarray:
-        return a if self.cp is None else self.cp.asnumpy(a)
 
 
 @pytest.fixture(params=["host", "device"])

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ._errors import FitnessError, ValidationError
 
@@ -67,7 +68,9 @@ def as_bounds(bounds: Any, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(low), np.ascontiguousarray(high)
 
 
-def check_objectives(F: Any, n: int, n_obj: int, nan_policy: str, sign: float = 1.0) -> np.ndarray:
+def check_objectives(
+    F: npt.ArrayLike, n: int, n_obj: int, nan_policy: str, sign: float = 1.0
+) -> np.ndarray:
     """Objectives as a float64 ``(n, n_obj)`` array to minimise (``sign`` -1 flips a
     maximised objective); NaN/inf raise or become the worst value. With one objective the
     values are called fitness, and ``(n,)`` or ``(n, 1)`` is accepted."""

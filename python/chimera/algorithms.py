@@ -139,7 +139,8 @@ def constrained() -> list[str]:
 
 
 def markdown() -> str:
-    """The algorithms and their options as the tables of docs/spec.md."""
+    """The algorithms and their options as the tables of docs/spec.md
+    (``chimera algorithms --markdown`` prints them)."""
     lines = ["| algorithm | objectives | constraints | what it is |", "| --- | --- | --- | --- |"]
     for a in ALGORITHMS.values():
         objectives = "2 or more" if a.multi_objective else "1"
@@ -149,12 +150,18 @@ def markdown() -> str:
         lines += ["", f"`{a.name}` options:", "", "| key | default | meaning |",
                   "| --- | --- | --- |"]  # fmt: skip
         for o in a.options.values():
-            lines.append(f"| `{o.name}` | {_default(o.default)} | {o.doc} |")
+            lines.append(f"| `{o.name}` | {_default(o.default)} | {_markdown(o.doc)} |")
     return "\n".join(lines) + "\n"
 
 
 def _default(value: Any) -> str:
     return "none" if value is None else f"`{value!r}`".replace("'", '"')
+
+
+def _markdown(text: str) -> str:
+    """A docstring's reStructuredText inline markup as Markdown."""
+    text = re.sub(r":\w+:`~?([\w.]+)`", lambda m: f"`{m.group(1)}`", text)
+    return text.replace("``", "`")
 
 
 _PARAMETER = re.compile(r"^    (\w+(?:, \w+)*) :")

@@ -1,6 +1,6 @@
 """The ``chimera`` command: ``run`` an experiment spec (or resume a killed run), ``plan`` and
 ``validate`` one without running it, ``discover`` what the machine offers, ``report`` on a run
-folder, list ``backends``.
+folder, list ``algorithms`` and ``backends``.
 
 Exit codes: 0 done; 2 bad input (a spec, a plan that fails validation, a folder that is not a
 run); 3 the run failed (an error raised while it ran: what was committed is kept, resume it
@@ -106,6 +106,21 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _algorithms(args: argparse.Namespace) -> int:
+    from . import algorithms
+
+    if args.markdown:
+        print(algorithms.markdown(), end="")
+        return EXIT_OK
+    for a in algorithms.ALGORITHMS.values():
+        objectives = "2+ objectives" if a.multi_objective else "1 objective"
+        print(f"{a.name:8} {a.summary} ({objectives}"
+              f"{', constraints' if a.constraints else ''})")  # fmt: skip
+        for o in a.options.values():
+            print(f"    {o.name} = {o.default!r}")
+    return EXIT_OK
+
+
 def _backends(args: argparse.Namespace) -> int:
     statuses = _backend.backends()
     if args.json:
@@ -205,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("run_dir", help="a folder written by `chimera run`")
     rep.add_argument("--out", help="folder for the report (default: the run folder)")
     rep.set_defaults(func=_report)
+    al = sub.add_parser("algorithms", help="the algorithms a spec or minimize may name")
+    al.add_argument("--markdown", action="store_true", help="as the tables of docs/spec.md")
+    al.set_defaults(func=_algorithms)
     be = sub.add_parser("backends", help="which kernel backends work here, and why not")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=_backends)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from ._errors import ValidationError
@@ -45,7 +46,9 @@ MULTI_SCHEMA = pa.schema(
 class History:
     """Per-generation statistics, one row per ``record``; ``table()`` as pyarrow."""
 
-    def __init__(self, multi: bool, ref_point: Any = None, n_obj: int | None = None) -> None:
+    def __init__(
+        self, multi: bool, ref_point: npt.ArrayLike | None = None, n_obj: int | None = None
+    ) -> None:
         self.schema = MULTI_SCHEMA if multi else SINGLE_SCHEMA
         self.multi = multi
         self.ref_point = None

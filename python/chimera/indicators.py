@@ -13,6 +13,7 @@ from typing import Any
 
 import moocore
 import numpy as np
+import numpy.typing as npt
 
 from ._errors import ValidationError
 
@@ -41,7 +42,7 @@ def _matrix(value: Any, name: str, *, allow_empty: bool) -> np.ndarray:
     return A
 
 
-def _pair(F: Any, reference_front: Any) -> tuple[np.ndarray, np.ndarray]:
+def _pair(F: npt.ArrayLike, reference_front: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     A = _matrix(F, "F", allow_empty=False)
     R = _matrix(reference_front, "reference_front", allow_empty=False)
     if A.shape[1] != R.shape[1]:
@@ -52,7 +53,7 @@ def _pair(F: Any, reference_front: Any) -> tuple[np.ndarray, np.ndarray]:
     return A, R
 
 
-def hypervolume(F: Any, ref: Any) -> float:
+def hypervolume(F: npt.ArrayLike, ref: npt.ArrayLike) -> float:
     """Volume of objective space dominated by ``F`` and bounded above by ``ref``.
 
     Parameters
@@ -100,7 +101,7 @@ def hypervolume(F: Any, ref: Any) -> float:
     return float(moocore.hypervolume(A, ref=r))
 
 
-def igd(F: Any, reference_front: Any) -> float:
+def igd(F: npt.ArrayLike, reference_front: npt.ArrayLike) -> float:
     """Inverted generational distance: mean distance from the reference front to ``F``.
 
     ``IGD = mean over r in R of min over f in F of ||f - r||_2`` (the ``p = 1`` form).
@@ -127,7 +128,7 @@ def igd(F: Any, reference_front: Any) -> float:
     return float(moocore.igd(A, ref=R))
 
 
-def igd_plus(F: Any, reference_front: Any) -> float:
+def igd_plus(F: npt.ArrayLike, reference_front: npt.ArrayLike) -> float:
     """IGD+ (Ishibuchi et al., 2015): IGD counting only the amount by which ``F`` is worse.
 
     ``IGD+ = mean over r in R of min over f in F of ||max(f - r, 0)||_2``.
@@ -154,7 +155,7 @@ def igd_plus(F: Any, reference_front: Any) -> float:
     return float(moocore.igd_plus(A, ref=R))
 
 
-def epsilon_additive(F: Any, reference_front: Any) -> float:
+def epsilon_additive(F: npt.ArrayLike, reference_front: npt.ArrayLike) -> float:
     """Additive epsilon indicator: the least shift that makes ``F`` cover the reference front.
 
     ``eps = max over r in R of min over f in F of max_i (f_i - r_i)``: every reference point is

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from ._errors import ValidationError
 from .history import History
@@ -33,7 +34,7 @@ STEPS = ("breed", "evaluate", "decide", "commit", "serve", "checkpoint")
 _FORMAT = "chimera.loop/1"
 
 #: An objective on a population: ``X -> (F, G)``, ``G`` None without constraints.
-Evaluate = Callable[[np.ndarray], tuple[Any, Any]]
+Evaluate = Callable[[np.ndarray], tuple[npt.ArrayLike, npt.ArrayLike | None]]
 
 
 class Operators(Protocol):
@@ -42,7 +43,7 @@ class Operators(Protocol):
     def apply(self, optimizer: Optimizer) -> None:
         """Sets the operators decided last on the optimizer, before it breeds."""
 
-    def decide(self, optimizer: Optimizer, F: Any) -> None:
+    def decide(self, optimizer: Optimizer, F: npt.ArrayLike) -> None:
         """Credits the operators that bred the pending genomes from their objectives ``F``,
         and picks those that breed next."""
 
@@ -54,7 +55,9 @@ class Operators(Protocol):
 class Lineage(Protocol):
     """The genome store's record of the run (part of the commit step)."""
 
-    def store(self, optimizer: Optimizer, X: np.ndarray, F: Any, G: Any) -> None:
+    def store(
+        self, optimizer: Optimizer, X: np.ndarray, F: npt.ArrayLike, G: npt.ArrayLike | None
+    ) -> None:
         """Writes the evaluated generation with its parents, before the optimizer takes it."""
 
     def survived(self, optimizer: Optimizer) -> None:

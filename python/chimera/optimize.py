@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from . import algorithms
@@ -70,7 +71,7 @@ class OptimizeResult:
 
 def minimize(
     fun: Callable[..., Any],
-    bounds: Any,
+    bounds: npt.ArrayLike,
     *,
     algorithm: str = "ga",
     max_evals: int,
@@ -80,7 +81,7 @@ def minimize(
     executor: Executor | None = None,
     progress: bool = False,
     callback: Callable[[Any], bool | None] | None = None,
-    ref_point: Any = None,
+    ref_point: npt.ArrayLike | None = None,
     **options: Any,
 ) -> OptimizeResult:
     """Minimise ``fun`` over ``bounds`` with at most ``max_evals`` evaluations.

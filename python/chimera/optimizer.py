@@ -208,7 +208,7 @@ class Optimizer(ABC):
         if given:
             self._set_operators(given)
 
-    def _violation(self, G: Any, n: int) -> np.ndarray:
+    def _violation(self, G: npt.ArrayLike | None, n: int) -> np.ndarray:
         """Total violation per genome; G refused for an algorithm that does not rank by it."""
         if G is None:
             if self.n_constraints:

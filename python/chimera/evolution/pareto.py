@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import _backend
 from .._errors import ValidationError
 
 
-def objectives(F: Any, name: str = "F") -> np.ndarray:
+def objectives(F: npt.ArrayLike, name: str = "F") -> np.ndarray:
     """F as a C-contiguous float64 (n, m) array with no NaN, or a ValidationError naming it."""
     try:
         a = np.ascontiguousarray(F, dtype=np.float64)
@@ -30,7 +31,7 @@ def objectives(F: Any, name: str = "F") -> np.ndarray:
     return a
 
 
-def constraint_violation(G: Any, n: int | None = None) -> np.ndarray:
+def constraint_violation(G: npt.ArrayLike, n: int | None = None) -> np.ndarray:
     """Total violation ``sum(max(g, 0))`` of each row of G (``g <= 0`` is satisfied)."""
     try:
         g = np.asarray(G, dtype=np.float64)
@@ -46,7 +47,9 @@ def constraint_violation(G: Any, n: int | None = None) -> np.ndarray:
     return np.maximum(g, 0.0).sum(axis=1)
 
 
-def pareto_rank(F: Any, *, constraint_violation: Any = None, backend: str = "auto") -> np.ndarray:
+def pareto_rank(
+    F: npt.ArrayLike, *, constraint_violation: npt.ArrayLike | None = None, backend: str = "auto"
+) -> np.ndarray:
     """The 0-based Pareto front of each row of an (n, m) objective array (minimisation).
 
     Front 0 holds the non-dominated rows, front k+1 the rows dominated only by rows of fronts
@@ -78,7 +81,9 @@ def ranks(kernels: Any, F: np.ndarray, cv: np.ndarray | None = None) -> np.ndarr
     return rank
 
 
-def crowding_distance(F: Any, rank: Any = None, *, backend: str = "auto") -> np.ndarray:
+def crowding_distance(
+    F: npt.ArrayLike, rank: npt.ArrayLike | None = None, *, backend: str = "auto"
+) -> np.ndarray:
     """Crowding distance (Deb et al. 2002) of each row within its front.
 
     Per objective, a front is sorted by value (ties by row); its two ends get ``inf`` and each

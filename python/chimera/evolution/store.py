@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -433,9 +434,9 @@ class GenomeStore:
         self,
         run: int,
         generation: int,
-        X: Any,
-        F: Any,
-        G: Any = None,
+        X: npt.ArrayLike,
+        F: npt.ArrayLike,
+        G: npt.ArrayLike | None = None,
         *,
         parents: Any = None,
         operators: str | Sequence[str | None] | None = None,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import wasmtime
 
 from .._errors import SandboxViolation, ValidationError
@@ -176,10 +177,10 @@ class WasmAgent:
             sb = self._local.sandbox = _Sandbox(self)
         return sb
 
-    def __call__(self, X: Any) -> np.ndarray:
+    def __call__(self, X: npt.ArrayLike) -> np.ndarray:
         return self.evaluate(X).fitness
 
-    def evaluate(self, X: Any, first: int = 0) -> Evaluation:
+    def evaluate(self, X: npt.ArrayLike, first: int = 0) -> Evaluation:
         """Objectives of the rows of X; violations contained per individual, numbered from
         ``first`` (the batch position of X's first row, when X is a shard of a larger batch)."""
         X = self.genomes(X)
@@ -203,7 +204,7 @@ class WasmAgent:
             )
         return Evaluation(out[:, 0] if m == 1 else out, violations)
 
-    def genomes(self, X: Any) -> np.ndarray:
+    def genomes(self, X: npt.ArrayLike) -> np.ndarray:
         """X as a checked ``(n, dim)`` float64 array (ValidationError otherwise)."""
         try:
             X = np.ascontiguousarray(X, dtype=np.float64)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .._errors import ValidationError
 from .._validate import integer
@@ -98,7 +99,7 @@ class AgentPool:
                     self._spawn()
             self._workers = [w for w in self._workers if w.thread.is_alive() or not w.retired]
 
-    def submit(self, X: Any, first: int = 0) -> Future[Evaluation]:
+    def submit(self, X: npt.ArrayLike, first: int = 0) -> Future[Evaluation]:
         """Evaluates X (one shard, whose first row is individual ``first``) on the next free
         worker."""
         if self._closed:
@@ -109,7 +110,7 @@ class AgentPool:
         self._tasks.put((np.ascontiguousarray(X, dtype=np.float64), int(first), future))
         return future
 
-    def evaluate(self, X: Any, shards: int | None = None) -> Evaluation:
+    def evaluate(self, X: npt.ArrayLike, shards: int | None = None) -> Evaluation:
         """Objectives of the rows of X, split into ``shards`` (default: one per worker)."""
         X = self.agent.genomes(X)  # checked once, before any shard runs
         if len(X) == 0:
@@ -123,7 +124,7 @@ class AgentPool:
             violations.update(r.violations)
         return Evaluation(np.concatenate(fitness), violations)
 
-    def __call__(self, X: Any) -> np.ndarray:
+    def __call__(self, X: npt.ArrayLike) -> np.ndarray:
         return self.evaluate(X).fitness
 
     def health(self) -> dict[str, Any]:

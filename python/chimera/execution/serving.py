@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .._errors import ValidationError
 from .._validate import integer
@@ -107,7 +108,7 @@ class ServingPool:
         finally:
             self._release(version)
 
-    def evaluate(self, X: Any) -> Served:
+    def evaluate(self, X: npt.ArrayLike) -> Served:
         """Evaluates the batch of genomes X on the version the deployment routes it to."""
         X = _finite(X, "genomes")
         (ticket,) = self._route(1)
@@ -116,7 +117,7 @@ class ServingPool:
         finally:
             self._release(ticket.version)
 
-    def serve(self, requests: Any) -> list[Served]:
+    def serve(self, requests: npt.ArrayLike) -> list[Served]:
         """Serves each row of ``requests`` as its own unit of work (see the module docstring);
         returns what each was served, in order. Every ticket is recorded once, even when an
         evaluation fails (a failure: as in ``evaluate``); the first error is raised after."""

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..evolution.store import GenomeStore
 from ..optimizer import Optimizer
@@ -33,7 +34,9 @@ class Lineage:
         self.pop_ids: np.ndarray | None = None  # store ids of the optimizer's population
         self._new_ids: np.ndarray | None = None
 
-    def store(self, optimizer: Optimizer, X: np.ndarray, F: Any, G: Any) -> None:
+    def store(
+        self, optimizer: Optimizer, X: np.ndarray, F: npt.ArrayLike, G: npt.ArrayLike | None
+    ) -> None:
         """Writes the evaluated generation, each genome with its parents' ids."""
         parents = optimizer.parents
         ids = None if parents is None or self.pop_ids is None else self.pop_ids[parents]

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..optimizer import Optimizer
 from ..planning.spec import BanditSpec
@@ -45,7 +46,7 @@ class OperatorBandit:
             optimizer.set_operators(**self.arms[self.next])
             self.arm = self.next
 
-    def decide(self, optimizer: Optimizer, F: Any) -> None:
+    def decide(self, optimizer: Optimizer, F: npt.ArrayLike) -> None:
         """Credits the arm that bred the pending genomes with the share that beat their
         better parent (from the second generation, when they have parents), and picks the
         next arm."""

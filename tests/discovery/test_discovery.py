@@ -36,8 +36,8 @@ from chimera.discovery import (
     process_stats,
 )
 from chimera.execution import Metrics, WasmAgent
+from helpers import AGENTS
 
-AGENTS = Path(__file__).resolve().parent.parent / "examples" / "agents"
 AVAILABLE = [name for name, s in chimera.backends().items() if s.available]
 
 

@@ -15,7 +15,7 @@ import pytest
 import chimera
 from chimera.directions import das_dennis
 from chimera.problems import DTLZ2, ZDT1
-from conftest import Side
+from helpers import Side
 
 pytestmark = pytest.mark.cuda
 

@@ -9,8 +9,9 @@ import pytest
 
 from chimera import ValidationError, pipeline, report
 from chimera.pipeline import folder
+from helpers import AGENTS
 
-CARTPOLE = (Path(__file__).parents[1] / "examples" / "agents" / "cartpole.wasm").resolve()
+CARTPOLE = AGENTS / "cartpole.wasm"
 
 # A small cart-pole run whose operators a bandit picks and whose champions are canaried.
 CART_SPEC = f"""

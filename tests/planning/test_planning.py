@@ -10,8 +10,8 @@ import pytest
 
 from chimera import ValidationError, planning
 from chimera.discovery import discover
+from helpers import EXAMPLES
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
 SPHERE = """
 [objective]
 callable = "chimera.problems:sphere"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import reference as ref
 from chimera.evolution.operators import mutation_table, probability_threshold
-from conftest import kernels
+from helpers import kernels
 
 FLOAT_MUTATIONS = (0, 1, 2)
 FLOAT_CROSSOVERS = (0, 1, 2, 3, 4, 5)

@@ -1,4 +1,5 @@
-"""Durable runs: checkpoint files, chimera run --resume after kill -9, chimera report."""
+"""Durable runs: chimera run --resume after kill -9 or a damaged checkpoint equals an
+uninterrupted run, a folder belongs to its spec, and chimera report on run folders."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from chimera import ValidationError
 from chimera.cli import main
 from chimera.evolution import checkpoints
 from chimera.evolution.store import GenomeStore
+from helpers import EXAMPLES
 
 ZDT = """
 [experiment]
@@ -75,47 +77,6 @@ def stored(run_dir: Path) -> dict[str, list]:
         table = store.genomes(1)
     cols = ["id", "generation", "x", "f", "parent1", "parent2", "operators"]
     return {c: table.column(c).to_pylist() for c in cols}
-
-
-# checkpoint files -------------------------------------------------------------------------
-
-
-def test_checkpoint_round_trip_keeps_arrays_and_scalars(tmp_path: Path) -> None:
-    state = {
-        "a": np.arange(6, dtype=np.int32).reshape(2, 3),
-        "b": {"x": np.array([0.1, np.inf]), "none": None, "f": -np.inf, "n": 2**63},
-        "rows": [(1, 2.5, [0.1, 0.2]), (2, float("nan"), [])],
-    }
-    checkpoints.save(tmp_path, 4, state)
-    gen, back, problems = checkpoints.latest(tmp_path)
-    assert gen == 4 and problems == [] and back is not None
-    np.testing.assert_array_equal(back["a"], state["a"])
-    assert back["a"].dtype == np.int32
-    np.testing.assert_array_equal(back["b"]["x"], [0.1, np.inf])
-    assert back["b"]["none"] is None and back["b"]["f"] == -np.inf and back["b"]["n"] == 2**63
-    assert back["rows"][0] == [1, 2.5, [0.1, 0.2]] and np.isnan(back["rows"][1][1])
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-
-
-def test_damaged_checkpoint_falls_back_to_the_previous_one(tmp_path: Path) -> None:
-    for g in range(1, 6):
-        checkpoints.save(tmp_path, g, {"g": g}, keep=3)
-    assert checkpoints.generations(tmp_path) == [3, 4, 5]
-    newest = checkpoints.path_of(tmp_path, 5)
-    data = bytearray(newest.read_bytes())
-    data[-10] ^= 0xFF  # one flipped bit-pattern in the payload
-    newest.write_bytes(bytes(data))
-    checkpoints.path_of(tmp_path, 4).write_bytes(newest.read_bytes()[:40])  # truncated
-    gen, state, problems = checkpoints.latest(tmp_path)
-    assert gen == 3 and state == {"g": 3}
-    assert len(problems) == 2 and "checksum" in problems[0]
-    with pytest.raises(ValidationError, match="not a Chimera checkpoint"):
-        checkpoints.decode(b"PK\x03\x04 something else")
-
-
-def test_checkpoint_refuses_what_it_cannot_store() -> None:
-    with pytest.raises(ValidationError, match="not storable"):
-        checkpoints.encode({"f": object()})
 
 
 # runs and resume --------------------------------------------------------------------------
@@ -251,7 +212,10 @@ def test_report_summarises_and_plots(tmp_path: Path, text: str, capsys) -> None:
 
 def test_report_of_a_single_objective_run_and_of_a_non_run(tmp_path: Path, capsys) -> None:
     text = (
-        (Path(__file__).parent / "test_cli.py").read_text().split('SPEC = """')[1].split('"""')[0]
+        (EXAMPLES.parent / "tests" / "test_cli.py")
+        .read_text()
+        .split('SPEC = """')[1]
+        .split('"""')[0]
     )
     out = tmp_path / "run"
     assert main(["run", str(spec_file(tmp_path, text)), "--out", str(out), "-q"]) == 0
@@ -267,7 +231,7 @@ def test_report_of_a_single_objective_run_and_of_a_non_run(tmp_path: Path, capsy
 def test_multi_objective_examples_parse(name: str) -> None:
     from chimera import planning
 
-    s = planning.load(Path(__file__).parent.parent / "examples" / f"{name}.toml")
+    s = planning.load(EXAMPLES / f"{name}.toml")
     assert s.algorithm in ("nsga2", "nsga3") and s.budget.evals
 
 
@@ -277,19 +241,3 @@ def test_spec_refuses_options_an_algorithm_does_not_take(tmp_path: Path) -> None
     text = ZDT.format(evals=100).replace('name = "nsga2"', 'name = "nsga2"\nelitism = 3')
     with pytest.raises(ValidationError, match="elitism does not apply to nsga2"):
         planning.load(spec_file(tmp_path, text))
-
-
-def test_checkpoints_of_format_1_are_still_read(tmp_path: Path) -> None:
-    import hashlib
-    import io
-
-    buf = io.BytesIO()
-    tree = {"g": 3, "x": {"__array__": "a0"}}
-    np.savez(buf, a0=np.arange(4.0), **{"__state__.json": np.frombuffer(
-        json.dumps(tree).encode(), dtype=np.uint8)})  # fmt: skip
-    payload = buf.getvalue()
-    data = b"CHIMERA-CHECKPOINT 1\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n"
-    state = checkpoints.decode(data + payload)
-    assert state["g"] == 3 and state["x"].tolist() == [0.0, 1.0, 2.0, 3.0]
-    zero = checkpoints.decode(checkpoints.encode({"e": np.zeros((0, 5)), "s": np.array(["ab"])}))
-    assert zero["e"].shape == (0, 5) and zero["s"].tolist() == ["ab"]

@@ -20,8 +20,8 @@ from chimera.cli import main
 from chimera.evolution import checkpoints
 from chimera.evolution.store import GenomeStore
 from chimera.kpi import KPI_SCHEMA
+from helpers import EXAMPLES
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
 CARTPOLE = (EXAMPLES / "agents" / "cartpole.wasm").resolve()
 
 

@@ -7,7 +7,6 @@ closes only once its batches in flight are done."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,7 @@ import wasmtime
 from chimera import ValidationError
 from chimera.execution import ArtifactStore, Deployment, ServingPool
 from chimera.refinement import non_inferiority, sequential_non_inferiority
-
-AGENTS = Path(__file__).resolve().parent.parent / "examples" / "agents"
+from helpers import AGENTS
 
 
 @pytest.fixture(autouse=True)

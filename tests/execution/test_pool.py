@@ -7,16 +7,14 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from chimera import ValidationError
 from chimera.execution import AgentPool, Limits, Metrics, WasmAgent
-from test_wasm_agents import HOSTILE, LIMITS, LOOP, NORMAL, UNREACHABLE
-
-AGENTS = Path(__file__).resolve().parent.parent / "examples" / "agents"
+from helpers import AGENTS
+from hostile_agent import HOSTILE, LIMITS, LOOP, NORMAL, UNREACHABLE
 
 
 @pytest.fixture(autouse=True)

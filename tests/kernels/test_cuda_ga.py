@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import Side
+from helpers import Side
 
 pytestmark = pytest.mark.cuda
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from chimera.evolution.operators import mutation_table, probability_threshold
-from conftest import kernels
+from helpers import kernels
 
 CHI2_999 = {1: 10.83, 4: 18.47, 5: 20.52, 6: 22.46, 9: 27.88, 10: 29.59, 19: 43.82}
 NONE = np.zeros(0, np.uint32)

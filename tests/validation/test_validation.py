@@ -14,8 +14,8 @@ from chimera import ValidationError, planning, validation
 from chimera.cli import main
 from chimera.discovery import discover
 from chimera.validation import PlanInvalid, checks
+from helpers import EXAMPLES
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
 CARTPOLE = (EXAMPLES / "agents" / "cartpole.wasm").resolve()
 
 
