@@ -23,12 +23,8 @@ class RandomSearch(Optimizer):
 
     Parameters
     ----------
-    bounds : array_like, shape (dim, 2)
-        ``(low, high)`` per gene.
     pop_size : int
         Genomes sampled a generation.
-    seed : int, optional
-        Seed of the samples.
     nan_policy : {"raise", "worst"}
         NaN or infinite fitness raises, or counts as the worst value.
     """
@@ -55,19 +51,11 @@ def random_search() -> Iterator[algorithms.Algorithm]:
 
 
 SPEC = """
-[experiment]
-seed = 3
-[objective]
-problem = "sphere"
-dim = 4
-bounds = [[-1.0, 1.0]]
-[algorithm]
-name = "random_search"
-pop_size = 20
-[budget]
-evals = 400
-[output]
-report = false
+experiment = { seed = 3 }
+objective = { problem = "sphere", dim = 4, bounds = [[-1.0, 1.0]] }
+algorithm = { name = "random_search", pop_size = 20 }
+budget = { evals = 400 }
+output = { report = false }
 """
 
 
@@ -89,7 +77,7 @@ def test_a_registered_algorithm_runs_everywhere(
     assert outcome.summary["fun"] == res.fun  # the same seed, the same run
     assert outcome.summary["steps"]["commit"]["calls"] == 20
     bad = tmp_path / "bad.toml"
-    bad.write_text(SPEC.replace("pop_size = 20", "pop_size = 20\nelitism = 2"))
+    bad.write_text(SPEC.replace("pop_size = 20", "pop_size = 20, elitism = 2"))
     assert main(["validate", str(bad)]) == 2
     assert "algorithm.elitism does not apply to random_search" in capsys.readouterr().err
 
@@ -122,8 +110,14 @@ def test_registry_refusals(random_search: algorithms.Algorithm) -> None:
     with pytest.raises(chimera.ValidationError, match="single-objective but n_obj=2; use nsga2"):
         algorithms.create("random_search", [(0, 1)], n_obj=2)
 
-    class Undocumented(RandomSearch):
+    class Undocumented(Optimizer):
         """No parameters documented."""
+
+        def __init__(self, bounds: npt.ArrayLike, *, pop_size: int = 4, seed: int | None = None,
+                     nan_policy: str = "raise") -> None:  # fmt: skip
+            super().__init__(bounds, pop_size=pop_size, seed=seed, nan_policy=nan_policy)
+
+        _breed, _survive = RandomSearch._breed, RandomSearch._survive
 
     with pytest.raises(chimera.ValidationError, match="does not document pop_size, nan_policy"):
         algorithms.register("undocumented", Undocumented, "no")

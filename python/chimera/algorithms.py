@@ -4,7 +4,9 @@ validation and docs/spec.md read.
 An entry is a name, an :class:`~chimera.optimizer.Optimizer` subclass and a one-line summary;
 everything else is read from the class: its options and their defaults from the signature of
 its constructor, each option's meaning from the "Parameters" section of its docstring, whether
-it takes several objectives and constraints, and which operators a bandit may switch. Nothing
+it takes several objectives and constraints, and which operators a bandit may switch. An
+option may be documented by the class that declares it: the docstrings of the class's bases
+are read too. Nothing
 is constructed to learn a default. Adding an algorithm is one class and one :func:`register`.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -39,29 +41,29 @@ class Option:
 
 @dataclass(frozen=True)
 class Algorithm:
-    """A registered algorithm: ``name``, optimizer class ``cls`` and a one-line ``summary``."""
+    """A registered algorithm: ``name``, optimizer class ``cls``, a one-line ``summary``, and
+    from the class: whether it takes several objectives and constraints, and the
+    ``operators`` a bandit may switch between generations."""
 
     name: str
     cls: type[Optimizer]
     summary: str
+    multi_objective: bool = field(init=False)
+    constraints: bool = field(init=False)
+    operators: tuple[str, ...] = field(init=False)
 
-    @property
-    def multi_objective(self) -> bool:
-        return self.cls.multi_objective
-
-    @property
-    def constraints(self) -> bool:
-        return self.cls.constraints
-
-    @property
-    def operators(self) -> tuple[str, ...]:
-        """The operator options a bandit may switch between generations."""
-        return self.cls.operator_keys
+    def __post_init__(self) -> None:
+        for name, value in (("multi_objective", self.cls.multi_objective),
+                            ("constraints", self.cls.constraints),
+                            ("operators", self.cls.operator_keys)):  # fmt: skip
+            object.__setattr__(self, name, value)
 
     @cached_property
     def parameters(self) -> dict[str, Option]:
         """Every keyword argument of the constructor, run arguments included."""
-        docs = _parameter_docs(self.cls.__doc__ or "")
+        docs: dict[str, str] = {}
+        for klass in reversed(self.cls.__mro__):  # a subclass's words for an option win
+            docs |= {k: v for k, v in _parameter_docs(klass.__doc__ or "").items() if v}
         signature = inspect.signature(self.cls)
         return {
             name: Option(name, p.default, docs.get(name, ""))

@@ -17,30 +17,18 @@ from ._errors import ValidationError
 from .indicators import hypervolume
 from .optimizer import Optimizer
 
-SINGLE_SCHEMA = pa.schema(
-    [
-        ("generation", pa.int64()),
-        ("nfev", pa.int64()),
-        ("best", pa.float64()),
-        ("min", pa.float64()),
-        ("mean", pa.float64()),
-        ("max", pa.float64()),
-        ("std", pa.float64()),
-        ("elapsed_s", pa.float64()),
-    ]
-)
-MULTI_SCHEMA = pa.schema(
-    [
-        ("generation", pa.int64()),
-        ("nfev", pa.int64()),
-        ("front_size", pa.int64()),
-        ("feasible", pa.float64()),
-        ("hypervolume", pa.float64()),
-        ("f_min", pa.list_(pa.float64())),
-        ("f_max", pa.list_(pa.float64())),
-        ("elapsed_s", pa.float64()),
-    ]
-)
+
+def _schema(*statistics: tuple[str, pa.DataType]) -> pa.Schema:
+    """A history row: the generation, the evaluations so far, ``statistics``, the seconds."""
+    return pa.schema([("generation", pa.int64()), ("nfev", pa.int64()), *statistics,
+                      ("elapsed_s", pa.float64())])  # fmt: skip
+
+
+SINGLE_SCHEMA = _schema(("best", pa.float64()), ("min", pa.float64()), ("mean", pa.float64()),
+                        ("max", pa.float64()), ("std", pa.float64()))  # fmt: skip
+MULTI_SCHEMA = _schema(("front_size", pa.int64()), ("feasible", pa.float64()),
+                       ("hypervolume", pa.float64()), ("f_min", pa.list_(pa.float64())),
+                       ("f_max", pa.list_(pa.float64())))  # fmt: skip
 
 
 class History:

@@ -10,9 +10,8 @@ import numpy.typing as npt
 
 from .. import _state_dict
 from .._validate import integer
-from ..optimizer import OPERATOR_KEYS, Optimizer, Survival
-from . import operators as ops
-from .variation import Variation
+from ..optimizer import OPERATOR_KEYS, Survival
+from .evolutionary import EvolutionaryAlgorithm
 
 
 def elitist_survival(
@@ -53,7 +52,7 @@ def elitist_survival(
     return sources
 
 
-class GA(Optimizer):
+class GA(EvolutionaryAlgorithm):
     """A generational genetic algorithm with elitism, minimising by default.
 
     Parameters
@@ -108,12 +107,9 @@ class GA(Optimizer):
         nan_policy: str = "raise",
         backend: str = "auto",
     ) -> None:
-        super().__init__(bounds, pop_size=pop_size, seed=seed, dtype=dtype, maximize=maximize,
-                         nan_policy=nan_policy, backend=backend)  # fmt: skip
-        self._variation = Variation(
-            self.space, pop_size=self.pop_size, seed=self.seed, selection=selection,
-            crossover=crossover, mutation=mutation, repair=repair, backend=self.backend,
-        )  # fmt: skip
+        super().__init__(bounds, pop_size=pop_size, seed=seed, dtype=dtype, selection=selection,
+                         crossover=crossover, mutation=mutation, repair=repair,
+                         maximize=maximize, nan_policy=nan_policy, backend=backend)  # fmt: skip
         self.elitism = integer(elitism, "elitism", 0, self.pop_size)
 
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
@@ -129,31 +125,8 @@ class GA(Optimizer):
             survivors = elitist_survival(self._pop, self._F[:, 0], X, F[:, 0], self.elitism)
         return Survival(X, F, cv, survivors)
 
-    def _set_operators(self, operators: dict[str, Any]) -> None:
-        self._variation = self._variation.replace(operators)
-
-    @property
-    def selection(self) -> ops.Operator:
-        return self._variation.selection
-
-    @property
-    def crossover(self) -> ops.Operator:
-        return self._variation.crossover
-
-    @property
-    def mutation(self) -> ops.Operator:
-        return self._variation.mutation
-
-    @property
-    def repair(self) -> str:
-        return self._variation.repair
-
-    @property
-    def operators(self) -> str:
-        return self._variation.operators()
-
     def _config(self) -> dict[str, Any]:
-        return {**self._variation.config(), "elitism": self.elitism, "maximize": self.maximize}
+        return {**super()._config(), "elitism": self.elitism, "maximize": self.maximize}
 
     def _state(self) -> dict[str, Any]:
         return {"fitness": None if self._F is None else self._F[:, 0].copy()}

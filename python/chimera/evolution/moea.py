@@ -18,15 +18,42 @@ import numpy.typing as npt
 
 from .. import _backend, _state_dict
 from .._errors import ValidationError
-from ..optimizer import Optimizer, Survival
+from ..optimizer import Survival
 from . import operators as ops
-from .variation import Variation
+from .evolutionary import EvolutionaryAlgorithm
 
 _REDRAWS = 3
 
 
-class MOEA(Optimizer):
-    """A multi-objective evolutionary algorithm; subclasses define ``_rank`` (survival)."""
+class MOEA(EvolutionaryAlgorithm):
+    """A multi-objective evolutionary algorithm, minimising ``n_obj`` objectives under optional
+    constraints; subclasses define ``_rank``, the survival.
+
+    Parameters
+    ----------
+    bounds : array_like, shape (dim, 2)
+        ``(low, high)`` per gene.
+    n_obj : int
+        Number of objectives (>= 2).
+    pop_size : int
+        Population size; each generation breeds as many offspring.
+    seed : int, optional
+        Seed of the counter-based generator: the same seed gives the same run on any thread
+        count, and the same decisions on the cpp and numba backends.
+    dtype : {"float64", "float32"}
+        Genome kind (SBX and polynomial mutation need a float genome).
+    crossover : operator, name or dict
+        Recombination of each parent pair: SBX (eta 15, rate 0.9) by default.
+    mutation : operator, name or dict
+        Per-gene mutation: polynomial (eta 20, rate 1/dim) by default.
+    repair : {"clip", "reflect"}
+        What happens to a gene that leaves its bounds.
+    nan_policy : {"raise", "worst"}
+        NaN or infinite objectives raise, or count as the worst value.
+    backend : {"auto", "cpp", "numba", "cuda"}
+        Kernel backend: breeding, sorting and ranking run on it (``cuda`` copies the arrays to
+        the GPU and back each call, which pays for large populations).
+    """
 
     multi_objective = True
     constraints = True
@@ -47,11 +74,8 @@ class MOEA(Optimizer):
         backend: str = "auto",
     ) -> None:
         super().__init__(bounds, pop_size=pop_size, seed=seed, dtype=dtype, n_obj=n_obj,
-                         nan_policy=nan_policy, backend=backend)  # fmt: skip
-        self._variation = Variation(
-            self.space, pop_size=self.pop_size, seed=self.seed, selection=ops.Tournament(k=2),
-            crossover=crossover, mutation=mutation, repair=repair, backend=self.backend,
-        )  # fmt: skip
+                         selection=ops.Tournament(k=2), crossover=crossover, mutation=mutation,
+                         repair=repair, nan_policy=nan_policy, backend=backend)  # fmt: skip
         _, self._moo = _backend.resolve(self.backend, "moo")
         self._key: np.ndarray | None = None
 
@@ -87,27 +111,8 @@ class MOEA(Optimizer):
         idx, self._key = self._rank(Fm, cvm)
         return Survival(Xm[idx], Fm[idx], cvm[idx], idx if self.generation else idx + n)
 
-    def _set_operators(self, operators: dict[str, Any]) -> None:
-        self._variation = self._variation.replace(operators)
-
-    @property
-    def crossover(self) -> ops.Operator:
-        return self._variation.crossover
-
-    @property
-    def mutation(self) -> ops.Operator:
-        return self._variation.mutation
-
-    @property
-    def repair(self) -> str:
-        return self._variation.repair
-
-    @property
-    def operators(self) -> str:
-        return self._variation.operators()
-
     def _config(self) -> dict[str, Any]:
-        return {**self._variation.config(), "n_obj": self.n_obj}
+        return {**super()._config(), "n_obj": self.n_obj}
 
     def _state(self) -> dict[str, Any]:
         return {**super()._state(), "key": _state_dict.copy(self._key)}

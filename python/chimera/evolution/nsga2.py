@@ -12,30 +12,8 @@ from .pareto import ranks
 class NSGA2(MOEA):
     """NSGA-II, minimising ``n_obj`` objectives under optional constraints.
 
-    Parameters
-    ----------
-    bounds : array_like, shape (dim, 2)
-        ``(low, high)`` per gene.
-    n_obj : int
-        Number of objectives (>= 2).
-    pop_size : int
-        Population size; each generation breeds as many offspring.
-    seed : int, optional
-        Seed of the counter-based generator: the same seed gives the same run on any thread
-        count, and the same decisions on the cpp and numba backends.
-    dtype : {"float64", "float32"}
-        Genome kind (SBX and polynomial mutation need a float genome).
-    crossover : operator, name or dict
-        Recombination of each parent pair: SBX (eta 15, rate 0.9) by default.
-    mutation : operator, name or dict
-        Per-gene mutation: polynomial (eta 20, rate 1/dim) by default.
-    repair : {"clip", "reflect"}
-        What happens to a gene that leaves its bounds.
-    nan_policy : {"raise", "worst"}
-        NaN or infinite objectives raise, or count as the worst value.
-    backend : {"auto", "cpp", "numba", "cuda"}
-        Kernel backend: breeding, sorting and crowding run on it (``cuda`` copies the arrays to
-        the GPU and back each call, which pays for large populations).
+    Its parameters are :class:`~chimera.evolution.moea.MOEA`'s (``n_obj`` 2 by default,
+    ``pop_size`` 100).
 
     The next population is the best ``pop_size`` of parents and offspring by (constrained)
     Pareto rank, then by crowding distance, ties by position; parents are chosen by binary

@@ -22,12 +22,10 @@ _ASF_EPS = 1e-6
 class NSGA3(MOEA):
     """NSGA-III, minimising ``n_obj`` objectives under optional constraints.
 
+    Its parameters are :class:`~chimera.evolution.moea.MOEA`'s (``n_obj`` 3 by default) and:
+
     Parameters
     ----------
-    bounds : array_like, shape (dim, 2)
-        ``(low, high)`` per gene.
-    n_obj : int
-        Number of objectives (>= 2).
     ref_dirs : array_like, shape (H, n_obj), optional
         Reference directions (rows on the unit simplex). Default: the Das-Dennis lattice with
         ``n_partitions`` divisions (default: the finest with at most ``pop_size`` rows, or 12
@@ -36,20 +34,6 @@ class NSGA3(MOEA):
         Das-Dennis divisions of the simplex edge, when ``ref_dirs`` is not given.
     pop_size : int, optional
         Population size; default the number of directions rounded up to a multiple of 4.
-    seed : int, optional
-        Seed of the counter-based generator.
-    dtype : {"float64", "float32"}
-        Genome kind.
-    crossover : operator, name or dict
-        Recombination of each parent pair: SBX (eta 15, rate 0.9) by default.
-    mutation : operator, name or dict
-        Per-gene mutation: polynomial (eta 20, rate 1/dim) by default.
-    repair : {"clip", "reflect"}
-        What happens to a gene that leaves its bounds.
-    nan_policy : {"raise", "worst"}
-        NaN or infinite objectives raise, or count as the worst value.
-    backend : {"auto", "cpp", "numba", "cuda"}
-        Kernel backend.
 
     Parents are chosen by binary tournament on constraint violation (random among feasible
     ones, as in the paper). Survival keeps whole fronts, then fills the split front by niche:

@@ -1,0 +1,55 @@
+"""What the evolutionary algorithms share on top of the optimizer protocol: a population bred
+by variation operators (selection, crossover, mutation) through the native kernels, which an
+operator bandit may switch between generations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy.typing as npt
+
+from ..optimizer import Optimizer
+from . import operators as ops
+from .variation import Variation
+
+
+class EvolutionaryAlgorithm(Optimizer):
+    """An optimizer whose offspring come from :class:`~chimera.evolution.variation.Variation`;
+    subclasses still write ``_breed`` and ``_survive``."""
+
+    def __init__(self, bounds: npt.ArrayLike, *, pop_size: int, seed: int | None,
+                 dtype: npt.DTypeLike, selection: Any, crossover: Any, mutation: Any,
+                 repair: str, n_obj: int = 1, maximize: bool = False,
+                 nan_policy: str = "raise", backend: str = "auto") -> None:  # fmt: skip
+        super().__init__(bounds, pop_size=pop_size, seed=seed, dtype=dtype, n_obj=n_obj,
+                         maximize=maximize, nan_policy=nan_policy, backend=backend)  # fmt: skip
+        self._variation = Variation(
+            self.space, pop_size=self.pop_size, seed=self.seed, selection=selection,
+            crossover=crossover, mutation=mutation, repair=repair, backend=self.backend,
+        )  # fmt: skip
+
+    def _set_operators(self, operators: dict[str, Any]) -> None:
+        self._variation = self._variation.replace(operators)
+
+    @property
+    def selection(self) -> ops.Operator:
+        return self._variation.selection
+
+    @property
+    def crossover(self) -> ops.Operator:
+        return self._variation.crossover
+
+    @property
+    def mutation(self) -> ops.Operator:
+        return self._variation.mutation
+
+    @property
+    def repair(self) -> str:
+        return self._variation.repair
+
+    @property
+    def operators(self) -> str:
+        return self._variation.operators()
+
+    def _config(self) -> dict[str, Any]:
+        return self._variation.config()
