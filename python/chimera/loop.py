@@ -37,8 +37,8 @@ _FORMAT = "chimera.loop/1"
 Evaluate = Callable[[np.ndarray], tuple[npt.ArrayLike, npt.ArrayLike | None]]
 
 
-class Operators(Protocol):
-    """Adaptive operator selection (the decide step)."""
+class DecideStage(Protocol):
+    """Adaptive operator selection: a bandit over operator arms."""
 
     def apply(self, optimizer: Optimizer) -> None:
         """Sets the operators decided last on the optimizer, before it breeds."""
@@ -52,8 +52,8 @@ class Operators(Protocol):
     def load_state_dict(self, state: Mapping[str, Any]) -> None: ...
 
 
-class Lineage(Protocol):
-    """The genome store's record of the run (part of the commit step)."""
+class CommitStage(Protocol):
+    """The genome store's record of the run, with each genome's parents."""
 
     def store(
         self, optimizer: Optimizer, X: np.ndarray, F: npt.ArrayLike, G: npt.ArrayLike | None
@@ -68,8 +68,8 @@ class Lineage(Protocol):
     def load_state_dict(self, state: Mapping[str, Any]) -> None: ...
 
 
-class Canary(Protocol):
-    """Deployed versions serving while the run goes on (the serve step)."""
+class ServeStage(Protocol):
+    """Deployed versions serving while the run goes on: a canary."""
 
     def serve(self, optimizer: Optimizer) -> None: ...
 
@@ -101,19 +101,20 @@ class Budget:
 class Loop:
     """Runs ``optimizer`` on ``evaluate`` within ``budget``, generation by generation.
 
-    ``operators``, ``lineage``, ``canary`` and ``checkpoint`` are the optional stages (see the
+    ``bandit`` (decide), ``lineage`` (commit), ``canary`` (serve) and ``checkpoint`` are the
+    optional stages (see the
     module docstring); ``checkpoint(generation, state)`` saves :meth:`state_dict`.
     ``callback(optimizer)`` runs after each generation, and True from it stops the run.
     """
 
     def __init__(self, optimizer: Optimizer, evaluate: Evaluate, *, history: History,
-                 budget: Budget, operators: Operators | None = None,
-                 lineage: Lineage | None = None, canary: Canary | None = None,
+                 budget: Budget, bandit: DecideStage | None = None,
+                 lineage: CommitStage | None = None, canary: ServeStage | None = None,
                  checkpoint: Callable[[int, dict[str, Any]], None] | None = None,
                  callback: Callable[[Optimizer], bool | None] | None = None) -> None:  # fmt: skip
         self.optimizer, self.evaluate, self.history, self.budget = (
             optimizer, evaluate, history, budget)  # fmt: skip
-        self.operators, self.lineage, self.canary = operators, lineage, canary
+        self.bandit, self.lineage, self.canary = bandit, lineage, canary
         self.checkpoint, self.callback = checkpoint, callback
         self.calls = dict.fromkeys(STEPS, 0)
         self.seconds = dict.fromkeys(STEPS, 0.0)
@@ -138,14 +139,14 @@ class Loop:
         """One generation: breed, evaluate, decide, commit, serve, checkpoint."""
         opt = self.optimizer
         t = time.perf_counter()
-        if self.operators is not None:
-            self.operators.apply(opt)
+        if self.bandit is not None:
+            self.bandit.apply(opt)
         X = opt.ask()
         t = self._took("breed", t)
         F, G = self.evaluate(X)
         t = self._took("evaluate", t)
-        if self.operators is not None:
-            self.operators.decide(opt, F)
+        if self.bandit is not None:
+            self.bandit.decide(opt, F)
             t = self._took("decide", t)
         if self.lineage is not None:
             self.lineage.store(opt, X, F, G)  # before tell: survival may reuse X's rows
@@ -177,7 +178,7 @@ class Loop:
     def state_dict(self) -> dict[str, Any]:
         """Everything a resumed run needs: the optimizer, the history, the clock, the step
         counts and every stage's state."""
-        stages = {"operators": self.operators, "lineage": self.lineage, "canary": self.canary}
+        stages = {"bandit": self.bandit, "lineage": self.lineage, "canary": self.canary}
         return {
             "format": _FORMAT,
             "optimizer": self.optimizer.state_dict(),
@@ -191,11 +192,11 @@ class Loop:
         """Continues from a :meth:`state_dict`: the same stages must be present."""
         if not isinstance(state, Mapping) or state.get("format") != _FORMAT:
             raise ValidationError(f"not a loop checkpoint (expected format {_FORMAT!r})")
-        stages = {"operators": self.operators, "lineage": self.lineage, "canary": self.canary}
+        stages = {"bandit": self.bandit, "lineage": self.lineage, "canary": self.canary}
         for key, stage in stages.items():
             if (stage is None) != (state.get(key) is None):
                 raise ValidationError(f"checkpoint and run differ in their {key} stage")
-        for key, stage in stages.items():  # the operators first: the optimizer's config holds them
+        for key, stage in stages.items():  # the bandit first: the optimizer's config holds its arm
             if stage is not None:
                 stage.load_state_dict(state[key])
         self.optimizer.load_state_dict(state["optimizer"])

@@ -1,5 +1,5 @@
 """The pipeline behind ``chimera run``: a spec is discovered, planned and validated once, then
-runs as :class:`chimera.loop.Loop` with the stages it asks for (:mod:`.operators`, the decide
+runs as :class:`chimera.loop.Loop` with the stages it asks for (:mod:`.bandit`, the decide
 step; :mod:`.lineage`, the genome store; :mod:`.canary`, the serve step) into a run folder
 (:mod:`.folder`) that ``--resume`` continues after a kill. :func:`start` and :func:`resume`
 return an :class:`Outcome`.

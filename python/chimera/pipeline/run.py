@@ -34,9 +34,9 @@ from ..optimize import OptimizeResult
 from ..planning import Plan, Spec, load
 from ..validation import ValidatedPlan, validate
 from . import folder
+from .bandit import OperatorBandit
 from .canary import Canary
 from .lineage import Lineage
-from .operators import OperatorBandit
 
 # history.parquet is for watching a run (the checkpoint holds the history too): rewriting it
 # every generation would cost more than the rest of the bookkeeping on short generations.
@@ -154,14 +154,14 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
     multi = objective.n_obj > 1
     history = History(multi, ref, objective.n_obj if multi else None)
     optimizer = plan.optimizer()
-    operators = OperatorBandit(spec.bandit, optimizer, seed=spec.seed) if spec.bandit else None
+    bandit = OperatorBandit(spec.bandit, optimizer, seed=spec.seed) if spec.bandit else None
     resumed_from: int | None = None
     skipped: tuple[str, ...] = ()
     with GenomeStore(run_dir / folder.STORE) as store, _objective(plan) as evaluate:
         lineage = Lineage(store, spec, optimizer, n_constr=plan.n_constr)
         canary = Canary(plan, run_dir, evaluate) if spec.deploy else None
         loop = Loop(optimizer, evaluate, history=history, budget=spec.budget,
-                    operators=operators, lineage=lineage, canary=canary,
+                    bandit=bandit, lineage=lineage, canary=canary,
                     checkpoint=_Checkpoints(run_dir, history))  # fmt: skip
         try:
             if resuming:
@@ -185,7 +185,7 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
                     left = spec.budget.seconds
                     canary.settle(optimizer.generation - 1,
                                   None if left is None else left - loop.elapsed())  # fmt: skip
-                _write_tables(run_dir, plan, history, operators, canary)
+                _write_tables(run_dir, plan, history, bandit, canary)
                 result = OptimizeResult.of(optimizer, history, message, plan.algorithm,
                                            loop.elapsed())  # fmt: skip
             except Exception as exc:  # the objective's own errors too: any of them ends the run
@@ -196,7 +196,7 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
         finally:
             if canary is not None:
                 canary.close()
-    summary = _summary(plan, result, ref, loop, operators, canary)
+    summary = _summary(plan, result, ref, loop, bandit, canary)
     if predicted is not None:  # a resumed run reports the prediction it began with
         summary["predicted_seconds"] = predicted
     folder.write_json(run_dir / folder.RESULT, summary)
@@ -207,10 +207,10 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
     return Outcome(run_dir, summary, plan, resumed_from, skipped)
 
 
-def _write_tables(run_dir: Path, plan: Plan, history: History, operators: OperatorBandit | None,
+def _write_tables(run_dir: Path, plan: Plan, history: History, bandit: OperatorBandit | None,
                   canary: Canary | None) -> None:  # fmt: skip
     folder.write_table(run_dir / folder.HISTORY, history.table())
-    credit = [] if operators is None else operators.credit
+    credit = [] if bandit is None else bandit.credit
     folder.write_table(run_dir / folder.OPERATORS, folder.operator_table(credit))
     if canary is not None:
         start = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
@@ -235,7 +235,7 @@ def _steps(plan: Plan, loop: Loop) -> dict[str, dict[str, Any]]:
 
 
 def _summary(plan: Plan, result: OptimizeResult, ref: np.ndarray | None, loop: Loop,
-             operators: OperatorBandit | None, canary: Canary | None) -> dict[str, Any]:  # fmt: skip
+             bandit: OperatorBandit | None, canary: Canary | None) -> dict[str, Any]:  # fmt: skip
     spec, objective = plan.spec, plan.objective
     served = 0 if canary is None else canary.served
     summary: dict[str, Any] = {
@@ -263,8 +263,8 @@ def _summary(plan: Plan, result: OptimizeResult, ref: np.ndarray | None, loop: L
     else:
         summary.update(fun=result.fun, optimum=objective.problem.optimum,
                        x=np.asarray(result.x).tolist())  # fmt: skip
-    if operators is not None and spec.bandit is not None:
-        pulls = operators.pulls()
+    if bandit is not None and spec.bandit is not None:
+        pulls = bandit.pulls()
         summary["operators"] = [{"arm": i, "operators": arm, "generations": int(pulls[i])}
                                 for i, arm in enumerate(spec.bandit.arms)]  # fmt: skip
     dep = None if canary is None else canary.deployment
