@@ -83,6 +83,8 @@ def test_a_bandit_and_deploy_run_reports_its_arms_and_canaries(cartpole: Path,
     assert "complete: 12 generations" in text and "best " in text
     assert "arm 0 (sbx + polynomial)" in text and "arm 1 (blend + gaussian)" in text
     assert "thompson bandit over 2 arms" in text
+    steps = next(line for line in text.splitlines() if line.startswith("steps"))
+    assert all(f"{step} " in steps for step in ("breed", "evaluate", "decide", "serve"))
     deployment = next(line for line in text.splitlines() if line.startswith("deployment"))
     assert "incumbent" in deployment and "canaries" in deployment
     page = (out / folder.REPORT).read_text(encoding="utf-8")

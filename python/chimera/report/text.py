@@ -48,6 +48,8 @@ def summary(run: Run, front: np.ndarray, stored: int, shown: int) -> list[tuple[
         rows.append(("archive", f"{len(front)} non-dominated of {stored:,} stored genomes"))
     rows.append(("budget", _budget(run)))
     rows.append(("time", _time(run)))
+    if run.result and run.result.get("steps"):
+        rows.append(("steps", _steps(run.result["steps"])))
     rows += _operator_rows(run)
     rows += _deployment_rows(run, shown)
     return rows
@@ -114,6 +116,16 @@ def _time(run: Run) -> str:
         return f"not predicted (planned without probing); {taken}"
     ratio = f" ({took / predicted:.2f}x the prediction)" if took and predicted > 0 else ""
     return f"predicted {predicted:.2f} s, {taken}{ratio}"
+
+
+def _steps(steps: dict[str, Any]) -> str:
+    """Where a generation's time went, step by step, beside the plan's prediction."""
+    parts = []
+    for name, step in steps.items():
+        predicted = step.get("predicted_seconds")
+        guess = "" if predicted is None else f" (predicted {predicted * 1e3:,.0f})"
+        parts.append(f"{name} {step['seconds'] * 1e3:,.0f} ms{guess}")
+    return "; ".join(parts)
 
 
 def _operator_rows(run: Run) -> list[tuple[str, str]]:
