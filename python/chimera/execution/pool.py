@@ -115,8 +115,18 @@ class AgentPool:
         X = self.agent.genomes(X)  # checked once, before any shard runs
         if len(X) == 0:
             return self.agent.evaluate(X)
+        return self.gather(self.scatter(X, shards))
+
+    def scatter(self, X: np.ndarray, shards: int | None = None) -> list[Future[Evaluation]]:
+        """Submits the checked genomes X in ``shards`` (default: one per worker) and returns
+        at once; ``gather`` waits for them. Batches scattered before any is gathered run side
+        by side."""
         parts = np.array_split(np.arange(len(X)), max(1, min(shards or self.size, len(X))))
-        futures = [self.submit(X[p], int(p[0])) for p in parts]
+        return [self.submit(X[p], int(p[0]) if len(p) else 0) for p in parts]
+
+    @staticmethod
+    def gather(futures: list[Future[Evaluation]]) -> Evaluation:
+        """The evaluation of a scattered batch, its shards joined in order."""
         fitness, violations = [], {}
         for f in futures:
             r = f.result()

@@ -5,7 +5,7 @@ service, each batch routed, evaluated and recorded exactly once.
 version it names and records the ticket: as failed when the evaluation raised or the sandbox
 stopped any individual (a trap rolls a candidate back at once), else with the batch's KPI.
 ``serve(requests)`` gives every request its own ticket instead: all are routed first, each
-version's requests are evaluated together on its pool, and each ticket is recorded in request
+version's requests are evaluated together on its pool (the versions side by side), and each ticket is recorded in request
 order with its own KPI. What a version evaluates for a request is ``inputs(genome, requests)``
 of the version's own genome: by default the requests themselves are the genomes. A version's
 pool opens at its first batch and closes once the version has left service and its last batch
@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,9 +133,20 @@ class ServingPool:
         answers: list[Evaluation | str] = ["no evidence"] * len(R)
         error: BaseException | None = None
         try:
+            # Requests are few: one shard a version, every version's under way before any is
+            # waited for, costs fewer thread hand-offs than sharding each (bench_pipeline).
+            started: dict[str, tuple[AgentPool, list[Future[Evaluation]]] | _Unanswered] = {}
             for version, where in rows.items():
                 try:
-                    evaluation = self._evaluate(version, R[where])
+                    started[version] = self._start(version, R[where], shards=1)
+                except _Unanswered as exc:
+                    started[version] = exc
+            for version, where in rows.items():
+                try:
+                    s = started[version]
+                    if isinstance(s, _Unanswered):
+                        raise s
+                    evaluation = self._finish(*s)
                 except _Unanswered as exc:
                     error = error or exc.__cause__
                     for i in where:
@@ -165,6 +177,12 @@ class ServingPool:
     def _evaluate(self, version: str, requests: np.ndarray) -> Evaluation:
         """The version's evaluation of ``requests``; :class:`_Unanswered` says whether a
         failure is the version's ("failed": its artifact or its run) or the caller's."""
+        return self._finish(*self._start(version, requests))
+
+    def _start(self, version: str, requests: np.ndarray, shards: int | None = None
+               ) -> tuple[AgentPool, list[Future[Evaluation]]]:  # fmt: skip
+        """Submits the version's evaluation of ``requests`` to its pool in ``shards`` (default:
+        one per worker); see ``_evaluate``."""
         try:
             pool = self._pool(version)
         except Exception as exc:  # a missing or broken artifact fails the batch, like a trap
@@ -174,7 +192,14 @@ class ServingPool:
         except Exception as exc:  # the wrong shape for this version: the caller's mistake
             raise _Unanswered("no evidence") from exc
         try:
-            return pool.evaluate(X)
+            return pool, pool.scatter(X, shards)
+        except Exception as exc:
+            raise _Unanswered("failed") from exc
+
+    @staticmethod
+    def _finish(pool: AgentPool, futures: list[Future[Evaluation]]) -> Evaluation:
+        try:
+            return pool.gather(futures)
         except Exception as exc:
             raise _Unanswered("failed") from exc
 
