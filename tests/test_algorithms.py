@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,6 +122,59 @@ def test_registry_refusals(random_search: algorithms.Algorithm) -> None:
 
     with pytest.raises(chimera.ValidationError, match="does not document pop_size, nan_policy"):
         algorithms.register("undocumented", Undocumented, "no")
+    for name, summary, match in [(None, "s", "must be an identifier"), (5, "s", "identifier"),
+                                 ("newrs", None, "summary must say"),
+                                 ("newrs", " ", "summary must say")]:  # fmt: skip
+        with pytest.raises(chimera.ValidationError, match=match):
+            algorithms.register(name, RandomSearch, summary)  # type: ignore[arg-type]
+
+    class Sized(RandomSearch):
+        """A random search of a fixed size."""
+
+        def __init__(self, bounds: npt.ArrayLike, seed: int | None = None) -> None:
+            super().__init__(bounds, pop_size=8, seed=seed)
+
+    with pytest.raises(chimera.ValidationError, match="has no pop_size: override population_size"):
+        algorithms.register("sized", Sized, "fixed size")
+    Sized.population_size = classmethod(lambda cls, options, n_obj=1: 8)  # type: ignore[assignment]
+    sized = algorithms.register("sized", Sized, "fixed size")
+    try:  # a positional-or-keyword option is an option too
+        assert list(sized.parameters) == ["seed"] and sized.population_size({}) == 8
+    finally:
+        del algorithms.ALGORITHMS["sized"]
+
+    class Hidden(RandomSearch):
+        """Options hidden in **options."""
+
+        def __init__(self, bounds: npt.ArrayLike, **options: object) -> None:
+            super().__init__(bounds, **options)  # type: ignore[arg-type]
+
+    with pytest.raises(chimera.ValidationError, match="must name its options, not take"):
+        algorithms.register("hidden", Hidden, "hidden")
+
+
+def test_validation_refuses_what_an_algorithm_cannot_do(
+    random_search: algorithms.Algorithm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sense, a genome type or constraints the algorithm does not take are violations."""
+    from chimera.validation import PlanInvalid, validate
+
+    (tmp_path / "constrained_sphere.py").write_text(
+        "def f(X):\n    return (X**2).sum(1), 0.2 - X[:, :1]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cases = [
+        ('objective = { problem = "sphere", dim = 4, bounds = [[-1.0, 1.0]], maximize = true }',
+         "objective.maximize: random_search only minimises"),
+        ('objective = { problem = "onemax", dim = 8 }', "random_search evolves float64 genomes"),
+        ('objective = { callable = "constrained_sphere:f", bounds = [[-1.0, 1.0]], '
+         'dim = 3 }', "random_search does not rank by constraints (those that do: nsga2, nsga3)"),
+    ]  # fmt: skip
+    for objective, message in cases:
+        spec = tmp_path / "spec.toml"
+        spec.write_text(SPEC.replace(SPEC.splitlines()[2], objective))
+        with pytest.raises(PlanInvalid, match=re.escape(message)):
+            validate(spec, probe=False)
 
 
 def test_every_algorithm_shares_the_protocol() -> None:

@@ -105,6 +105,14 @@ def test_progress_bar_runs(capsys: pytest.CaptureFixture[str]) -> None:
         ({"max_evals": 10.5}, "max_evals must be an integer"),
         ({"pop_size": 1}, "pop_size"),
         ({"bogus": 1}, "bogus"),
+        ({"executor": "threads"}, "executor must be a concurrent.futures.Executor"),
+        ({"callback": 5}, "callback must be callable"),
+        ({"algorithm": "nsga3", "n_obj": "3"}, "n_obj must be an integer"),
+        (
+            {"algorithm": "nsga3", "ref_dirs": [[1, 0], [0]]},
+            "ref_dirs must be a \\(H, n_obj=3\\) array",
+        ),
+        ({"repair": ["clip"]}, "repair must be one of"),
     ],
 )
 def test_bad_arguments(kwargs: dict, match: str) -> None:
@@ -119,3 +127,31 @@ def test_maximize_binary_problems() -> None:
         p.fun, p.bounds, dtype=p.dtype, maximize=True, max_evals=8000, pop_size=40, seed=2
     )
     assert res.fun == 40.0 and res.x.dtype == np.bool_
+
+
+def test_an_objective_that_is_never_finite_gives_a_result_that_says_so() -> None:
+    res = chimera.minimize(lambda X: np.full(len(X), np.nan), [(-1, 1)] * 2, max_evals=40,
+                           pop_size=10, seed=0, nan_policy="worst")  # fmt: skip
+    assert np.isnan(res.x).all() and res.fun == np.inf and res.nfev == 40
+    assert res.message.endswith("; no finite feasible value was found")
+
+
+def test_the_loop_refuses_a_run_that_cannot_end() -> None:
+    from chimera.history import History
+    from chimera.loop import Budget, Loop
+
+    opt = chimera.GA([(-1, 1)] * 2, pop_size=4, seed=0)
+    history = History(False, None, None)
+    for bad, match in [({"evals": -1}, "budget evals must be a positive integer"),
+                       ({"generations": 2.5}, "budget generations must be a positive integer"),
+                       ({"seconds": -1.0}, "budget seconds must be finite seconds > 0"),
+                       ({"evals": "100"}, "budget evals")]:  # fmt: skip
+        with pytest.raises(ValidationError, match=match):
+            Budget(**bad)
+    with pytest.raises(ValidationError, match="budget limits nothing and no callback"):
+        Loop(opt, problems.sphere, history=history, budget=Budget())
+    with pytest.raises(ValidationError, match="budget must be a Budget"):
+        Loop(opt, problems.sphere, history=history, budget=None)  # type: ignore[arg-type]
+    stop = Loop(opt, lambda X: (problems.sphere(X), None), history=history, budget=Budget(),
+                callback=lambda o: o.generation >= 3)  # fmt: skip
+    assert stop.run() == "stopped by callback" and opt.generation == 3

@@ -28,22 +28,25 @@ def genome_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
+def matrix(value: Any, name: str, shape: str, columns: int, what: str) -> np.ndarray:
+    """``value`` as a float64 array of one row or more and ``columns`` columns, or a
+    ValidationError naming ``name`` and the ``shape`` it needs; ``what`` says what the rows are."""
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name} must be a {shape} array of {what}: {exc}") from None
+    if arr.ndim != 2 or arr.shape[1] != columns or arr.shape[0] < 1:
+        raise ValidationError(f"{name} must have shape {shape}, one row or more, got {arr.shape}")
+    return arr
+
+
 def as_bounds(bounds: Any, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) float64 arrays from a (dim, 2) sequence of pairs or an object with lb/ub."""
     if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
         low = np.asarray(bounds.lb, dtype=np.float64)
         high = np.asarray(bounds.ub, dtype=np.float64)
     else:
-        try:
-            arr = np.asarray(bounds, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(
-                f"bounds must be a (dim, 2) array of (low, high) pairs: {exc}"
-            ) from exc
-        if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] < 1:
-            raise ValidationError(
-                f"bounds must have shape (dim, 2) with dim >= 1, got shape {arr.shape}"
-            )
+        arr = matrix(bounds, "bounds", "(dim, 2)", 2, "(low, high) pairs")
         low, high = arr[:, 0].copy(), arr[:, 1].copy()
     if low.shape != high.shape or low.ndim != 1 or low.size < 1:
         raise ValidationError("bounds: low and high must be 1-D arrays of the same length >= 1")

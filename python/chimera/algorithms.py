@@ -64,11 +64,9 @@ class Algorithm:
         docs: dict[str, str] = {}
         for klass in reversed(self.cls.__mro__):  # a subclass's words for an option win
             docs |= {k: v for k, v in _parameter_docs(klass.__doc__ or "").items() if v}
-        signature = inspect.signature(self.cls)
         return {
             name: Option(name, p.default, docs.get(name, ""))
-            for name, p in signature.parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
+            for name, p in list(inspect.signature(self.cls).parameters.items())[1:]  # bounds
         }
 
     @property
@@ -105,13 +103,20 @@ ALGORITHMS: dict[str, Algorithm] = {}
 
 
 def register(name: str, cls: type[Optimizer], summary: str) -> Algorithm:
-    """Makes ``cls`` available by ``name`` to ``minimize``, specs, planning and validation."""
+    """Makes ``cls`` available by ``name`` to ``minimize``, specs, planning and validation.
+    Its constructor takes ``bounds`` first, then named options only (each documented under
+    "Parameters"), ``seed`` among them."""
     if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
         raise ValidationError(f"{cls!r} is not an Optimizer subclass")
+    if not isinstance(name, str) or not name.strip().isidentifier():
+        raise ValidationError(f"algorithm name must be an identifier, got {name!r}")
+    if not isinstance(summary, str) or not summary.strip():
+        raise ValidationError(f"summary must say in a line what {name} is, got {summary!r}")
     key = name.strip().lower()
-    if not key.isidentifier() or key == "auto" or key in ALGORITHMS:
-        raise ValidationError(f"algorithm name {name!r} is taken or not an identifier")
-    entry = Algorithm(key, cls, summary)
+    if key == "auto" or key in ALGORITHMS:
+        raise ValidationError(f"algorithm name {name!r} is taken; choose another")
+    _check_constructor(cls)
+    entry = Algorithm(key, cls, summary.strip())
     missing = [k for k, o in entry.options.items() if not o.doc]
     if missing:
         raise ValidationError(
@@ -119,6 +124,28 @@ def register(name: str, cls: type[Optimizer], summary: str) -> Algorithm:
         )
     ALGORITHMS[key] = entry
     return entry
+
+
+def _check_constructor(cls: type[Optimizer]) -> None:
+    """What the registry reads from a constructor is there: named options with defaults, a
+    seed, and a population size the planner can read without constructing anything."""
+    where = f"{cls.__name__}.__init__"
+    first, *rest = inspect.signature(cls).parameters.values()
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    if first.kind in variadic or first.kind is inspect.Parameter.KEYWORD_ONLY:
+        raise ValidationError(f"{where} must take the bounds as its first argument")
+    for p in rest:
+        if p.kind in variadic:
+            raise ValidationError(f"{where} must name its options, not take {p}")
+        if p.default is inspect.Parameter.empty:
+            raise ValidationError(f"{where}'s option {p.name} needs a default")
+    names = {p.name for p in rest}
+    if "seed" not in names:
+        raise ValidationError(f"{where} must take a seed (the run's, for reproducibility)")
+    own = cls.population_size.__func__ is not Optimizer.population_size.__func__  # type: ignore[attr-defined]
+    if "pop_size" not in names and not own:
+        raise ValidationError(f"{where} has no pop_size: override population_size(options, "
+                              "n_obj) to say the population its options give")  # fmt: skip
 
 
 def get(name: str) -> Algorithm:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from . import _validate
 from ._errors import ValidationError
 from .history import History
 from .optimizer import Optimizer
@@ -87,6 +88,17 @@ class Budget:
     seconds: float | None = None
     generations: int | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("evals", "generations"):
+            if (value := getattr(self, name)) is not None:
+                _validate.integer(value, f"budget {name}")
+        if self.seconds is not None:
+            _validate.seconds(self.seconds, "budget seconds")
+
+    @property
+    def limited(self) -> bool:
+        return (self.evals, self.seconds, self.generations) != (None, None, None)
+
     def spent(self, optimizer: Optimizer, elapsed_s: float) -> str | None:
         """Why no further generation may start, or None."""
         if self.generations is not None and optimizer.generation >= self.generations:
@@ -112,6 +124,17 @@ class Loop:
                  lineage: CommitStage | None = None, canary: ServeStage | None = None,
                  checkpoint: Callable[[int, dict[str, Any]], None] | None = None,
                  callback: Callable[[Optimizer], bool | None] | None = None) -> None:  # fmt: skip
+        if not isinstance(optimizer, Optimizer):
+            raise ValidationError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
+        if not isinstance(budget, Budget):
+            raise ValidationError(f"budget must be a Budget, got {type(budget).__name__}")
+        if not budget.limited and callback is None:
+            raise ValidationError("budget limits nothing and no callback stops the run: give "
+                                  "Budget(evals=..., seconds=... or generations=...)")  # fmt: skip
+        for name, hook in (("evaluate", evaluate), ("checkpoint", checkpoint),
+                           ("callback", callback)):  # fmt: skip
+            if hook is not None and not callable(hook):
+                raise ValidationError(f"{name} must be callable, got {type(hook).__name__}")
         self.optimizer, self.evaluate, self.history, self.budget = (
             optimizer, evaluate, history, budget)  # fmt: skip
         self.bandit, self.lineage, self.canary = bandit, lineage, canary

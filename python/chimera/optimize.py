@@ -55,8 +55,10 @@ class OptimizeResult:
         several the feasible non-dominated members of its population."""
         fun: Any
         if opt.n_obj == 1:
-            assert opt.best_x is not None
             x, fun, px, pf = opt.best_x, opt.best_f, None, None
+            if x is None:  # every value was NaN or infinite (nan_policy="worst") or infeasible
+                x = np.full(opt.dim, np.nan)
+                message += "; no finite feasible value was found"
         else:
             x = px = opt.pareto_x
             fun = pf = opt.pareto_f
@@ -119,6 +121,9 @@ def minimize(
         For multi-objective runs ``x``/``fun`` are the feasible non-dominated members of the
         final population (``pareto_x``/``pareto_f``).
     """
+    if executor is not None and not callable(getattr(executor, "map", None)):
+        raise ValidationError(f"executor must be a concurrent.futures.Executor (anything with "
+                              f"map), got {type(executor).__name__}")  # fmt: skip
     opt = algorithms.create(algorithm, bounds, seed=seed, n_obj=n_obj, **options)
     integer(max_evals, "max_evals", 0)
     if max_evals < opt.pop_size:

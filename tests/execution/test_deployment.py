@@ -14,6 +14,7 @@ import wasmtime
 
 from chimera import ValidationError
 from chimera.execution import ArtifactStore, Deployment, ServingPool
+from chimera.problems import rastrigin
 from chimera.refinement import non_inferiority, sequential_non_inferiority
 from helpers import AGENTS
 
@@ -349,3 +350,35 @@ def test_the_callers_mistakes_and_a_broken_gate_do_not_sink_the_canary(versions)
             verdicts.append(deploy.record(deploy.route(), 1.0))
         assert verdicts[-1] == "rolled back" and why in deploy.events[-1]["why"]
         assert deploy.record(deploy.route(), 1.0) is None  # serving goes on
+
+
+def test_serve_records_every_request_once_even_when_interrupted(versions) -> None:
+    store, v = versions
+    deploy = Deployment(v["rastrigin"], canary_share=0.5, min_samples=1000, seed=5)
+    requests = np.random.default_rng(5).uniform(-5, 5, (8, 4))
+    with ServingPool(store, deploy, workers=2) as serving:
+        serving.propose(v["zero"])
+        served = serving.serve(requests)
+        assert [len(s.evaluation.fitness) for s in served] == [1] * 8
+        for s, r in zip(served, requests, strict=True):  # each request on its own version
+            assert (s.evaluation.fitness[0] == 0) == (s.version == v["zero"])
+            if s.version == v["rastrigin"]:
+                assert s.evaluation.fitness[0] == pytest.approx(rastrigin(r[None])[0])
+        assert sum(deploy.served.values()) == 8 and deploy.in_flight == 0
+    calls = [0]
+
+    def interrupted(evaluation) -> float:  # Ctrl-C while the second ticket is recorded
+        calls[0] += 1
+        if calls[0] == 2:
+            raise KeyboardInterrupt
+        return float(np.mean(evaluation.fitness))
+
+    with ServingPool(store, deploy, kpi=interrupted) as serving:
+        with pytest.raises(KeyboardInterrupt):
+            serving.serve(requests)
+        assert deploy.in_flight == 0 and sum(deploy.served.values()) == 16
+    # inputs that do not give one genome a request: the caller's mistake, no evidence
+    with ServingPool(store, deploy, inputs=lambda genome, r: genome[None]) as serving:
+        with pytest.raises(ValidationError, match="inputs gave 1 genomes for"):
+            serving.serve(requests)
+        assert deploy.in_flight == 0 and sum(deploy.served.values()) == 24

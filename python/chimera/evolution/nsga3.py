@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from .. import _state_dict
 from .._errors import ValidationError
+from .._validate import integer, matrix
 from ..directions import das_dennis, default_partitions
 from .moea import MOEA
 from .pareto import ranks
@@ -174,14 +175,13 @@ def reference_directions(n_obj: Any, ref_dirs: Any, n_partitions: Any,
     """NSGA-III's directions: ``ref_dirs`` checked, or the Das-Dennis lattice of
     ``n_partitions`` (default: the finest with at most ``pop_size`` rows, or 12 for three
     objectives, 91 directions, when ``pop_size`` is not given either)."""
+    n_obj = integer(n_obj, "n_obj", 2, 2**15)
+    if pop_size is not None:
+        pop_size = integer(pop_size, "pop_size", 2, 2**31 - 1)
     if ref_dirs is not None:
         if n_partitions is not None:
             raise ValidationError("give ref_dirs or n_partitions, not both")
-        W = np.array(ref_dirs, dtype=np.float64)
-        if W.ndim != 2 or W.shape[1] != n_obj or W.shape[0] < 1:
-            raise ValidationError(
-                f"ref_dirs must have shape (H, n_obj={n_obj}), got {np.shape(ref_dirs)}"
-            )
+        W = matrix(ref_dirs, "ref_dirs", f"(H, n_obj={n_obj})", n_obj, "directions")
         if not np.isfinite(W).all() or (W < 0).any() or not (W.sum(axis=1) > 0).all():
             raise ValidationError("ref_dirs must be finite, non-negative and non-zero rows")
         return W

@@ -50,7 +50,7 @@ class Variation:
             raise ValidationError(
                 f"{self.mutation.name} mutation does not apply to {dtype} genomes"
             )
-        if repair not in REPAIRS:
+        if not isinstance(repair, str) or repair not in REPAIRS:
             raise ValidationError(f"repair must be one of {', '.join(REPAIRS)}, got {repair!r}")
         self.repair = repair
         self.backend, self.kernels = _backend.resolve(backend)

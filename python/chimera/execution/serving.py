@@ -166,8 +166,8 @@ class ServingPool:
                     served.append(Served(Evaluation(np.zeros(0)), ticket.version, verdict))
                 else:
                     served.append(Served(answer, ticket.version, self._record(ticket, answer)))
-            except Exception as exc:  # a KPI that failed: recorded without evidence
-                error = error or exc
+            except BaseException as exc:  # a KPI that failed, or an interrupt: recorded
+                error = error or exc  # without evidence, and every other ticket still is
             finally:
                 self._release(ticket.version)
         if error is not None:
@@ -189,6 +189,11 @@ class ServingPool:
             raise _Unanswered("failed") from exc
         try:
             X = pool.agent.genomes(self.inputs(self._genomes[version], requests))
+            if len(X) != len(requests):
+                raise ValidationError(
+                    f"inputs gave {len(X)} genomes for {len(requests)} requests to {version}; "
+                    "it must return one genome a request"
+                )
         except Exception as exc:  # the wrong shape for this version: the caller's mistake
             raise _Unanswered("no evidence") from exc
         try:

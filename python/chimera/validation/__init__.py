@@ -67,8 +67,8 @@ def validate(spec: Spec | str | Path, *, snapshot: EnvSnapshot | None = None,
             found.append(Violation("objective", str(exc), "correct [objective] as it says"))
     plan = None
     if objective is not None:
-        found += checks.sense(s, objective)
         algorithm = choose_algorithm(planned.algorithm, objective.n_obj)[0]
+        found += checks.sense(s, objective, algorithm)
         wrong = checks.operators(planned, objective, algorithm)
         found += wrong
         if wrong:

@@ -177,13 +177,21 @@ def operators(spec: Spec, objective: Objective, algorithm: str) -> list[Violatio
     return out
 
 
-def sense(spec: Spec, objective: Objective) -> list[Violation]:
-    """What to minimise is well defined: one sense for every objective, a reference point
-    that fits them."""
+def sense(spec: Spec, objective: Objective, algorithm: str) -> list[Violation]:
+    """What to minimise is well defined: one sense for every objective, one the algorithm
+    takes, a reference point that fits them; the algorithm evolves the problem's genomes."""
     out, o = [], spec.objective
+    takes = algorithms.get(algorithm).parameters
     if objective.n_obj > 1 and o.maximize:
         out.append(Violation("objective.maximize", "multi-objective runs minimise every objective",
                              "negate the objectives in the function or agent"))  # fmt: skip
+    elif objective.problem.maximize and "maximize" not in takes:
+        out.append(Violation("objective.maximize", f"{algorithm} only minimises",
+                             "negate the objective, or pick an algorithm that maximises"))  # fmt: skip
+    dtype = np.dtype(objective.problem.dtype)
+    if dtype != np.float64 and "dtype" not in takes:
+        out.append(Violation("objective", f"{algorithm} evolves float64 genomes, this problem's "
+                             f"are {dtype}", "pick an algorithm that takes a dtype"))  # fmt: skip
     if o.ref_point is not None and objective.n_obj == 1:
         out.append(Violation("objective.ref_point", "a reference point is for a hypervolume, "
                              "of two or more objectives", "drop it"))  # fmt: skip
@@ -197,9 +205,10 @@ def sense(spec: Spec, objective: Objective) -> list[Violation]:
 
 def constraints(plan: Plan) -> list[Violation]:
     """An objective returning constraints runs on an algorithm that ranks by them."""
-    if plan.n_constr and plan.algorithm == "ga":
+    if plan.n_constr and not algorithms.get(plan.algorithm).constraints:
         return [Violation("objective", f"the objective returns {plan.n_constr} constraint(s) "
-                          "as (F, G) with one objective; constraints rank in NSGA-II/III, of "
-                          "two or more objectives", "fold the constraints into the objective "
-                          "as a penalty, or return a second objective")]  # fmt: skip
+                          f"as (F, G), and {plan.algorithm} does not rank by constraints (those "
+                          f"that do: {', '.join(algorithms.constrained())})", "fold the "
+                          "constraints into the objective as a penalty, or pick one of those (of "
+                          "two or more objectives where it is multi-objective)")]  # fmt: skip
     return []
