@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -291,3 +292,40 @@ def test_an_error_code_marks_the_call() -> None:
     agent = WasmAgent(_minimal(evaluate_body="(i32.const -1)"), limits=LIMITS)
     result = agent.evaluate(np.zeros((2, 1)))
     assert {v.reason for v in result.violations.values()} == {"agent error: bad dimension"}
+
+
+# Logs, fills 8 MiB of its memory and traps: the instance is replaced every call.
+LOGGING_HOG = """
+(module
+  (import "chimera" "log" (func $log (param i32 i32)))
+  (memory (export "memory") 130)
+  (data (i32.const 16) "hi")
+  (func (export "chimera_abi_version") (result i32) (i32.const 1))
+  (func (export "chimera_buffer") (param i32) (result i32) (i32.const 1024))
+  (func (export "chimera_evaluate") (param $g i32) (param $n i32) (param $dim i32)
+    (param $out i32) (result i32)
+    (call $log (i32.const 16) (i32.const 2))
+    (memory.fill (i32.const 65536) (i32.const 1) (i32.const 8388608))
+    unreachable))
+"""
+
+
+def _resident_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads Linux's /proc")
+def test_trapped_and_dropped_logging_agents_free_their_memory() -> None:
+    """The chimera.log import must not keep a sandbox (and its 8 MiB) alive: 48 instances,
+    24 replaced after a trap and 24 in agents made and dropped, within 64 MiB."""
+    limits = Limits(fuel=10**9, timeout=5.0, memory=16 << 20)
+    agent = WasmAgent(LOGGING_HOG, dim=2, limits=limits)
+    assert agent.evaluate(np.zeros((1, 2))).violations[0].reason == "unreachable"
+    before = _resident_mib()
+    for _ in range(24):
+        agent.evaluate(np.zeros((1, 2)))
+        dropped = WasmAgent(LOGGING_HOG, dim=2, limits=limits)
+        dropped.evaluate(np.zeros((1, 2)))
+        del dropped
+    assert _resident_mib() - before < 64  # a leak keeps 8 MiB an instance: 384 MiB

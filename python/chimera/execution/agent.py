@@ -59,6 +59,26 @@ class Evaluation:
     violations: dict[int, SandboxViolation] = field(default_factory=dict)
 
 
+class _LogSink:
+    """The ``chimera.log`` import: a module's messages to the host's log, at most
+    ``_LOG_CALLS`` a call. It holds nothing of the sandbox: wasmtime keeps an import's
+    callable until its Store is freed, so one that held the sandbox (which holds the Store)
+    would keep both, and the instance's whole linear memory, alive forever."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.calls = name, 0
+
+    def __call__(self, caller: Any, ptr: int, length: int) -> None:
+        self.calls += 1
+        if self.calls > _LOG_CALLS:
+            if self.calls == _LOG_CALLS + 1:
+                log.info("%s: more messages in this call dropped", self.name)
+            return
+        start = ptr & 0xFFFFFFFF  # an i32 pointer is unsigned
+        data = caller["memory"].read(caller, start, start + min(max(length, 0), _LOG_LIMIT))
+        log.info("%s: %s", self.name, bytes(data).decode("utf-8", "replace"))
+
+
 class _Sandbox:
     """One thread's Store and instance of an agent."""
 
@@ -67,13 +87,13 @@ class _Sandbox:
         self.store = wasmtime.Store(agent.engine)
         self.store.set_limits(memory_size=self.limits.memory, table_elements=self.limits.tables,
                               instances=1, tables=4, memories=1)  # fmt: skip
-        self.logged = 0
+        self.log = _LogSink(agent.name)
         self.store.set_fuel(self.limits.fuel)
         self.store.set_epoch_deadline(self.limits.ticks)
         linker = wasmtime.Linker(agent.engine)
         if ("chimera", "log") in agent.interface.imports:
             linker.define_func("chimera", "log", wasmtime.FuncType(
-                [wasmtime.ValType.i32(), wasmtime.ValType.i32()], []), self._log,
+                [wasmtime.ValType.i32(), wasmtime.ValType.i32()], []), self.log,
                 access_caller=True)  # fmt: skip
         self.instance = linker.instantiate(self.store, agent.module)
         ex: Any = self.instance.exports(self.store)
@@ -85,23 +105,13 @@ class _Sandbox:
         self.capacity, self.base = 0, 0
         self.name = agent.name
 
-    def _log(self, caller: Any, ptr: int, length: int) -> None:
-        self.logged += 1
-        if self.logged > _LOG_CALLS:
-            if self.logged == _LOG_CALLS + 1:
-                log.info("%s: more messages in this call dropped", self.name)
-            return
-        start = ptr & 0xFFFFFFFF  # an i32 pointer is unsigned
-        data = caller["memory"].read(caller, start, start + min(max(length, 0), _LOG_LIMIT))
-        log.info("%s: %s", self.name, bytes(data).decode("utf-8", "replace"))
-
     def region(self, nbytes: int) -> int:
         """The module's buffer of at least nbytes: 0 if it cannot grow that far, -1 if it gave
         a region that is not inside its memory or not 8-byte aligned."""
         if nbytes > self.capacity:
             self.store.set_fuel(self.limits.fuel)
             self.store.set_epoch_deadline(self.limits.ticks)
-            self.logged = 0
+            self.log.calls = 0
             base = self.buffer(self.store, nbytes) & 0xFFFFFFFF
             inside = base % 8 == 0 and base + nbytes <= self.memory.data_len(self.store)
             self.base = base if base == 0 or inside else -1
@@ -251,7 +261,7 @@ class WasmAgent:
             mem[base + gbytes : base + gbytes + rbytes].view(np.uint64)[:] = _UNWRITTEN
             sb.store.set_fuel(self.limits.fuel * k)
             sb.store.set_epoch_deadline(self.limits.ticks * k)
-            sb.logged = 0
+            sb.log.calls = 0
             try:
                 code = sb.evaluate(sb.store, base, k, d, base + gbytes)
             except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
