@@ -329,3 +329,36 @@ def test_trapped_and_dropped_logging_agents_free_their_memory() -> None:
         dropped.evaluate(np.zeros((1, 2)))
         del dropped
     assert _resident_mib() - before < 64  # a leak keeps 8 MiB an instance: 384 MiB
+
+
+@pytest.mark.parametrize(
+    ("extra", "cause"),
+    [
+        ("(table 20000 funcref)", "table"),  # above Limits.tables (10,000)
+        ("(memory 1)", "memor"),  # a second memory
+        ('(data (i32.const 65530) "twelve bytes")', "out-of-bounds access"),
+        ("(func $boom unreachable) (start $boom)", "unreachable"),
+    ],
+)
+def test_a_module_that_cannot_be_instantiated_is_bad_input(extra: str, cause: str) -> None:
+    """What the module defines does not fit: a ValidationError, as the ABI document says, not
+    a violation while running; a trap in _initialize is one (see above)."""
+    with pytest.raises(
+        ValidationError, match=f"cannot be instantiated under its limits: .*{cause}"
+    ):
+        WasmAgent(_minimal(extra=extra), limits=Limits())
+
+
+def test_a_buffer_refused_far_from_the_limit_is_not_called_the_memory_limit() -> None:
+    result = WasmAgent(_minimal("(i32.const 0)"), limits=LIMITS).evaluate(np.zeros((2, 1)))
+    assert (
+        result.violations[0].reason
+        == "no buffer for the batch: chimera_buffer returned 0 for 32 bytes"
+    )
+    grows = _minimal(  # grows by what is asked: refused by the 1 MiB limit
+        "(if (result i32) (i32.eq (memory.grow (i32.add (i32.shr_u (local.get 0) (i32.const 16))"
+        " (i32.const 1))) (i32.const -1)) (then (i32.const 0)) (else (i32.const 65536)))"
+    )
+    limits = Limits(memory=1 << 20, chunk=1 << 16)
+    result = WasmAgent(grows, limits=limits).evaluate(np.zeros((1 << 16, 1)))
+    assert result.violations[0].reason == "no buffer for the batch: memory limit"

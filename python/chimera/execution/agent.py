@@ -96,14 +96,18 @@ class _Sandbox:
                 [wasmtime.ValType.i32(), wasmtime.ValType.i32()], []), self.log,
                 access_caller=True)  # fmt: skip
         self.instance = linker.instantiate(self.store, agent.module)
-        ex: Any = self.instance.exports(self.store)
-        self.memory: Any = ex["memory"]
-        self.buffer: Any = ex["chimera_buffer"]
-        self.evaluate: Any = ex["chimera_evaluate"]
-        if "_initialize" in agent.interface.exports:
-            ex["_initialize"](self.store)
+        self.exports: Any = self.instance.exports(self.store)
+        self.memory: Any = self.exports["memory"]
+        self.buffer: Any = self.exports["chimera_buffer"]
+        self.evaluate: Any = self.exports["chimera_evaluate"]
         self.capacity, self.base = 0, 0
         self.name = agent.name
+
+    def start(self) -> _Sandbox:
+        """Runs the module's ``_initialize`` (the reactor model), if it has one."""
+        if "_initialize" in self.exports:
+            self.exports["_initialize"](self.store)
+        return self
 
     def region(self, nbytes: int) -> int:
         """The module's buffer of at least nbytes: 0 if it cannot grow that far, -1 if it gave
@@ -123,8 +127,9 @@ class _Sandbox:
         return np.ctypeslib.as_array(self.memory.data_ptr(self.store),
                                      (self.memory.data_len(self.store),))  # fmt: skip
 
-    def at_memory_limit(self) -> bool:
-        return self.memory.data_len(self.store) + abi.PAGE > self.limits.memory
+    def at_memory_limit(self, nbytes: int = abi.PAGE) -> bool:
+        """Whether growing the memory by ``nbytes`` would pass the limit."""
+        return self.memory.data_len(self.store) + nbytes > self.limits.memory
 
 
 class WasmAgent:
@@ -152,9 +157,15 @@ class WasmAgent:
             ) from exc
         self.interface = abi.check(self.module, self.limits, self.name)
         self._local = threading.local()
+        try:  # what the module defines (tables, memories, data, a start function) fits or not
+            sb = _Sandbox(self)
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+            raise ValidationError(
+                f"agent {self.name} cannot be instantiated under its limits: {_describe(exc)}"
+            ) from exc
         try:
-            sb = self._sandbox()
-            ex: Any = sb.instance.exports(sb.store)
+            self._local.sandbox = sb.start()
+            ex = sb.exports
             version = ex["chimera_abi_version"](sb.store)
             fixed = ex["chimera_dim"](sb.store) if "chimera_dim" in ex else 0
             self.n_obj = ex["chimera_objectives"](sb.store) if "chimera_objectives" in ex else 1
@@ -184,7 +195,7 @@ class WasmAgent:
     def _sandbox(self) -> _Sandbox:
         sb = getattr(self._local, "sandbox", None)
         if sb is None:
-            sb = self._local.sandbox = _Sandbox(self)
+            sb = self._local.sandbox = _Sandbox(self).start()
         return sb
 
     def __call__(self, X: npt.ArrayLike) -> np.ndarray:
@@ -250,8 +261,10 @@ class WasmAgent:
             except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
                 base, why = 0, _reason(exc, sb)
                 self._drop_sandbox()
-            else:  # 0: the buffer could not grow to hold the call; -1: outside memory
-                why = "memory limit" if base == 0 else "a region outside its memory"
+            else:  # 0: the module has no buffer that large; -1: outside its memory
+                why = ("a region outside its memory" if base < 0
+                       else "memory limit" if sb.at_memory_limit(gbytes + rbytes)
+                       else f"chimera_buffer returned 0 for {gbytes + rbytes} bytes")  # fmt: skip
             if base <= 0:
                 for i in range(start, stop):
                     reasons[i] = f"no buffer for the batch: {why}"
