@@ -8,6 +8,9 @@ their defaults, on synthetic N(0, 1) streams (seeded).
   after it (over ``--trials`` streams; median and 90th percentile; "missed" when no alarm came
   within 500 observations). CUSUM and EWMA are given the in-control mean and standard
   deviation; Page-Hinkley is given the standard deviation; RobustZ learns both.
+- The same detectors learning what they were given from their default warm-up (as
+  ``patterns.CUSUM().run(x)`` does): the estimate's error makes false alarms more frequent,
+  and ARL0 here counts the warm-ups too (no alarm can come during one).
 - Spikes (RobustZ, an anomaly detector): the share of single 5-sigma outliers at t = 300
   that are flagged.
 
@@ -35,6 +38,9 @@ DETECTORS: dict[str, Callable[[], Any]] = {
     "Page-Hinkley (delta 0.25, threshold 10)": lambda: patterns.PageHinkley(1.0),
     "EWMA (lam 0.2, L 3)": lambda: patterns.EWMA(0.0, 1.0),
     "RobustZ (window 100, threshold 3.5)": lambda: patterns.RobustZ(),
+    "CUSUM, level learned (warmup 30)": lambda: patterns.CUSUM(),
+    "Page-Hinkley, scale learned (warmup 30)": lambda: patterns.PageHinkley(),
+    "EWMA, level learned (warmup 30)": lambda: patterns.EWMA(),
 }
 CHANGE = 300
 

@@ -140,6 +140,42 @@ def test_holm_and_benjamini_hochberg() -> None:
         abtest.holm([0.5, 1.5])
 
 
+def _holm_by_definition(p: np.ndarray, alpha: float) -> np.ndarray:
+    """Reject the i-th smallest while every smaller-or-equal p_(j) <= alpha / (m - j)."""
+    order, reject = np.argsort(p, kind="stable"), np.zeros(p.size, dtype=bool)
+    for j, i in enumerate(order):
+        if p[i] > alpha / (p.size - j):
+            break
+        reject[i] = True
+    return reject
+
+
+def _bh_by_definition(p: np.ndarray, alpha: float) -> np.ndarray:
+    """Reject the k smallest, k the largest with p_(k) <= k alpha / m."""
+    order = np.argsort(p, kind="stable")
+    passing = np.flatnonzero(p[order] <= alpha * np.arange(1, p.size + 1) / p.size)
+    reject = np.zeros(p.size, dtype=bool)
+    if passing.size:
+        reject[order[: passing[-1] + 1]] = True
+    return reject
+
+
+def test_corrections_reject_at_alpha_itself_as_their_definitions_do() -> None:
+    for p, holm, bh in [([0.05], [True], [True]), ([0.025, 0.05], [True, True], [True, True]),
+                        ([0.5, 0.25], [False, False], [False, False])]:  # fmt: skip
+        assert abtest.holm(p)[0].tolist() == holm
+        assert abtest.benjamini_hochberg(p)[0].tolist() == bh
+    rng = np.random.default_rng(17)
+    for _ in range(2000):
+        m = int(rng.integers(1, 12))
+        p = np.where(rng.random(m) < 0.5, rng.random(m) * 0.1, rng.random(m))
+        scaled = np.sort(p)[:, None] * m / np.arange(1, m + 1)[None, :]
+        if np.isclose(scaled, 0.05, rtol=0, atol=1e-12).any():
+            continue  # a tie within rounding: both sides are right
+        np.testing.assert_array_equal(abtest.holm(p)[0], _holm_by_definition(p, 0.05))
+        np.testing.assert_array_equal(abtest.benjamini_hochberg(p)[0], _bh_by_definition(p, 0.05))
+
+
 # --- the sequential test ----------------------------------------------------------------------
 
 

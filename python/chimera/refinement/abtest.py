@@ -149,7 +149,8 @@ def welch_t(
 
     ``covariates=(x_control, x_treatment)``: the pre-experiment values of the same metric
     (or any covariate unaffected by the treatment); the outcomes are first adjusted by
-    :func:`cuped`, which narrows the interval by the squared correlation.
+    :func:`cuped`: the variance shrinks by the factor 1 - rho^2 (rho the outcome's correlation
+    with the covariate), the interval's width by sqrt(1 - rho^2).
     """
     alpha, alt = _alpha(alpha), _alternative(alternative)
     a, b = _sample(control, "control"), _sample(treatment, "treatment")
@@ -367,22 +368,25 @@ def _p_values(p_values: Any) -> np.ndarray:
 
 
 def holm(p_values: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Holm's step-down correction (family-wise error rate): (reject, adjusted p-values)."""
+    """Holm's step-down correction (family-wise error rate): (reject, adjusted p-values); a
+    hypothesis is rejected when its adjusted p is at or below ``alpha``, as statsmodels'
+    ``multipletests`` does."""
     p, alpha = _p_values(p_values), _alpha(alpha)
     m = p.size
     order = np.argsort(p, kind="stable")
     adjusted = np.empty(m)
     adjusted[order] = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    return adjusted < alpha, adjusted
+    return adjusted <= alpha, adjusted
 
 
 def benjamini_hochberg(p_values: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Benjamini-Hochberg (false discovery rate): (reject, adjusted p-values)."""
+    """Benjamini-Hochberg (false discovery rate): (reject, adjusted p-values); rejected at or
+    below ``alpha``, as the step-up rule p_(k) <= k alpha / m says."""
     p, alpha = _p_values(p_values), _alpha(alpha)
     if p.size == 0:
         return np.zeros(0, dtype=bool), p
     adjusted = stats.false_discovery_control(p, method="bh")
-    return adjusted < alpha, adjusted
+    return adjusted <= alpha, adjusted
 
 
 # --------------------------------------------------------------------------------------------
