@@ -105,6 +105,27 @@ py::object select_arms(bd::Bandit& b, py::handle n, py::handle context) {
   return std::move(out);
 }
 
+using ArmIds = py::array_t<long long, py::array::c_style | py::array::forcecast>;
+
+// Arm ids as int64, from integers only: a cast would take 0.7 for arm 0.
+ArmIds arm_ids(py::handle arms) {
+  const char* wrong = "arms must be integers and rewards numbers (scalars or 1-D arrays)";
+  if (PyBool_Check(arms.ptr())) throw py::value_error("arms must be integer arm ids, not booleans");
+  auto view = py::array::ensure(arms);
+  if (!view) {
+    PyErr_Clear();
+    throw py::type_error(wrong);
+  }
+  const char kind = view.dtype().kind();
+  if (kind == 'b') throw py::value_error("arms must be integer arm ids, not booleans");
+  if (kind != 'i' && kind != 'u' && view.size() > 0) {
+    throw py::type_error("arms must be integer arm ids, got " +
+                         std::string(py::str(view.dtype())) + " values such as " +
+                         std::string(py::repr(arms)).substr(0, 40));
+  }
+  return ArmIds::ensure(view);
+}
+
 void update_arms(bd::Bandit& b, py::handle arms, py::handle rewards, py::handle context) {
   no_context(context);
   PyObject* a = arms.ptr();
@@ -118,15 +139,10 @@ void update_arms(bd::Bandit& b, py::handle arms, py::handle rewards, py::handle 
     b.update(static_cast<std::int32_t>(arm), reward);
     return;
   }
-  const bool bool_array = py::isinstance<py::array>(arms) &&
-                          py::reinterpret_borrow<py::array>(arms).dtype().kind() == 'b';
-  if (PyBool_Check(a) || bool_array) {
-    throw py::value_error("arms must be integer arm ids, not booleans");
-  }
   // Arrays (or NumPy scalars): every pair is checked before any is applied.
-  auto A = py::array_t<long long, py::array::c_style | py::array::forcecast>::ensure(arms);
+  auto A = arm_ids(arms);
   auto R = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(rewards);
-  if (!A || !R) {
+  if (!R) {
     PyErr_Clear();
     throw py::type_error("arms must be integers and rewards numbers (scalars or 1-D arrays)");
   }
@@ -260,10 +276,9 @@ py::object linear_select(bd::LinearBandit& b, py::handle n, py::handle context) 
 void linear_update(bd::LinearBandit& b, py::handle arms, py::handle rewards, py::handle context) {
   Contexts c = contexts(b, context, false);
   const py::ssize_t rows = c.ndim() == 1 ? 1 : c.shape(0);
-  if (PyBool_Check(arms.ptr())) throw py::value_error("arms must be integer arm ids, not booleans");
-  auto A = py::array_t<long long, py::array::c_style | py::array::forcecast>::ensure(arms);
+  auto A = arm_ids(arms);
   auto R = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(rewards);
-  if (!A || !R) {
+  if (!R) {
     PyErr_Clear();
     throw py::type_error("arms must be integers and rewards numbers (scalars or 1-D arrays)");
   }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ def matrix(value: Any, name: str, shape: str, columns: int, what: str) -> np.nda
     ValidationError naming ``name`` and the ``shape`` it needs; ``what`` says what the rows are."""
     try:
         arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValidationError(f"{name} must be a {shape} array of {what}: {exc}") from None
     if arr.ndim != 2 or arr.shape[1] != columns or arr.shape[0] < 1:
         raise ValidationError(f"{name} must have shape {shape}, one row or more, got {arr.shape}")
@@ -43,8 +44,13 @@ def matrix(value: Any, name: str, shape: str, columns: int, what: str) -> np.nda
 def as_bounds(bounds: Any, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) float64 arrays from a (dim, 2) sequence of pairs or an object with lb/ub."""
     if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
-        low = np.asarray(bounds.lb, dtype=np.float64)
-        high = np.asarray(bounds.ub, dtype=np.float64)
+        try:
+            low = np.asarray(bounds.lb, dtype=np.float64)
+            high = np.asarray(bounds.ub, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValidationError(
+                f"bounds.lb and bounds.ub must be arrays of numbers: {exc}"
+            ) from None
     else:
         arr = matrix(bounds, "bounds", "(dim, 2)", 2, "(low, high) pairs")
         low, high = arr[:, 0].copy(), arr[:, 1].copy()
@@ -59,6 +65,19 @@ def as_bounds(bounds: Any, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         raise ValidationError(
             f"bounds need low < high for every gene; genes {_first(np.flatnonzero(bad))} violate it "
             f"(gene {i}: low={low[i]!r}, high={high[i]!r})"
+        )
+    # Genes are drawn as low + u (high - low): the range must be finite in the genome's type.
+    top = float(np.finfo(dtype).max) if dtype.kind == "f" else math.inf
+    with np.errstate(over="ignore"):
+        wide = ~np.isfinite(high - low) | (np.maximum(np.abs(low), np.abs(high)) > top)
+        if dtype.kind == "f":
+            wide |= ~np.isfinite((high - low).astype(dtype))
+    if wide.any():
+        i = int(np.flatnonzero(wide)[0])
+        raise ValidationError(
+            f"bounds of genes {_first(np.flatnonzero(wide))} span more than {dtype} can hold "
+            f"(gene {i}: [{low[i]:g}, {high[i]:g}]); rescale the problem"
+            + (" or use dtype float64" if dtype != np.float64 else "")
         )
     if dtype.kind in "ib":
         if not (np.all(low == np.round(low)) and np.all(high == np.round(high))):
@@ -133,6 +152,23 @@ def as_seed(seed: Any) -> int:
     if not 0 <= int(seed) < 2**64:
         raise ValidationError(f"seed must be in [0, 2**64), got {seed}")
     return int(seed)
+
+
+def physical_memory() -> float:
+    """Bytes of memory this machine has (infinite where the OS does not say)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return math.inf
+
+
+def fits_in_memory(nbytes: float, what: str) -> None:
+    """Refuses, before anything is allocated, ``what`` whose arrays would need ``nbytes``
+    more than this machine's memory, saying how much it would need."""
+    total = physical_memory()
+    if nbytes > total:
+        raise ValidationError(f"{what} would need {nbytes / 2**30:,.1f} GiB of memory, more than "
+                              f"this machine's {total / 2**30:,.1f} GiB; make it smaller")  # fmt: skip
 
 
 def _first(rows: np.ndarray, limit: int = 10) -> str:

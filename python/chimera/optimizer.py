@@ -29,7 +29,15 @@ import numpy.typing as npt
 
 from . import _backend, _state_dict
 from ._errors import FitnessError, StateError, ValidationError
-from ._validate import as_bounds, as_seed, check_nan_policy, check_objectives, genome_dtype, integer
+from ._validate import (
+    as_bounds,
+    as_seed,
+    check_nan_policy,
+    check_objectives,
+    fits_in_memory,
+    genome_dtype,
+    integer,
+)
 
 #: The operator options an algorithm may take, and a bandit may switch between generations.
 OPERATOR_KEYS = ("selection", "crossover", "mutation")
@@ -106,6 +114,10 @@ class Optimizer(ABC):
             raise ValidationError(f"{type(self).__name__} optimises one objective, not {n_obj!r}")
         else:
             self.n_obj = 1
+        # The population, its offspring and the parents and offspring survival ranks together.
+        genes = 3 * self.pop_size * self.dim * self.dtype.itemsize
+        fitness = 4 * self.pop_size * (self.n_obj + 1) * 8
+        fits_in_memory(genes + fitness, f"pop_size={self.pop_size} of {self.dim} genes")
         if not isinstance(maximize, (bool, np.bool_)):
             raise ValidationError(f"maximize must be True or False, got {maximize!r}")
         self.maximize = bool(maximize)

@@ -228,6 +228,8 @@ def test_numba_twin_matches_cpp(policy: str, variant: dict) -> None:
         (lambda b: b.update(0, float("inf")), ValueError, "reward must be finite"),
         (lambda b: b.update([0, 1], [1.0]), ValueError, "one value per arm"),
         (lambda b: b.update(True, 1.0), ValueError, "not booleans"),
+        (lambda b: b.update(0.7, 1.0), TypeError, "integer arm ids, got float64"),  # not arm 0
+        (lambda b: b.update([0.5, 1.0], [1.0, 0.0]), TypeError, "integer arm ids"),
         (lambda b: b.select(context=[1.0]), ValueError, "takes no context"),
         (lambda b: b.select(2.5), TypeError, "non-negative integer"),
     ],

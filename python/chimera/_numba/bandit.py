@@ -176,6 +176,22 @@ def normal_variates(n: int, seed: int, decision: int) -> np.ndarray:
     return out
 
 
+
+def _arm_ids(arms: Any) -> np.ndarray:
+    """Arm ids as int64, from integers only: a cast would take 0.7 for arm 0."""
+    if isinstance(arms, (bool, np.bool_)):
+        raise ValueError("arms must be integer arm ids, not booleans")
+    try:
+        view = np.asarray(arms)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("arms must be integers and rewards numbers (scalars or 1-D arrays)") from exc
+    if view.dtype.kind == "b":
+        raise ValueError("arms must be integer arm ids, not booleans")
+    if view.dtype.kind not in "iu" and view.size > 0:
+        raise TypeError(f"arms must be integer arm ids, got {view.dtype} values such as "
+                        f"{repr(arms)[:40]}")  # fmt: skip
+    return view.astype(np.int64)
+
 class Bandit:
     """The state and methods of ``chimera._core.bandit.Bandit``, on NumPy arrays."""
 
@@ -262,12 +278,8 @@ class Bandit:
 
     def update(self, arms: Any, rewards: Any, context: Any = None) -> None:
         _no_context(context)
-        if isinstance(arms, (bool, np.bool_)) or (
-            isinstance(arms, np.ndarray) and arms.dtype.kind == "b"
-        ):
-            raise ValueError("arms must be integer arm ids, not booleans")
+        a = _arm_ids(arms)
         try:
-            a = np.asarray(arms, dtype=np.int64)
             r = np.asarray(rewards, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise TypeError(
@@ -502,9 +514,7 @@ class LinearBandit:
 
     def update(self, arms: Any, rewards: Any, context: Any = None) -> None:
         X = self._contexts(context, False)
-        if isinstance(arms, (bool, np.bool_)):
-            raise ValueError("arms must be integer arm ids, not booleans")
-        a = np.atleast_1d(np.asarray(arms, dtype=np.int64))
+        a = np.atleast_1d(_arm_ids(arms))
         r = np.atleast_1d(np.asarray(rewards, dtype=np.float64))
         if not a.size == r.size == X.shape[0]:
             raise ValueError(

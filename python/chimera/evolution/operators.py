@@ -14,9 +14,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._errors import ValidationError
+from .._validate import integer
 
 #: Most entries of a mutation-count table the kernels accept (see docs/kernels.md).
 MAX_MUTATION_TABLE = 64
+#: The largest tournament: a tournament larger than the population selects its best.
+MAX_TOURNAMENT = 1 << 16
 
 
 def _check(cond: bool, message: str) -> None:
@@ -24,12 +27,22 @@ def _check(cond: bool, message: str) -> None:
         raise ValidationError(message)
 
 
+def _number(value: Any, what: str, low: float, high: float = math.inf, *,
+            open_low: bool = False) -> None:  # fmt: skip
+    """A finite real number (not a bool) in [low, high], or (low, high] with ``open_low``."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and (value > low if open_low else value >= low) and value <= high:
+        return
+    if math.isinf(high):
+        want = f"> {low:g}" if open_low else f">= {low:g}"
+    else:
+        want = f"in {'(' if open_low else '['}{low:g}, {high:g}]"
+    raise ValidationError(f"{what} must be a finite number {want}, got {value!r}")
+
+
 def _check_probability(value: float | None, what: str) -> None:
     if value is not None:
-        _check(
-            isinstance(value, (int, float)) and 0.0 <= float(value) <= 1.0,
-            f"{what} must be a probability in [0, 1], got {value!r}",
-        )
+        _number(value, f"{what} (a probability)", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -55,10 +68,7 @@ class Tournament(Operator):
     code: ClassVar[int] = 0
 
     def __post_init__(self) -> None:
-        _check(
-            isinstance(self.k, int) and self.k >= 1,
-            f"tournament size k must be an integer >= 1, got {self.k!r}",
-        )
+        integer(self.k, "tournament size k", 1, MAX_TOURNAMENT)
 
     def size(self, pop_size: int) -> int:
         return self.k
@@ -73,10 +83,7 @@ class Truncation(Operator):
     code: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
-        _check(
-            isinstance(self.fraction, (int, float)) and 0.0 < self.fraction <= 1.0,
-            f"truncation fraction must be in (0, 1], got {self.fraction!r}",
-        )
+        _number(self.fraction, "truncation fraction", 0.0, 1.0, open_low=True)
 
     def size(self, pop_size: int) -> int:
         return max(1, min(pop_size, round(self.fraction * pop_size)))
@@ -155,10 +162,7 @@ class Blend(Crossover):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check(
-            isinstance(self.alpha, (int, float)) and self.alpha >= 0.0,
-            f"blend alpha must be >= 0, got {self.alpha!r}",
-        )
+        _number(self.alpha, "blend alpha", 0.0)
 
     def param(self) -> float:
         return float(self.alpha)
@@ -175,10 +179,7 @@ class SBX(Crossover):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check(
-            isinstance(self.eta, (int, float)) and self.eta >= 0.0,
-            f"SBX eta must be >= 0, got {self.eta!r}",
-        )
+        _number(self.eta, "SBX eta", 0.0)
 
     def param(self) -> float:
         return float(self.eta)
@@ -224,10 +225,7 @@ class Gaussian(Mutation):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check(
-            isinstance(self.sigma, (int, float)) and self.sigma > 0.0,
-            f"gaussian sigma must be > 0, got {self.sigma!r}",
-        )
+        _number(self.sigma, "gaussian sigma", 0.0, open_low=True)
 
     def param(self) -> float:
         return float(self.sigma)
@@ -243,10 +241,7 @@ class Polynomial(Mutation):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check(
-            isinstance(self.eta, (int, float)) and self.eta >= 0.0,
-            f"polynomial eta must be >= 0, got {self.eta!r}",
-        )
+        _number(self.eta, "polynomial eta", 0.0)
 
     def param(self) -> float:
         return float(self.eta)

@@ -62,8 +62,20 @@ class ArtifactStore:
         self, module: bytes | str | Path, genome: Any, metadata: dict[str, Any] | None = None
     ) -> str:
         """Stores an artifact (once: the same content is the same id) and returns its id."""
-        data = Path(module).read_bytes() if isinstance(module, (str, Path)) else bytes(module)
-        g = np.ascontiguousarray(genome, dtype=np.float64).ravel()
+        if isinstance(module, (str, Path)):
+            try:
+                data = Path(module).read_bytes()
+            except OSError as exc:
+                raise ValidationError(f"cannot read the module {module}: {exc}") from exc
+        elif isinstance(module, (bytes, bytearray, memoryview)):
+            data = bytes(module)
+        else:  # bytes(4096) would be 4096 zero bytes
+            raise ValidationError(f"module must be the .wasm bytes or a path to them, got "
+                                  f"{type(module).__name__}")  # fmt: skip
+        try:
+            g = np.ascontiguousarray(genome, dtype=np.float64).ravel()
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValidationError(f"an artifact's genome must be numbers: {exc}") from None
         if not np.isfinite(g).all():
             raise ValidationError("an artifact's genome must be finite")
         meta = dict(metadata or {})

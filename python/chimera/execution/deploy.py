@@ -49,7 +49,11 @@ class Deployment:
     def __init__(self, incumbent: str, *, canary_share: float = 0.1, min_samples: int = 30,
                  max_samples: int | None = None, higher_is_better: bool = False,
                  gate: Gate | None = None, seed: int = 0) -> None:  # fmt: skip
-        if not 0.0 < canary_share < 1.0:
+        if not isinstance(incumbent, str) or not incumbent:
+            raise ValidationError(f"incumbent must be a version id (a non-empty str), got "
+                                  f"{incumbent!r}")  # fmt: skip
+        ok = isinstance(canary_share, (int, float)) and not isinstance(canary_share, bool)
+        if not (ok and 0.0 < canary_share < 1.0):
             raise ValidationError(f"canary_share must be in (0, 1), got {canary_share!r}")
         integer(min_samples, "min_samples")
         max_samples = 10 * min_samples if max_samples is None else max_samples

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ValidationError
-from .._validate import integer
+from .._validate import fits_in_memory, integer
 from ._util import MultiObjective
 from .dtlz import DTLZ1, DTLZ2, DTLZ3, DTLZ4, DTLZ5, DTLZ6, DTLZ7
 from .single import (
@@ -119,7 +119,9 @@ _OPTIONS: dict[str, set[str]] = {"knapsack": {"seed"}, **{key: {"n_obj"} for key
 
 
 def _check_dim(dim: Any) -> int:
-    return integer(dim, "problem dim")
+    dim = integer(dim, "problem dim")
+    fits_in_memory(32 * dim, f"a problem of dim {dim}")  # its bounds and two genomes
+    return dim
 
 
 def get(name: str, dim: int | None = None, **options: Any) -> Problem:

@@ -39,7 +39,10 @@ INTERVAL_NUDGE = 1e-9
 
 def as_rows(X: Any, min_dim: int, what: str) -> np.ndarray:
     """``X`` as a float64 ``(n, dim)`` array (one row if 1-D) with ``dim >= min_dim``."""
-    A = np.asarray(X, dtype=np.float64)
+    try:
+        A = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValidationError(f"X must be an (n, dim) array of numbers for {what}: {exc}") from None
     if A.ndim == 1:
         A = A[None, :]
     if A.ndim != 2 or A.shape[1] < min_dim:

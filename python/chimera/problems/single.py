@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from ._util import as_rows
+
 Objective = Callable[[np.ndarray], np.ndarray]
 
 
 def _rows(X: Any) -> np.ndarray:
-    X = np.asarray(X)
-    return X[None, :] if X.ndim == 1 else X
+    return as_rows(X, 1, "a built-in problem")
 
 
 def sphere(X: Any) -> np.ndarray:
