@@ -64,3 +64,13 @@ def test_a_size_that_fits_is_not_refused() -> None:
     assert physical_memory() > 2**30
     assert chimera.GA([(0, 1)] * 10, pop_size=2**16).pop_size == 2**16
     assert problems.get("sphere", dim=10**6).bounds.shape == (10**6, 2)
+
+
+@pytest.mark.parametrize("value", ["0", "abc", "99999999", "-2"])
+def test_a_bad_thread_count_is_named(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHIMERA_NUM_THREADS", value)
+    with pytest.raises(ValidationError, match=rf"CHIMERA_NUM_THREADS must be .* got '{value}'"):
+        chimera.minimize(problems.sphere, BOX, max_evals=40, pop_size=10, seed=0)
+    for n in (0, 10**9, 2.5):
+        with pytest.raises(ValidationError, match="number of threads must be"):
+            chimera.set_num_threads(n)  # type: ignore[arg-type]

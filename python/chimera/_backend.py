@@ -19,6 +19,7 @@ from functools import cache
 from types import ModuleType
 
 from ._errors import BackendUnavailable, ValidationError
+from ._validate import integer
 
 log = logging.getLogger("chimera.backend")
 
@@ -55,10 +56,24 @@ def _load_cuda() -> ModuleType:
     return mod.ga
 
 
-def _with_env_threads(mod: ModuleType) -> ModuleType:
+MAX_THREADS = 1024
+
+
+def env_threads() -> int | None:
+    """``CHIMERA_NUM_THREADS``, checked (None when unset: every core)."""
     env = os.environ.get("CHIMERA_NUM_THREADS", "").strip()
-    if env:
-        mod.set_num_threads(int(env))
+    if not env:
+        return None
+    if not env.isdigit() or not 1 <= int(env) <= MAX_THREADS:
+        raise ValidationError(f"CHIMERA_NUM_THREADS must be an integer in [1, {MAX_THREADS}], "
+                              f"got {env!r}; unset it to use every core")  # fmt: skip
+    return int(env)
+
+
+def _with_env_threads(mod: ModuleType) -> ModuleType:
+    threads = env_threads()
+    if threads is not None:
+        mod.set_num_threads(threads)
     return mod
 
 
@@ -108,6 +123,7 @@ def resolve(name: str = "auto", area: str = "ga") -> tuple[str, ModuleType]:
         name = AUTO
     if name not in NAMES:
         raise ValidationError(f"unknown backend {name!r}; choose one of auto, {', '.join(NAMES)}")
+    env_threads()  # a bad setting is the user's to fix, not a backend that cannot load
     mod, reason = _try(name)
     if mod is None:
         raise BackendUnavailable(f"backend {name!r} is not available here: {reason}")
@@ -131,8 +147,7 @@ def _area(name: str, ga: ModuleType, area: str) -> ModuleType:
 
 def set_num_threads(n: int) -> None:
     """Threads for the CPU kernels (cpp via OpenMP, numba via its thread pool)."""
-    if int(n) < 1:
-        raise ValidationError(f"number of threads must be at least 1, got {n}")
+    integer(n, "number of threads", 1, MAX_THREADS)
     for name in ("cpp", "numba"):
         mod, _ = _try(name)
         if mod is not None:
