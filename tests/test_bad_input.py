@@ -74,3 +74,52 @@ def test_a_bad_thread_count_is_named(value: str, monkeypatch: pytest.MonkeyPatch
     for n in (0, 10**9, 2.5):
         with pytest.raises(ValidationError, match="number of threads must be"):
             chimera.set_num_threads(n)  # type: ignore[arg-type]
+
+
+def test_damaged_files_are_named_not_tracebacks(tmp_path: Path) -> None:
+    from chimera import kpi
+    from chimera.evolution.store import GenomeStore
+
+    (tmp_path / "bad.sqlite").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(ValidationError, match="is not a Chimera genome store"):
+        GenomeStore(tmp_path / "bad.sqlite")
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1garbage")
+    with pytest.raises(ValidationError, match="not a readable KPI Parquet file"):
+        kpi.read(tmp_path / "bad.parquet")
+    store = ArtifactStore(tmp_path / "artifacts")
+    key = store.put(b"\0asm\1\0\0\0", np.zeros(2))
+    (tmp_path / "artifacts" / key / "genome.json").write_text("{not json")
+    with pytest.raises(ValidationError, match=f"artifact {key} in .* is damaged"):
+        store.get(key)
+
+
+def test_damaged_state_dicts_are_refused_and_change_nothing() -> None:
+    from chimera.refinement import bandits
+
+    ga = chimera.GA(BOX, pop_size=4, seed=0)
+    ga.tell(problems.sphere(ga.ask()))
+    good = ga.state_dict()
+    for change, match in [({"nfev": -5}, "counter nfev must be a non-negative integer"),
+                          ({"generation": None}, "counter generation"),
+                          ({"config": None}, "config must be a dict"),
+                          ({"best_f": float("nan")}, "best_f is NaN"),
+                          ({"survivors": np.full(4, 99)}, r"survivors must be rows in \[0, 8\)"),
+                          ({"population": [["a", "b"]] * 4}, "population is not an array")]:  # fmt: skip
+        fresh = chimera.GA(BOX, pop_size=4, seed=0)
+        with pytest.raises(ValidationError, match=match):
+            fresh.load_state_dict(good | change)
+        assert fresh.generation == 0 and fresh.population is None
+    for backend in ("cpp", "numba"):
+        b = bandits.ThompsonSampling(3, seed=0, backend=backend)
+        b.update(0, 1.0)
+        state = b.state_dict()
+        for key, value, match in [("pulls", [np.nan, 0, 0], "pulls must hold finite numbers"),
+                                  ("pulls", [-1.0, 0, 0], "pulls must be >= 0"),
+                                  ("sums", [2.0, 0, 0], r"sums must lie in \[0, pulls\]"),
+                                  ("active", [2, 1, 1], "active must hold 0 or 1"),
+                                  ("updates", 1.5, "updates must be an integer")]:  # fmt: skip
+            bad = state | {"state": state["state"] | {key: np.asarray(value)}}
+            fresh = bandits.ThompsonSampling(3, seed=0, backend=backend)
+            with pytest.raises(ValidationError, match=match):
+                fresh.load_state_dict(bad)
+            assert fresh.state_dict()["state"]["updates"] == 0

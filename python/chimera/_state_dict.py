@@ -16,6 +16,8 @@ def check(state: Any, fmt: str, config: Mapping[str, Any], what: str) -> None:
     if not isinstance(state, dict) or state.get("format") != fmt:
         raise ValidationError(f"not a {what} checkpoint (expected format {fmt!r})")
     theirs = state.get("config", {})
+    if not isinstance(theirs, Mapping):
+        raise ValidationError(f"{what} checkpoint's config must be a dict, got {type(theirs).__name__}")
     diff = sorted(k for k in config.keys() | theirs.keys() if config.get(k) != theirs.get(k))
     if diff:
         detail = "; ".join(
@@ -35,14 +37,23 @@ def array(
     a = state.get(key)
     if a is None:
         return None
-    a = np.asarray(a)
-    if a.shape != shape:
-        raise ValidationError(f"checkpoint {key} has shape {a.shape}, expected {shape}")
-    return np.array(a, dtype=dtype, copy=True)
+    try:
+        a = np.asarray(a)
+        if a.shape != shape:
+            raise ValidationError(f"checkpoint {key} has shape {a.shape}, expected {shape}")
+        return np.array(a, dtype=dtype, copy=True)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise ValidationError(f"checkpoint {key} is not an array of {np.dtype(dtype)}: {exc}") from None
 
 
 def counters(state: Mapping[str, Any], *keys: str) -> list[int]:
-    try:
-        return [int(state[k]) for k in keys]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError(f"checkpoint counters are missing or malformed: {exc}") from exc
+    """The non-negative integer counters ``keys`` of a checkpoint."""
+    out = []
+    for k in keys:
+        v = state.get(k)
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValidationError(f"checkpoint counter {k} must be a non-negative integer, got {v!r}")
+        out.append(int(v))
+    return out

@@ -85,7 +85,10 @@ def read(path: str | Path) -> pa.Table:
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        table = pq.read_table(p)
+        try:
+            table = pq.read_table(p)
+        except (pa.ArrowException, OSError) as exc:
+            raise ValidationError(f"{p}: not a readable KPI Parquet file: {exc}") from exc
     elif suffix == ".csv":
         import pyarrow.csv as pcsv
 

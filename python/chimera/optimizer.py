@@ -388,10 +388,16 @@ class Optimizer(ABC):
         survivors = array("survivors", (n,), np.intp)
         best_x = array("best_x", (d,), self.dtype)
         generation, nfev = _state_dict.counters(state, "generation", "nfev")
+        if parents is not None and ((parents < 0) | (parents >= n)).any():
+            raise ValidationError(f"{name} checkpoint's parents must be rows in [0, {n})")
+        if survivors is not None and ((survivors < 0) | (survivors >= 2 * n)).any():
+            raise ValidationError(f"{name} checkpoint's survivors must be rows in [0, {2 * n})")
         try:
             best_f = float(state.get("best_f", np.inf))
         except (TypeError, ValueError) as exc:
-            raise ValidationError(f"checkpoint counters are missing or malformed: {exc}") from exc
+            raise ValidationError(f"{name} checkpoint's best_f must be a number: {exc}") from exc
+        if np.isnan(best_f):
+            raise ValidationError(f"{name} checkpoint's best_f is NaN")
         n_con = state.get("n_constraints")
         if n_con is not None:
             (n_con,) = _state_dict.counters(state, "n_constraints")

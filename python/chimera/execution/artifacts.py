@@ -106,9 +106,13 @@ class ArtifactStore:
         folder = self.root / key
         if len(key) != 64 or not folder.is_dir():
             raise ValidationError(f"no artifact {key!r} in {self.root}")
-        data = (folder / "module.wasm").read_bytes()
-        genome = np.array(json.loads((folder / "genome.json").read_text()), dtype=np.float64)
-        meta = json.loads((folder / "metadata.json").read_text())
+        try:
+            data = (folder / "module.wasm").read_bytes()
+            genome = np.array(json.loads((folder / "genome.json").read_text()), dtype=np.float64)
+            meta = json.loads((folder / "metadata.json").read_text())
+        except (OSError, ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+            raise ValidationError(f"artifact {key} in {self.root} is damaged: {exc}; store it "
+                                  "again with put()") from exc  # fmt: skip
         if _digest(data, genome, meta) != key:
             raise ValidationError(f"artifact {key} is damaged: its content no longer hashes to it")
         return Artifact(key, data, genome, meta)

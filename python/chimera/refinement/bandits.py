@@ -139,11 +139,48 @@ class Bandit:
             raise ValidationError(
                 f"this state belongs to another bandit: {theirs!r}; this one is {ours!r}"
             )
-        self._impl.set_state(state["state"])
+        bounded = self._code in (_core.bandit.THOMPSON_BETA, _core.bandit.EXP3)  # rewards in [0, 1]
+        self._impl.set_state(_checked_statistics(state.get("state"), bounded))
 
     def __repr__(self) -> str:
         extra = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{type(self).__name__}(n_arms={self.n_arms}, {extra}, seed={self.seed})"
+
+
+# What each statistic of a state may hold: counts are >= 0, every value finite.
+_NON_NEGATIVE = ("pulls", "squares", "decisions", "updates")
+_FLAGS = ("active",)
+_COUNTERS = ("decisions", "updates")
+
+
+def _checked_statistics(stats: Any, bounded: bool) -> dict[str, Any]:
+    """A state's statistics, refused (naming the entry) when a value is not finite, a count is
+    negative, a flag is not 0 or 1, a counter is not an integer, or (``bounded``: rewards in
+    [0, 1]) an arm's reward sum is outside [0, its pulls]: the kernels trust them."""
+    if not isinstance(stats, dict):
+        raise ValidationError(
+            f"a bandit state's 'state' must be a dict, got {type(stats).__name__}"
+        )
+    for key, value in stats.items():
+        try:
+            a = np.asarray(value)
+            numeric = a.dtype.kind in "iuf" and np.isfinite(a).all()
+        except TypeError:
+            numeric = False
+        if not numeric:
+            raise ValidationError(f"bandit state {key} must hold finite numbers, got {value!r:.60}")
+        if key in _COUNTERS and (a.ndim or a.dtype.kind not in "iu"):
+            raise ValidationError(f"bandit state {key} must be an integer, got {value!r:.60}")
+        if key in _NON_NEGATIVE and (a < 0).any():
+            raise ValidationError(f"bandit state {key} must be >= 0, got {value!r:.60}")
+        if key in _FLAGS and not np.isin(a, (0, 1)).all():
+            raise ValidationError(f"bandit state {key} must hold 0 or 1 per arm, got {value!r:.60}")
+    if bounded and "sums" in stats and "pulls" in stats:
+        sums, pulls = np.asarray(stats["sums"]), np.asarray(stats["pulls"])
+        if sums.shape != pulls.shape or (sums < 0).any() or (sums > pulls * (1 + 1e-9)).any():
+            raise ValidationError("bandit state sums must lie in [0, pulls] per arm: this "
+                                  "policy's rewards are in [0, 1]")  # fmt: skip
+    return stats
 
 
 class EpsilonGreedy(Bandit):
