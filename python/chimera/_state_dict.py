@@ -17,7 +17,9 @@ def check(state: Any, fmt: str, config: Mapping[str, Any], what: str) -> None:
         raise ValidationError(f"not a {what} checkpoint (expected format {fmt!r})")
     theirs = state.get("config", {})
     if not isinstance(theirs, Mapping):
-        raise ValidationError(f"{what} checkpoint's config must be a dict, got {type(theirs).__name__}")
+        raise ValidationError(
+            f"{what} checkpoint's config must be a dict, got {type(theirs).__name__}"
+        )
     diff = sorted(k for k in config.keys() | theirs.keys() if config.get(k) != theirs.get(k))
     if diff:
         detail = "; ".join(
@@ -45,7 +47,9 @@ def array(
     except (TypeError, ValueError, OverflowError) as exc:
         if isinstance(exc, ValidationError):
             raise
-        raise ValidationError(f"checkpoint {key} is not an array of {np.dtype(dtype)}: {exc}") from None
+        raise ValidationError(
+            f"checkpoint {key} is not an array of {np.dtype(dtype)}: {exc}"
+        ) from None
 
 
 def counters(state: Mapping[str, Any], *keys: str) -> list[int]:
@@ -54,6 +58,8 @@ def counters(state: Mapping[str, Any], *keys: str) -> list[int]:
     for k in keys:
         v = state.get(k)
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValidationError(f"checkpoint counter {k} must be a non-negative integer, got {v!r}")
+            raise ValidationError(
+                f"checkpoint counter {k} must be a non-negative integer, got {v!r}"
+            )
         out.append(int(v))
     return out

@@ -176,7 +176,6 @@ def normal_variates(n: int, seed: int, decision: int) -> np.ndarray:
     return out
 
 
-
 def _arm_ids(arms: Any) -> np.ndarray:
     """Arm ids as int64, from integers only: a cast would take 0.7 for arm 0."""
     if isinstance(arms, (bool, np.bool_)):
@@ -184,13 +183,16 @@ def _arm_ids(arms: Any) -> np.ndarray:
     try:
         view = np.asarray(arms)
     except (TypeError, ValueError) as exc:
-        raise TypeError("arms must be integers and rewards numbers (scalars or 1-D arrays)") from exc
+        raise TypeError(
+            "arms must be integers and rewards numbers (scalars or 1-D arrays)"
+        ) from exc
     if view.dtype.kind == "b":
         raise ValueError("arms must be integer arm ids, not booleans")
     if view.dtype.kind not in "iu" and view.size > 0:
         raise TypeError(f"arms must be integer arm ids, got {view.dtype} values such as "
                         f"{repr(arms)[:40]}")  # fmt: skip
     return view.astype(np.int64)
+
 
 class Bandit:
     """The state and methods of ``chimera._core.bandit.Bandit``, on NumPy arrays."""
