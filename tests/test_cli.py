@@ -103,3 +103,55 @@ def test_backends_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert status["cpp"]["available"] is True
     assert main(["backends"]) == 0
     assert "cpp" in capsys.readouterr().out
+
+
+def test_a_newcomers_mistakes_exit_2_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as version:
+        main(["--version"])
+    assert version.value.code == 0 and capsys.readouterr().out.startswith("chimera 0.")
+    spec = write(tmp_path, SPEC)
+    (tmp_path / "afile").write_text("")
+    assert main(["run", str(spec), "--out", str(tmp_path / "afile"), "-q"]) == 2
+    assert "afile is a file; give a folder" in capsys.readouterr().err
+    out = tmp_path / "run"
+    assert main(["run", str(spec), "--out", str(out), "-q"]) == 0
+    (out / "result.json").unlink()
+    (out / "plan.json").write_text("{damaged")
+    capsys.readouterr()
+    assert main(["run", "--resume", str(out), "-q"]) == 2
+    assert "plan.json is damaged" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_says_how_to_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chimera import pipeline
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "execute", interrupted)
+    out = tmp_path / "run"
+    assert main(["run", str(write(tmp_path, SPEC)), "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert err.index("predicted") < err.index("chimera: interrupted")  # the plan came first
+    assert f"continue with `chimera run --resume {out}`" in err
+    monkeypatch.undo()
+    assert main(["report", str(out)]) == 0
+    assert f"continue it with `chimera run --resume {out}`" in capsys.readouterr().out
+
+
+def test_json_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    spec = write(tmp_path, SPEC)
+    code = f"import sys; from chimera.cli import main; sys.exit(main({['run', str(spec), '--out', str(tmp_path / 'r'), '--json', '-q']!r}))"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader left before the run printed, as `| head -0` does
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and b"Traceback" not in err, err.decode()

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from . import _backend
+from . import __version__, _backend
 from ._errors import ChimeraError, ValidationError
 
 EXIT_OK, EXIT_INPUT, EXIT_RUN, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -35,6 +36,7 @@ def _run(args: argparse.Namespace) -> int:
     # A progress bar is for a person watching: not in a log file, a pipe or a batch job.
     progress = not (args.quiet or args.json) and sys.stderr.isatty()
     if args.resume:
+        args.run_dir = Path(args.resume)
         outcome = pipeline.resume(Path(args.resume), args.spec, backend=args.backend,
                                   progress=progress)  # fmt: skip
     else:
@@ -47,9 +49,11 @@ def _run(args: argparse.Namespace) -> int:
             else s.output_dir / f"{s.name}-{time.strftime('%Y%m%d-%H%M%S')}"
         )
         console.print(f"[bold]{s.name}[/]: planning and validating")
-        outcome = pipeline.start(args.spec, out, backend=args.backend, progress=progress)
-        assert outcome.plan is not None
-        console.print(outcome.plan.summary(), markup=False)
+        validated = pipeline.prepare(args.spec, out, backend=args.backend)
+        args.run_dir = out  # from here on, an interrupted run can be resumed
+        console.print(validated.plan.summary(), markup=False)
+        console.print(f"run folder  {out}", markup=False)
+        outcome = pipeline.execute(out, validated, progress=progress)
     for problem in outcome.skipped:
         console.print(f"[yellow]skipped a damaged checkpoint[/]: {problem}")
     if outcome.already_complete:
@@ -234,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also time evaluations and breeding here (about 0.1 s; more at numba's first use)",
     )
     di.set_defaults(func=_discover)
+    parser.add_argument("--version", action="version", version=f"chimera {__version__}")
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
@@ -244,8 +249,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chimera: the run failed: {exc}", file=sys.stderr)
         return EXIT_RUN
     except KeyboardInterrupt:
-        print("chimera: interrupted", file=sys.stderr)
+        run_dir = getattr(args, "run_dir", None)
+        where = "" if run_dir is None else (
+            f"; what was committed is kept in {run_dir}: continue with "
+            f"`chimera run --resume {run_dir}`")  # fmt: skip
+        print(f"chimera: interrupted{where}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader left (`--json | head`): the rest is not wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush does not fail again
+        return EXIT_OK
+    except OSError as exc:  # a path that is not there, not a folder, not ours to write
+        print(f"chimera: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
 
 
 if __name__ == "__main__":  # pragma: no cover

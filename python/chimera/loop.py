@@ -149,8 +149,10 @@ class Loop:
         return self._elapsed0 + time.perf_counter() - self._start
 
     def run(self, *, progress: bool = False, total: int | None = None) -> str:
-        """Generations until the budget is spent or the callback says stop; returns why."""
-        with Progress(total, enabled=progress) as bar:
+        """Generations until the budget is spent or the callback says stop; returns why.
+        ``total``: the generations the whole run is expected to take, for the progress bar
+        (a resumed run's bar starts where it resumed)."""
+        with Progress(total, enabled=progress, completed=self.optimizer.generation) as bar:
             while (reason := self.budget.spent(self.optimizer, self.elapsed())) is None:
                 self.generation()
                 bar.advance(self.history.status())
@@ -234,8 +236,8 @@ class Loop:
 class Progress:
     """A rich progress bar over generations that costs nothing when disabled."""
 
-    def __init__(self, total: int | None, *, enabled: bool) -> None:
-        self.enabled, self.total = enabled, total
+    def __init__(self, total: int | None, *, enabled: bool, completed: int = 0) -> None:
+        self.enabled, self.total, self.completed = enabled, total, completed
         self._bar: Any = None
 
     def __enter__(self) -> Progress:
@@ -253,7 +255,8 @@ class Progress:
                 TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
             )  # fmt: skip
             self._bar.start()
-            self._task = self._bar.add_task("run", total=self.total, status="")
+            self._task = self._bar.add_task("run", total=self.total, completed=self.completed,
+                                            status="")  # fmt: skip
         return self
 
     def advance(self, status: str) -> None:

@@ -66,8 +66,19 @@ def _with_backend(spec: Spec, backend: str | None) -> Spec:
 def start(spec_path: str | Path, run_dir: Path, *, backend: str | None = None,
           progress: bool = False, probe: bool = True) -> Outcome:  # fmt: skip
     """Validate the spec at ``spec_path`` and run it in the new folder ``run_dir`` (refused if
-    it holds anything)."""
+    it holds anything): :func:`prepare`, then :func:`execute`."""
+    validated = prepare(spec_path, run_dir, backend=backend, probe=probe)
+    return execute(run_dir, validated, progress=progress)
+
+
+def prepare(spec_path: str | Path, run_dir: Path, *, backend: str | None = None,
+            probe: bool = True) -> ValidatedPlan:  # fmt: skip
+    """Validates the spec at ``spec_path`` and starts the run folder ``run_dir`` with its
+    plan: what :func:`execute` runs (the CLI shows the plan in between)."""
     spec = load(spec_path)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValidationError(f"run folder {run_dir} is a file; give a folder with --out or "
+                              "output.dir")  # fmt: skip
     if spec.seed is None:  # drawn once and kept in plan.json: a resume replays the same run
         spec = dataclasses.replace(spec, seed=secrets.randbits(63))
     # A folder holding only plan.json was killed while starting: it starts again.
@@ -87,7 +98,7 @@ def start(spec_path: str | Path, run_dir: Path, *, backend: str | None = None,
     folder.write_json(run_dir / folder.PLAN, planned)
     # spec.toml last: it marks a folder as a run that --resume can continue.
     write_atomic(run_dir / folder.SPEC, Path(spec_path).read_bytes())
-    return _execute(run_dir, validated, progress=progress)
+    return validated
 
 
 def resume(run_dir: Path, spec_path: str | Path | None = None, *, backend: str | None = None,
@@ -96,7 +107,14 @@ def resume(run_dir: Path, spec_path: str | Path | None = None, *, backend: str |
     if not (run_dir / folder.SPEC).is_file():
         raise ValidationError(f"{run_dir} is not a Chimera run folder (it has no {folder.SPEC})")
     plan_path = run_dir / folder.PLAN
-    planned = json.loads(plan_path.read_text(encoding="utf-8")) if plan_path.is_file() else {}
+    try:
+        planned = json.loads(plan_path.read_text(encoding="utf-8")) if plan_path.is_file() else {}
+    except (OSError, ValueError) as exc:
+        raise ValidationError(f"{plan_path} is damaged ({exc}): the run cannot be continued as "
+                              "it began; run the spec again in a new folder") from exc  # fmt: skip
+    if not isinstance(planned, dict):
+        raise ValidationError(f"{plan_path} is damaged (not a JSON object): run the spec again "
+                              "in a new folder")  # fmt: skip
     # The copy's relative paths (a wasm module) resolve from where the spec was written.
     spec = load(run_dir / folder.SPEC, where=planned.get("spec_path"))
     if spec_path is not None and load(spec_path).source != spec.source:
@@ -115,8 +133,8 @@ def resume(run_dir: Path, spec_path: str | Path | None = None, *, backend: str |
             spec, resources=dataclasses.replace(spec.resources, workers=planned["workers"])
         )
     validated = validate(spec, probe=False)
-    return _execute(run_dir, validated, progress=progress, resuming=True,
-                    predicted=planned.get("predicted_seconds"))  # fmt: skip
+    return execute(run_dir, validated, progress=progress, resuming=True,
+                   predicted=planned.get("predicted_seconds"))  # fmt: skip
 
 
 class _Checkpoints:
@@ -146,8 +164,10 @@ def _objective(plan: Plan) -> Iterator[Evaluate]:
         yield AgentEvaluator(pool, maximize=o.problem.maximize)
 
 
-def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
-             resuming: bool = False, predicted: float | None = None) -> Outcome:  # fmt: skip
+def execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool = False,
+            resuming: bool = False, predicted: float | None = None) -> Outcome:  # fmt: skip
+    """Runs the validated plan in ``run_dir`` (started by :func:`prepare`; ``resuming``: from
+    its newest readable checkpoint)."""
     plan = validated.plan
     spec, objective = plan.spec, plan.objective
     ref = objective.ref_point()
@@ -179,8 +199,7 @@ def _execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool,
             # Generations committed after the checkpoint are replayed, identically.
             lineage.truncate(optimizer.generation - 1)
             try:
-                message = loop.run(progress=progress,
-                                   total=max(0, plan.generations - optimizer.generation))  # fmt: skip
+                message = loop.run(progress=progress, total=plan.generations)
                 if canary is not None:
                     left = spec.budget.seconds
                     canary.settle(optimizer.generation - 1,

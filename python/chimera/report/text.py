@@ -71,7 +71,8 @@ def _status(run: Run) -> str:
     if run.result:
         return f"complete: {run.result['ngen']} generations ({run.result['message']})"
     done = 0 if run.history is None else run.history.num_rows
-    return f"incomplete: {done} generations recorded so far (still running, or stopped)"
+    return (f"incomplete: {done} generations recorded so far (still running, or stopped: "
+            f"continue it with `chimera run --resume {run.path}`)")  # fmt: skip
 
 
 def _last_generation(last: dict[str, Any]) -> str:
