@@ -108,8 +108,16 @@ def check_objectives(
     if a.ndim == 1 and n_obj == 1:
         a = a[:, None]
     if n_obj == 1 and a.shape != (n, 1):
+        hint = ""
+        if a.size == 1 and n > 1:
+            hint = (f"; it returned one number for {n} genomes: if it scores one genome at a time, "
+                    "pass vectorized=False (in a spec: objective.vectorized = false)")  # fmt: skip
+        elif a.ndim == 2 and a.shape[0] == n:
+            hint = (f"; it returned {a.shape[1]} values per genome: for {a.shape[1]} objectives "
+                    f"pass n_obj={a.shape[1]} (in a spec: objective.n_obj = {a.shape[1]})")  # fmt: skip
         raise FitnessError(
-            f"fitness must have shape ({n},), one value per individual asked, got {np.shape(F)}"
+            f"fitness must have shape ({n},), one value per individual asked, got "
+            f"{np.shape(F)}{hint}"
         )
     if a.ndim != 2 or a.shape[0] != n:
         raise FitnessError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +191,28 @@ def test_constraints_are_counted_and_need_two_objectives(
     p.write_text(base.format(f="one", n=""))
     with pytest.raises(PlanInvalid, match="1 constraint"):
         validation.validate(p, probe=False)
+
+
+def test_a_callable_beside_the_spec_imports_and_its_shape_is_checked(tmp_path: Path) -> None:
+    """No PYTHONPATH needed for a module beside the spec; what run would refuse (a scalar
+    function called vectorised, two objectives without n_obj) is refused with the fix."""
+    (tmp_path / "beside_spec_fitness.py").write_text(
+        "import numpy as np\n"
+        "def vector(X):\n    return (np.asarray(X) ** 2).sum(axis=1)\n"
+        "def scalar(x):\n    return float((np.asarray(x) ** 2).sum())\n"
+        "def two(X):\n    return np.stack([(X**2).sum(1), ((X - 1)**2).sum(1)], 1)\n"
+    )
+    spec = tmp_path / "s.toml"
+    base = ('[objective]\ncallable = "beside_spec_fitness:{f}"\ndim = 3\nbounds = [[-1, 1]]\n{x}'
+            '[budget]\nevals = 400\n')  # fmt: skip
+    spec.write_text(base.format(f="vector", x=""))
+    assert validation.validate(spec, probe=False).plan.objective.n_obj == 1
+    for f, x, message in [
+        ("scalar", "", "pass vectorized=False (in a spec: objective.vectorized = false)"),
+        ("two", "", "for 2 objectives pass n_obj=2 (in a spec: objective.n_obj = 2)"),
+    ]:
+        spec.write_text(base.format(f=f, x=x))
+        with pytest.raises(PlanInvalid, match=re.escape(message)):
+            validation.validate(spec, probe=False)
+    spec.write_text(base.format(f="scalar", x="vectorized = false\n"))
+    assert validation.validate(spec, probe=False).plan.objective.n_obj == 1

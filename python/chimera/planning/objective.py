@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -90,14 +91,19 @@ def _bounds(o: ObjectiveSpec, dim: int | None) -> np.ndarray:
     return pairs
 
 
-def _import(target: str) -> Callable[..., Any]:
+def _import(target: str, folder: str | None) -> Callable[..., Any]:
+    """The function ``module:function``; the module is looked for in the spec's ``folder``
+    first (as Python does for a script's own folder), then on the path."""
     module_name, _, attr = target.partition(":")
+    if folder is not None and folder not in sys.path:
+        sys.path.insert(0, folder)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ValidationError(
-            f"objective.callable {target!r}: cannot import {module_name!r} ({exc}); is it "
-            "installed, or on PYTHONPATH?"
+            f"objective.callable {target!r}: cannot import {module_name!r} ({exc}); put "
+            f"{module_name.split('.')[0]}.py beside the spec, install it, or add its folder to "
+            "PYTHONPATH"
         ) from exc
     fun = getattr(module, attr, None)
     if fun is None or not callable(fun):
@@ -131,7 +137,7 @@ def resolve(o: ObjectiveSpec) -> Objective:
             )
         return Objective(o, prob)
     if o.kind == "callable":
-        fun = _import(o.target)
+        fun = _import(o.target, o.folder)
         bounds = _bounds(o, o.dim)
         prob = problems.Problem(
             o.target, fun if o.vectorized else _per_row(fun), bounds, maximize=bool(o.maximize),

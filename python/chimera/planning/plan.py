@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from .. import algorithms
-from .._errors import ChimeraError, ValidationError
+from .._errors import ChimeraError, FitnessError, ValidationError
+from .._validate import check_objectives
 from ..discovery import CostModel, EnvSnapshot, discover, probe
 from ..optimizer import Optimizer
 from .choice import choose_algorithm
@@ -217,7 +218,12 @@ def _constraints(objective: Objective) -> tuple[Callable[[np.ndarray], Any], int
             f"objective {objective.problem.name} failed on two random genomes in its bounds: "
             f"{exc!r}"
         ) from exc
-    if not (isinstance(out, tuple) and len(out) == 2):
+    constrained = isinstance(out, tuple) and len(out) == 2
+    try:  # what the run would refuse, refused now
+        check_objectives(out[0] if constrained else out, 2, objective.n_obj, "worst")
+    except FitnessError as exc:
+        raise ValidationError(f"objective {objective.problem.name} on two genomes: {exc}") from exc
+    if not constrained:
         return objective.problem.fun, 0
     G = np.asarray(out[1], dtype=np.float64)
     n_constr = 1 if G.ndim == 1 else int(G.shape[1])

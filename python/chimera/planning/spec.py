@@ -84,6 +84,7 @@ class ObjectiveSpec:
     vectorized: bool = True
     limits: dict[str, Any] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    folder: str | None = None  # the spec's: a callable's module is looked for there first
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,7 @@ def _objective(c: _Checker, o: dict[str, Any], base: Path) -> ObjectiveSpec | No
         vectorized=c.get("objective", o, "vectorized", _is(bool), "true or false", True),
         limits=dict(limits) if limits is not None else None,
         options=dict(options),
+        folder=str(base.resolve()),
     )
 
 
