@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -160,6 +162,12 @@ def as_seed(seed: Any) -> int:
     if not 0 <= int(seed) < 2**64:
         raise ValidationError(f"seed must be in [0, 2**64), got {seed}")
     return int(seed)
+
+
+def did_you_mean(value: Any, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the choice closest to a misspelt ``value``, else ""."""
+    close = difflib.get_close_matches(str(value).strip().lower(), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def physical_memory() -> float:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy.typing as npt
 
 from ._errors import ValidationError
+from ._validate import did_you_mean
 from .evolution import GA, NSGA2, NSGA3
 from .optimizer import Optimizer
 
@@ -152,7 +153,8 @@ def get(name: str) -> Algorithm:
     """The algorithm registered as ``name`` (any case)."""
     key = str(name).strip().lower()
     if key not in ALGORITHMS:
-        raise ValidationError(f"unknown algorithm {name!r}; choose one of {', '.join(ALGORITHMS)}")
+        raise ValidationError(f"unknown algorithm {name!r}{did_you_mean(key, ALGORITHMS)}; "
+                              f"choose one of {', '.join(ALGORITHMS)}")  # fmt: skip
     return ALGORITHMS[key]
 
 

@@ -163,8 +163,10 @@ def test_validate_json_lists_spec_problems(
     p.write_text('[objective]\nproblem = "sphere"\n[budget]\nevals = 0\n[colour]\n')
     assert main(["validate", str(p), "--json"]) == 2
     found = json.loads(capsys.readouterr().out)["violations"]
-    assert len(found) == 2 and {v["where"] for v in found} == {"spec"}
-    assert any("[colour]" in v["problem"] for v in found)
+    # the spec's problems under their keys, and what planning finds, in the same pass
+    assert [v["where"] for v in found] == ["colour", "budget.evals", "objective"]
+    assert "unknown section [colour]" in found[0]["problem"]
+    assert "needs dim" in found[2]["problem"]
 
 
 def test_constraints_are_counted_and_need_two_objectives(
@@ -216,3 +218,31 @@ def test_a_callable_beside_the_spec_imports_and_its_shape_is_checked(tmp_path: P
             validation.validate(spec, probe=False)
     spec.write_text(base.format(f="scalar", x="vectorized = false\n"))
     assert validation.validate(spec, probe=False).plan.objective.n_obj == 1
+
+
+def test_every_mistake_is_reported_in_one_pass_with_a_did_you_mean(tmp_path: Path) -> None:
+    p = tmp_path / "six.toml"
+    p.write_text(
+        '[experiment]\nsed = 3\n[objective]\nproblem = "rastrign"\ndim = 0\n'
+        '[algorithm]\nname = "gaa"\npop_size = 1\ncrossover = "sbxx"\n[budget]\nevals = -5\n'
+        '[refinement.bandit]\npolicy = "thomson"\n'
+        'arms = [{crossover = "sbx"}, {crosover = "blend", mutation = "gausian"}]\n'
+    )
+    with pytest.raises(PlanInvalid) as info:
+        validation.validate(p, probe=False)
+    found = {v.where: str(v) for v in info.value.violations}
+    expected = {
+        "experiment.sed": "did you mean 'seed'?",
+        "objective.dim": "must be an integer >= 1, got 0",
+        "objective": "did you mean 'rastrigin'?",
+        "algorithm.name": "did you mean 'ga'?",
+        "algorithm.pop_size": "must be an integer >= 2, got 1",
+        "algorithm.crossover": "did you mean 'sbx'?",
+        "budget.evals": "must be a positive integer, got -5",
+        "refinement.bandit.policy": "did you mean 'thompson'?",
+        "refinement.bandit.arms[1].crosover": "did you mean 'crossover'?",
+        "refinement.bandit.arms[1].mutation": "did you mean 'gaussian'?",
+    }
+    assert set(found) == set(expected)
+    for where, said in expected.items():
+        assert said in found[where], (where, found[where])

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._errors import ValidationError
-from .._validate import integer
+from .._validate import did_you_mean, integer
 
 #: Most entries of a mutation-count table the kernels accept (see docs/kernels.md).
 MAX_MUTATION_TABLE = 64
@@ -300,7 +300,8 @@ def make(kind: str, spec: Any, table: dict[str, type[Operator]]) -> Any:
     key = name.strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
     if key not in table:
-        raise ValidationError(f"unknown {kind} {name!r}; choose one of {', '.join(sorted(table))}")
+        raise ValidationError(f"unknown {kind} {name!r}{did_you_mean(key, table)}; choose one of "
+                              f"{', '.join(sorted(table))}")  # fmt: skip
     cls = table[key]
     allowed = {f.name for f in fields(cls)}
     unknown = sorted(set(params) - allowed)

@@ -32,6 +32,7 @@ from typing import Any
 
 from .. import algorithms
 from .._errors import ValidationError
+from .._validate import did_you_mean
 from ..loop import Budget
 from ..optimizer import OPERATOR_KEYS
 from ..refinement.bandits import POLICIES
@@ -65,7 +66,8 @@ class SpecInvalid(ValidationError):
 
     def __init__(self, where: str, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__(f"{where}: " + "; ".join(problems))
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{where}: {len(problems)} problem(s):\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -148,11 +150,15 @@ class Spec:
     report: bool
     where: str = "spec"
     source: dict[str, Any] = field(repr=False, default_factory=dict)
+    # What a lenient read found wrong (each replaced by its default): validation reports them
+    # with the plan's own violations, all in one pass.
+    problems: tuple[str, ...] = ()
 
 
-def load(path: str | Path, *, where: str | Path | None = None) -> Spec:
+def load(path: str | Path, *, where: str | Path | None = None, lenient: bool = False) -> Spec:
     """Read and check the spec at ``path``; relative paths in it resolve from the folder of
-    ``where`` (default: ``path``; a run folder's copy names the original)."""
+    ``where`` (default: ``path``; a run folder's copy names the original). ``lenient``: see
+    :func:`parse`."""
     p = Path(path)
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -162,7 +168,7 @@ def load(path: str | Path, *, where: str | Path | None = None) -> Spec:
         raise ValidationError(f"spec file {p} cannot be read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(f"spec file {p} is not valid TOML: {exc}") from exc
-    return parse(raw, where=str(p if where is None else where))
+    return parse(raw, where=str(p if where is None else where), lenient=lenient)
 
 
 class _Checker:
@@ -179,7 +185,8 @@ class _Checker:
             self.problems.append(f"[{name}] must be a table, got {value!r}")
             return {}
         for key in sorted(set(value) - allowed):
-            self.problems.append(f"unknown key {name}.{key}; allowed: {', '.join(sorted(allowed))}")
+            self.problems.append(f"unknown key {name}.{key}{did_you_mean(key, allowed)}; allowed: "
+                                 f"{', '.join(sorted(allowed))}")  # fmt: skip
         return value
 
     def get(self, where: str, table: dict[str, Any], key: str, check: Callable[[Any], bool],
@@ -188,7 +195,8 @@ class _Checker:
             return default
         value = table[key]
         if not check(value):
-            self.problems.append(f"{where}.{key} must be {want}, got {value!r}")
+            hint = did_you_mean(value, getattr(check, "choices", ()))
+            self.problems.append(f"{where}.{key} must be {want}, got {value!r}{hint}")
             return default
         return value
 
@@ -222,18 +230,26 @@ def _is(kind: type) -> Callable[[Any], bool]:
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, str) and v.lower() in choices
+    def ok(v: Any) -> bool:
+        return isinstance(v, str) and v.lower() in choices
+
+    ok.choices = choices  # type: ignore[attr-defined]  # for a did-you-mean
+    return ok
 
 
-def parse(raw: dict[str, Any], where: str = "spec") -> Spec:
+def parse(raw: dict[str, Any], where: str = "spec", *, lenient: bool = False) -> Spec:
     """Check a spec already read from TOML; every problem found is reported at once.
 
     ``where`` is the spec's path: a wasm module's path is resolved from its folder.
+    ``lenient``: a spec with problems is still returned, each wrong value replaced by its
+    default and the problems in ``Spec.problems``, so that validation can plan it and report
+    everything together (unless there is no objective to plan).
     """
     c = _Checker(raw)
     sections = _SECTIONS | {"algorithm": _algorithm_keys()}
     for section in sorted(set(raw) - set(sections)):
-        c.problems.append(f"unknown section [{section}]; allowed: {', '.join(sorted(sections))}")
+        c.problems.append(f"unknown section [{section}]{did_you_mean(section, sections)}; "
+                          f"allowed: {', '.join(sorted(sections))}")  # fmt: skip
     t = {name: c.table(name, raw.get(name), keys) for name, keys in sections.items()}
 
     experiment = t["experiment"]
@@ -258,13 +274,16 @@ def parse(raw: dict[str, Any], where: str = "spec") -> Spec:
     out = t["output"]
     output_dir = c.get("output", out, "dir", _is(str), "a folder path", "runs")
     report = c.get("output", out, "report", _is(bool), "true or false", True)
-    if c.problems:
+    if c.problems and (not lenient or objective is None):
         raise SpecInvalid(where, c.problems)
     assert objective is not None
+    if c.problems and (budget.evals, budget.seconds, budget.generations) == (None, None, None):
+        budget = Budget(generations=1)  # a stand-in, so that the rest can still be planned
     return Spec(
         name=name, seed=seed, objective=objective, algorithm=algorithm, options=options,
         budget=budget, bandit=bandit, deploy=deploy, resources=resources,
         output_dir=Path(output_dir), report=report, where=where, source=raw,
+        problems=tuple(c.problems),
     )  # fmt: skip
 
 
@@ -329,7 +348,10 @@ def _algorithm(c: _Checker, a: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if key in _algorithm_keys():
             c.problems.append(f"algorithm.{key} does not apply to {name}")
     c.get("algorithm", a, "pop_size", _int(2), "an integer >= 2")
-    return name, options
+    bad = {k for k in options if k in _algorithm_keys() and k not in takes}
+    if not _int(2)(a.get("pop_size", 2)):
+        bad.add("pop_size")
+    return name, {k: v for k, v in options.items() if k not in bad}
 
 
 def _budget(c: _Checker, b: dict[str, Any]) -> Budget:
@@ -360,8 +382,8 @@ def _bandit(c: _Checker, b: dict[str, Any]) -> BanditSpec | None:
     for i, arm in enumerate(arms):
         for key in sorted(set(arm) - set(OPERATOR_KEYS)):
             c.problems.append(
-                f"refinement.bandit.arms[{i}].{key} is not an operator; allowed: "
-                f"{', '.join(OPERATOR_KEYS)}"
+                f"refinement.bandit.arms[{i}].{key} is not an operator"
+                f"{did_you_mean(key, OPERATOR_KEYS)}; allowed: {', '.join(OPERATOR_KEYS)}"
             )
     seed = c.get("refinement.bandit", b, "seed", _int(0), "an integer >= 0")
     return BanditSpec(str(policy).lower(), tuple(dict(a) for a in arms), seed)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ValidationError
-from .._validate import fits_in_memory, integer
+from .._validate import did_you_mean, fits_in_memory, integer
 from ._util import MultiObjective
 from .dtlz import DTLZ1, DTLZ2, DTLZ3, DTLZ4, DTLZ5, DTLZ6, DTLZ7
 from .single import (
@@ -149,7 +149,8 @@ def get(name: str, dim: int | None = None, **options: Any) -> Problem:
     """
     key = str(name).strip().lower().replace("-", "_")
     if key not in NAMES:
-        raise ValidationError(f"unknown problem {name!r}; choose one of {', '.join(NAMES)}")
+        raise ValidationError(f"unknown problem {name!r}{did_you_mean(key, NAMES)}; choose one "
+                              f"of {', '.join(NAMES)}")  # fmt: skip
     unknown = set(options) - _OPTIONS.get(key, set())
     if unknown:
         raise ValidationError(f"unknown option(s) {', '.join(sorted(unknown))} for problem {key!r}")

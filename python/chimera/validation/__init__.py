@@ -48,9 +48,10 @@ def validate(spec: Spec | str | Path, *, snapshot: EnvSnapshot | None = None,
     """Plan ``spec`` (a :class:`Spec` or a path to one) and check the plan; raises
     :class:`PlanInvalid` naming every violation found. ``probe=False`` plans without timing
     the objective (no prediction)."""
-    s = spec if isinstance(spec, Spec) else load(spec)
+    s = spec if isinstance(spec, Spec) else load(spec, lenient=True)
     snap = snapshot if snapshot is not None else discover()
-    found = checks.resources(s, snap) + checks.limits(s) + checks.deployable(s)
+    found = [checks.from_spec(p) for p in s.problems]
+    found += checks.resources(s, snap) + checks.limits(s) + checks.deployable(s)
     # What fails is left out of what is planned, under defaults, so that the rest is still
     # checked: every violation is reported in one go.
     planned = s
@@ -66,7 +67,9 @@ def validate(spec: Spec | str | Path, *, snapshot: EnvSnapshot | None = None,
         except ChimeraError as exc:
             found.append(Violation("objective", str(exc), "correct [objective] as it says"))
     plan = None
-    if objective is not None:
+    if objective is None:
+        found += checks.operator_names(planned)
+    else:
         algorithm = choose_algorithm(planned.algorithm, objective.n_obj)[0]
         found += checks.sense(s, objective, algorithm)
         wrong = checks.operators(planned, objective, algorithm)

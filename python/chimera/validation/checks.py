@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import numpy as np
 from .. import algorithms
 from .._errors import ChimeraError
 from ..discovery import EnvSnapshot
+from ..evolution import operators as ops
 from ..execution import Limits, WasmAgent
 from ..optimizer import OPERATOR_KEYS
 from ..planning import Objective, Plan, Spec
@@ -32,7 +34,32 @@ class Violation:
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.problem} (fix: {self.fix})"
+        said = self.problem if self.where in self.problem else f"{self.where}: {self.problem}"
+        return said + (f" (fix: {self.fix})" if self.fix else "")
+
+
+def from_spec(problem: str) -> Violation:
+    """A problem the spec's reading found, under the key it names (its message says the fix)."""
+    m = re.match(r"(?:unknown (?:key|section) \[?)?([\w.]+(?:\[\d+\])?[\w.]*)", problem)
+    return Violation(m.group(1) if m else "spec", problem, "")
+
+
+def operator_names(spec: Spec) -> list[Violation]:
+    """Each operator the spec names exists and takes its parameters (when the objective
+    cannot be resolved to check them on an optimizer, see :func:`operators`)."""
+    tables = {"selection": ops.SELECTIONS, "crossover": ops.CROSSOVERS,
+              "mutation": ops.MUTATIONS}  # fmt: skip
+    named = [(f"algorithm.{k}", k, v) for k, v in spec.options.items() if k in tables]
+    for i, arm in enumerate(spec.bandit.arms if spec.bandit else ()):
+        named += [(f"refinement.bandit.arms[{i}].{k}", k, v) for k, v in arm.items() if k in tables]
+    out = []
+    for where, kind, value in named:
+        try:
+            ops.make(kind, value, tables[kind])
+        except ChimeraError as exc:
+            out.append(Violation(where, str(exc), "name operators and options of "
+                                 "chimera.evolution.operators (docs/spec.md)"))  # fmt: skip
+    return out
 
 
 def resources(spec: Spec, snapshot: EnvSnapshot) -> list[Violation]:
