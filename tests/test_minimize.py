@@ -155,3 +155,25 @@ def test_the_loop_refuses_a_run_that_cannot_end() -> None:
     stop = Loop(opt, lambda X: (problems.sphere(X), None), history=history, budget=Budget(),
                 callback=lambda o: o.generation >= 3)  # fmt: skip
     assert stop.run() == "stopped by callback" and opt.generation == 3
+
+
+def test_the_result_reads_like_scipys() -> None:
+    res = chimera.minimize(problems.sphere, [(-1, 1)] * 12, max_evals=400, seed=1)
+    assert res.success and res.status == 0 and res.nit == res.ngen == 4
+    assert res["x"] is res.x and res["fun"] == res.fun and "nfev" in res and "jac" not in res
+    assert repr(res).startswith("OptimizeResult(x=[") and "..." in repr(res)  # 12 genes, cut
+    with pytest.raises(KeyError):
+        res["jac"]
+    stopped = chimera.minimize(problems.sphere, [(-1, 1)] * 2, max_evals=400, seed=1,
+                               callback=lambda opt: True)  # fmt: skip
+    assert stopped.status == 1 and stopped.success
+    never = chimera.minimize(lambda X: np.full(len(X), np.nan), [(-1, 1)] * 2, max_evals=40,
+                             pop_size=10, nan_policy="worst")  # fmt: skip
+    assert never.status == 2 and not never.success
+
+
+@pytest.mark.parametrize(("habit", "fix"), [("x0", "narrow the bounds around x0"),
+                                            ("method", "algorithm="), ("maxiter", "max_evals=")])  # fmt: skip
+def test_scipys_habits_get_chimeras_words(habit: str, fix: str) -> None:
+    with pytest.raises(ValidationError, match=f"takes no {habit}= .*{fix}"):
+        chimera.minimize(problems.sphere, [(-1, 1)] * 2, max_evals=100, **{habit: 1})

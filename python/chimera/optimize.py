@@ -23,11 +23,31 @@ from .optimizer import Optimizer
 __all__ = ["OptimizeResult", "minimize"]
 
 
+# What scipy.optimize.minimize users reach for, and Chimera's way to say it.
+_SCIPY_HABITS = {
+    "x0": "the population is drawn uniformly within bounds: narrow the bounds around x0 to "
+    "start near it",
+    "method": "name the optimizer with algorithm= (chimera algorithms lists them)",
+    "maxiter": "give the budget as max_evals= (evaluations; generations x pop_size)",
+    "maxfev": "give the budget as max_evals=",
+    "tol": "a run ends when max_evals is spent, or when callback= returns True",
+    "options": "pass the algorithm's options as keywords (pop_size=, mutation=, ...)",
+    "args": "bind extra arguments first: functools.partial(fun, *args)",
+    "jac": "no gradient is used",
+}
+
+#: ``status`` codes: the budget was spent, the callback stopped the run, no finite feasible
+#: value was found.
+BUDGET_SPENT, STOPPED, NOTHING_FOUND = 0, 1, 2
+
+
 @dataclass
 class OptimizeResult:
     """What a run found and how: ``x`` and ``fun`` (for a multi-objective run the Pareto set and
     its objectives, also as ``pareto_x`` and ``pareto_f``), the counts, and the per-generation
-    ``history`` (a pyarrow Table)."""
+    ``history`` (a pyarrow Table). As ``scipy.optimize.OptimizeResult``: ``success``,
+    ``status`` (0 budget spent, 1 stopped by the callback, 2 nothing finite and feasible
+    found), ``nit`` (generations) and ``res["x"]``-style access."""
 
     x: np.ndarray
     fun: Any
@@ -41,11 +61,45 @@ class OptimizeResult:
     pareto_x: np.ndarray | None = None
     pareto_f: np.ndarray | None = None
 
+    @property
+    def status(self) -> int:
+        if self.message.endswith("no finite feasible value was found") or (
+            self.pareto_f is not None and len(self.pareto_f) == 0):  # fmt: skip
+            return NOTHING_FOUND
+        return STOPPED if self.message.startswith("stopped by callback") else BUDGET_SPENT
+
+    @property
+    def success(self) -> bool:
+        """Whether the run found a finite, feasible answer."""
+        return self.status != NOTHING_FOUND
+
+    @property
+    def nit(self) -> int:
+        """Generations run (scipy's name for ``ngen``)."""
+        return self.ngen
+
+    def keys(self) -> list[str]:
+        return ["x", "fun", "success", "status", "message", "nit", "nfev", "ngen", "algorithm",
+                "backend", "elapsed_s", "history", "pareto_x", "pareto_f"]  # fmt: skip
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys()
+
     def __repr__(self) -> str:
-        fun = f"{len(self.pareto_f)} Pareto points" if self.pareto_f is not None else repr(self.fun)
+        if self.pareto_f is not None:
+            found = f"{len(self.pareto_f)} Pareto points"
+        else:
+            x = np.array2string(np.asarray(self.x), precision=6, threshold=8, edgeitems=3)
+            found = f"x={x}, fun={self.fun!r}"
         return (
-            f"OptimizeResult(fun={fun}, nfev={self.nfev}, ngen={self.ngen}, "
-            f"algorithm={self.algorithm!r}, backend={self.backend!r}, message={self.message!r})"
+            f"OptimizeResult({found}, success={self.success}, nfev={self.nfev}, "
+            f"nit={self.nit}, algorithm={self.algorithm!r}, backend={self.backend!r}, "
+            f"message={self.message!r})"
         )
 
     @classmethod
@@ -121,6 +175,10 @@ def minimize(
         For multi-objective runs ``x``/``fun`` are the feasible non-dominated members of the
         final population (``pareto_x``/``pareto_f``).
     """
+    habits = sorted(set(options) & set(_SCIPY_HABITS))
+    if habits:
+        raise ValidationError(f"chimera.minimize takes no {habits[0]}= (a scipy.optimize.minimize "
+                              f"argument): {_SCIPY_HABITS[habits[0]]}")  # fmt: skip
     if executor is not None and not callable(getattr(executor, "map", None)):
         raise ValidationError(f"executor must be a concurrent.futures.Executor (anything with "
                               f"map), got {type(executor).__name__}")  # fmt: skip
