@@ -1,5 +1,6 @@
 // Checks at the NumPy boundary, shared by every bind_<area>.cpp. Each failure names the
-// argument, so the message reaches the user as a ValueError/TypeError they can act on.
+// argument and reaches the user as chimera's own error: ValidationError (a ValueError) for a
+// bad value, ArgumentTypeError (a ValidationError and a TypeError) for a bad type.
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -7,6 +8,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,8 +28,35 @@ py::array_t<T> to_array(const std::vector<T>& v) {
   return out;
 }
 
+// A bad value, and a bad type, as chimera._errors' ValidationError and ArgumentTypeError.
+struct Invalid : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+struct WrongType : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+inline void raise_as(const char* error, const char* message) {
+  PyErr_Clear();  // a conversion's error the check already named
+  auto cls = py::module_::import("chimera._errors").attr(error);
+  PyErr_SetString(cls.ptr(), message);
+}
+
+// Called once by each module: Invalid and WrongType thrown anywhere reach Python as chimera's.
+inline void register_errors() {
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const WrongType& e) {
+      raise_as("ArgumentTypeError", e.what());
+    } catch (const Invalid& e) {
+      raise_as("ValidationError", e.what());
+    }
+  });
+}
+
 inline void require(bool ok, const std::string& message) {
-  if (!ok) throw py::value_error(message);
+  if (!ok) throw Invalid(message);
 }
 
 inline void require_ndim(const py::array& a, py::ssize_t ndim, const char* name) {
@@ -43,7 +73,7 @@ inline void require_len(const py::array& a, py::ssize_t axis, py::ssize_t len, c
 // An array argument used in place (no conversion), refused with a TypeError naming it otherwise.
 inline py::array existing_array(const py::object& obj, const char* name) {
   if (!py::isinstance<py::array>(obj)) {
-    throw py::type_error(std::string(name) + " must be a NumPy array, got " +
+    throw WrongType(std::string(name) + " must be a NumPy array, got " +
                          std::string(py::str(py::type::of(obj).attr("__name__"))));
   }
   return py::reinterpret_borrow<py::array>(obj);
@@ -54,7 +84,7 @@ inline py::array existing_array(const py::object& obj, const char* name) {
 template <class T>
 py::array_t<T> output(const py::object& obj, const char* name) {
   if (!py::isinstance<py::array_t<T>>(obj)) {
-    throw py::type_error(std::string(name) + " must be a NumPy array of dtype " +
+    throw WrongType(std::string(name) + " must be a NumPy array of dtype " +
                          std::string(py::str(py::dtype::of<T>())));
   }
   auto a = py::reinterpret_borrow<py::array_t<T>>(obj);

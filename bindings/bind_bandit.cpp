@@ -18,7 +18,9 @@ namespace py = pybind11;
 namespace bd = chimera::bandit;
 namespace rng = chimera::rng;
 namespace variates = chimera::variates;
+using chimera::bind::Invalid;
 using chimera::bind::require;
+using chimera::bind::WrongType;
 using chimera::bind::to_array;
 
 namespace {
@@ -27,7 +29,7 @@ constexpr std::size_t kReleaseGil = 4096;  // batched selections at least this l
 
 void no_context(py::handle context) {
   if (!context.is_none()) {
-    throw py::value_error("this policy takes no context; LinUCB and LinearThompson do");
+    throw Invalid("this policy takes no context; LinUCB and LinearThompson do");
   }
 }
 
@@ -38,16 +40,16 @@ bool unit_rewards(const bd::Bandit& b) {
 void check_arm(const bd::Bandit& b, long long arm) {
   if (arm < 0 || static_cast<std::size_t>(arm) >= b.arms() ||
       !b.is_active(static_cast<std::int32_t>(arm))) {
-    throw py::value_error("arm " + std::to_string(arm) + " is not an active arm (arms are 0.." +
+    throw Invalid("arm " + std::to_string(arm) + " is not an active arm (arms are 0.." +
                           std::to_string(static_cast<long long>(b.arms()) - 1) +
                           ", removed ones excluded)");
   }
 }
 
 void check_reward(const bd::Bandit& b, double r) {
-  if (!std::isfinite(r)) throw py::value_error("reward must be finite, got " + std::to_string(r));
+  if (!std::isfinite(r)) throw Invalid("reward must be finite, got " + std::to_string(r));
   if (unit_rewards(b) && !(r >= 0.0 && r <= 1.0)) {
-    throw py::value_error("this policy takes rewards in [0, 1], got " + std::to_string(r));
+    throw Invalid("this policy takes rewards in [0, 1], got " + std::to_string(r));
   }
 }
 
@@ -89,9 +91,11 @@ py::object select_arms(bd::Bandit& b, py::handle n, py::handle context) {
   require(b.active_arms() > 0, "no active arm to select from: add_arm() first");
   if (n.is_none()) return py::int_(b.select());
   if (PyBool_Check(n.ptr()) || !PyLong_Check(n.ptr())) {
-    throw py::type_error("n must be None or a non-negative integer");
+    throw WrongType("n must be None or a non-negative integer");
   }
-  const long long count = PyLong_AsLongLong(n.ptr());
+  int overflow = 0;
+  const long long count = PyLong_AsLongLongAndOverflow(n.ptr(), &overflow);
+  require(overflow == 0, "n must be None or a non-negative integer, got one too large");
   require(count >= 0, "n must be None or a non-negative integer, got " + std::to_string(count));
   if (b.table_batch(static_cast<std::size_t>(count))) refresh_rows(b);
   py::array_t<std::int32_t> out(static_cast<py::ssize_t>(count));
@@ -110,16 +114,16 @@ using ArmIds = py::array_t<long long, py::array::c_style | py::array::forcecast>
 // Arm ids as int64, from integers only: a cast would take 0.7 for arm 0.
 ArmIds arm_ids(py::handle arms) {
   const char* wrong = "arms must be integers and rewards numbers (scalars or 1-D arrays)";
-  if (PyBool_Check(arms.ptr())) throw py::value_error("arms must be integer arm ids, not booleans");
+  if (PyBool_Check(arms.ptr())) throw Invalid("arms must be integer arm ids, not booleans");
   auto view = py::array::ensure(arms);
   if (!view) {
     PyErr_Clear();
-    throw py::type_error(wrong);
+    throw WrongType(wrong);
   }
   const char kind = view.dtype().kind();
-  if (kind == 'b') throw py::value_error("arms must be integer arm ids, not booleans");
+  if (kind == 'b') throw Invalid("arms must be integer arm ids, not booleans");
   if (kind != 'i' && kind != 'u' && view.size() > 0) {
-    throw py::type_error("arms must be integer arm ids, got " +
+    throw WrongType("arms must be integer arm ids, got " +
                          std::string(py::str(view.dtype())) + " values such as " +
                          std::string(py::repr(arms)).substr(0, 40));
   }
@@ -131,9 +135,14 @@ void update_arms(bd::Bandit& b, py::handle arms, py::handle rewards, py::handle 
   PyObject* a = arms.ptr();
   PyObject* r = rewards.ptr();
   if (PyLong_Check(a) && !PyBool_Check(a) && (PyFloat_Check(r) || PyLong_Check(r))) {
-    const long long arm = PyLong_AsLongLong(a);
+    int overflow = 0;
+    const long long arm = PyLong_AsLongLongAndOverflow(a, &overflow);
+    require(overflow == 0, "arm " + std::string(py::str(arms)).substr(0, 24) + "... is not an active arm");
     const double reward = PyFloat_AsDouble(r);
-    if (PyErr_Occurred()) throw py::error_already_set();
+    if (PyErr_Occurred()) {  // an int past float's range
+      PyErr_Clear();
+      throw Invalid("reward must be finite, got an integer too large for a float");
+    }
     check_arm(b, arm);
     check_reward(b, reward);
     b.update(static_cast<std::int32_t>(arm), reward);
@@ -144,7 +153,7 @@ void update_arms(bd::Bandit& b, py::handle arms, py::handle rewards, py::handle 
   auto R = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(rewards);
   if (!R) {
     PyErr_Clear();
-    throw py::type_error("arms must be integers and rewards numbers (scalars or 1-D arrays)");
+    throw WrongType("arms must be integers and rewards numbers (scalars or 1-D arrays)");
   }
   require(A.ndim() <= 1 && R.ndim() <= 1, "arms and rewards must be scalars or 1-D arrays");
   require(A.size() == R.size(), "rewards must have one value per arm: got " +
@@ -226,13 +235,13 @@ using Contexts = py::array_t<double, py::array::c_style | py::array::forcecast>;
 // The contexts as a (rows, dim) array; a 1-D context is one row. Finite values only.
 Contexts contexts(const bd::LinearBandit& b, py::handle context, bool one) {
   if (context.is_none()) {
-    throw py::value_error("this policy needs a context: an array of " +
+    throw Invalid("this policy needs a context: an array of " +
                           std::to_string(b.dim()) + " features");
   }
   auto c = Contexts::ensure(context);
   if (!c) {
     PyErr_Clear();
-    throw py::type_error("context must be an array of numbers");
+    throw WrongType("context must be an array of numbers");
   }
   const auto d = static_cast<py::ssize_t>(b.dim());
   const bool ok = one ? (c.ndim() == 1 && c.shape(0) == d)
@@ -240,13 +249,13 @@ Contexts contexts(const bd::LinearBandit& b, py::handle context, bool one) {
   if (!ok) {
     std::string got = "shape (";
     for (py::ssize_t i = 0; i < c.ndim(); ++i) got += (i ? ", " : "") + std::to_string(c.shape(i));
-    throw py::value_error("context must have " + std::to_string(d) + " features per row" +
+    throw Invalid("context must have " + std::to_string(d) + " features per row" +
                           (one ? "" : " ((n, " + std::to_string(d) + ") for n decisions)") +
                           ", got " + got + ")");
   }
   const double* p = c.data();
   for (py::ssize_t i = 0; i < c.size(); ++i) {
-    if (!std::isfinite(p[i])) throw py::value_error("context contains a non-finite value");
+    if (!std::isfinite(p[i])) throw Invalid("context contains a non-finite value");
   }
   return c;
 }
@@ -262,7 +271,7 @@ py::object linear_select(bd::LinearBandit& b, py::handle n, py::handle context) 
   Contexts c = contexts(b, context, false);
   const py::ssize_t rows = c.ndim() == 1 ? 1 : c.shape(0);
   if (PyBool_Check(n.ptr()) || !PyLong_Check(n.ptr()) || PyLong_AsLongLong(n.ptr()) != rows) {
-    throw py::value_error("n must equal the number of context rows (" + std::to_string(rows) +
+    throw Invalid("n must equal the number of context rows (" + std::to_string(rows) +
                           ")");
   }
   py::array_t<std::int32_t> out(rows);
@@ -280,7 +289,7 @@ void linear_update(bd::LinearBandit& b, py::handle arms, py::handle rewards, py:
   auto R = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(rewards);
   if (!R) {
     PyErr_Clear();
-    throw py::type_error("arms must be integers and rewards numbers (scalars or 1-D arrays)");
+    throw WrongType("arms must be integers and rewards numbers (scalars or 1-D arrays)");
   }
   require(A.size() == R.size() && A.size() == rows,
           "arms, rewards and context rows must match: got " + std::to_string(A.size()) +
@@ -290,9 +299,9 @@ void linear_update(bd::LinearBandit& b, py::handle arms, py::handle rewards, py:
     const long long arm = A.data()[i];
     if (arm < 0 || static_cast<std::size_t>(arm) >= b.arms() ||
         !b.is_active(static_cast<std::int32_t>(arm))) {
-      throw py::value_error("arm " + std::to_string(arm) + " is not an active arm");
+      throw Invalid("arm " + std::to_string(arm) + " is not an active arm");
     }
-    if (!std::isfinite(R.data()[i])) throw py::value_error("reward must be finite");
+    if (!std::isfinite(R.data()[i])) throw Invalid("reward must be finite");
   }
   for (py::ssize_t i = 0; i < A.size(); ++i) {
     b.update(static_cast<std::int32_t>(A.data()[i]), R.data()[i], c.data() + i * c.shape(c.ndim() - 1));

@@ -12,7 +12,9 @@ namespace py = pybind11;
 namespace ga = chimera::ga;
 using chimera::bind::In;
 using chimera::bind::output;
+using chimera::bind::Invalid;
 using chimera::bind::require;
+using chimera::bind::WrongType;
 using chimera::bind::require_len;
 using chimera::bind::require_ndim;
 
@@ -22,7 +24,7 @@ namespace {
 template <class Fn>
 void dispatch_genome(const py::array& a, const char* name, Fn&& fn) {
   if (a.dtype().byteorder() == '>') {
-    throw py::type_error(std::string(name) + " must be in native byte order");
+    throw WrongType(std::string(name) + " must be in native byte order");
   }
   const char kind = a.dtype().kind();
   const auto size = a.dtype().itemsize();
@@ -30,7 +32,7 @@ void dispatch_genome(const py::array& a, const char* name, Fn&& fn) {
   if (kind == 'f' && size == 4) return fn(static_cast<float*>(nullptr));
   if (kind == 'i' && size == 4) return fn(static_cast<std::int32_t*>(nullptr));
   if (kind == 'b') return fn(static_cast<std::uint8_t*>(nullptr));
-  throw py::type_error(std::string(name) + " must be float64, float32, int32 or bool, got " +
+  throw WrongType(std::string(name) + " must be float64, float32, int32 or bool, got " +
                        std::string(py::str(a.dtype())));
 }
 
@@ -106,7 +108,7 @@ void breed(const py::object& X_obj, In<double> f, In<double> low, In<double> hig
     using T = std::remove_pointer_t<decltype(tag)>;
     if constexpr (std::is_integral_v<T>) {
       if (ga::needs_real_genes(cfg)) {
-        throw py::value_error("blend, SBX, Gaussian and polynomial operators need float genomes");
+        throw Invalid("blend, SBX, Gaussian and polynomial operators need float genomes");
       }
     }
     auto out = genome_output<T>(out_obj, "out");

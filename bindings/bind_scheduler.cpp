@@ -17,7 +17,9 @@
 namespace py = pybind11;
 namespace sc = chimera::scheduler;
 using chimera::bind::In;
+using chimera::bind::Invalid;
 using chimera::bind::require;
+using chimera::bind::WrongType;
 using chimera::bind::to_array;
 
 namespace {
@@ -27,7 +29,7 @@ namespace {
 void check_non_negative(const In<double>& a, const char* name, const char* what) {
   for (py::ssize_t i = 0; i < a.size(); ++i) {
     if (!(std::isfinite(a.data()[i]) && a.data()[i] >= 0.0)) {
-      throw py::value_error(std::string(name) + " must be finite and non-negative (" + what + " " +
+      throw Invalid(std::string(name) + " must be finite and non-negative (" + what + " " +
                             std::to_string(i) + ")");
     }
   }
@@ -49,7 +51,7 @@ std::shared_ptr<sc::Graph> graph(std::size_t n, const In<std::int32_t>& src, con
   try {
     return std::make_shared<sc::Graph>(n, static_cast<std::size_t>(src.size()), src.data(), dst.data(), c);
   } catch (const std::invalid_argument& e) {
-    throw py::value_error(e.what());
+    throw Invalid(e.what());
   }
 }
 
@@ -62,7 +64,7 @@ py::dict heft(const In<double>& cost, const In<std::int32_t>& src, const In<std:
   for (py::ssize_t p = 0; p < speed.size(); ++p) {
     // 1 / speed enters the ranks: a speed so small that it overflows is refused too.
     if (!(std::isfinite(speed.data()[p]) && speed.data()[p] > 0.0 && std::isfinite(1.0 / speed.data()[p]))) {
-      throw py::value_error("speed must be finite and positive (worker " + std::to_string(p) + ")");
+      throw Invalid("speed must be finite and positive (worker " + std::to_string(p) + ")");
     }
   }
   const auto g = graph(static_cast<std::size_t>(cost.size()), src, dst, comm);
@@ -112,7 +114,7 @@ void register_scheduler(py::module_& m) {
                for (const auto& item : py::iter(after)) {
                  const bool is_int = py::isinstance<py::int_>(item);
                  if (!is_int && !py::hasattr(item, "__index__")) {
-                   throw py::type_error("after must hold task ids (integers), got " +
+                   throw WrongType("after must hold task ids (integers), got " +
                                         std::string(py::str(py::type::of(item).attr("__name__"))));
                  }
                  const auto p = (is_int ? py::reinterpret_borrow<py::object>(item)
@@ -126,7 +128,7 @@ void register_scheduler(py::module_& m) {
              try {
                return q.add(priority, pred.data(), pred.size());
              } catch (const std::exception& e) {
-               throw py::value_error(e.what());
+               throw Invalid(e.what());
              }
            }, py::arg("priority"), py::arg("after") = py::none(),
            "Appends a task that waits for the tasks in ``after``; returns its id.")
@@ -137,7 +139,7 @@ void register_scheduler(py::module_& m) {
              try {
                return q.done(static_cast<std::int32_t>(task));
              } catch (const std::invalid_argument& e) {
-               throw py::value_error(e.what());
+               throw Invalid(e.what());
              }
            }, py::arg("task"), "Marks a popped task done; returns how many became ready.")
       .def("requeue", [](sc::ReadyQueue& q, long long task) {
@@ -145,7 +147,7 @@ void register_scheduler(py::module_& m) {
              try {
                q.requeue(static_cast<std::int32_t>(task));
              } catch (const std::invalid_argument& e) {
-               throw py::value_error(e.what());
+               throw Invalid(e.what());
              }
            }, py::arg("task"), "Puts a popped task back among the ready ones (a retry).")
       .def("cancel", [](sc::ReadyQueue& q, long long task) {

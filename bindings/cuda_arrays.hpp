@@ -69,11 +69,11 @@ inline bool same_dtype(const py::dtype& a, const py::dtype& b) {
 inline bool read_cuda_interface(const py::object& obj, const char* name, Array& a) {
   py::dict cai = obj.attr("__cuda_array_interface__");
   if (cai.contains("mask") && !cai["mask"].is_none()) {
-    throw py::value_error(std::string(name) + ": masked __cuda_array_interface__ arrays are not supported");
+    throw Invalid(std::string(name) + ": masked __cuda_array_interface__ arrays are not supported");
   }
   const std::string typestr = py::str(cai["typestr"]);
   if (!typestr.empty() && typestr[0] == '>') {
-    throw py::type_error(std::string(name) + " must be in native byte order");
+    throw WrongType(std::string(name) + " must be in native byte order");
   }
   a.dtype = py::dtype(typestr);
   a.itemsize = static_cast<std::size_t>(a.dtype.itemsize());
@@ -122,13 +122,13 @@ inline Array input(const py::object& obj, const char* name) {
   Array a;
   if (read_cuda_interface(obj, name, a) && same_dtype(a.dtype, want)) return a;
   if (!py::hasattr(obj, "astype")) {
-    throw py::type_error(std::string(name) + " must be a C-contiguous device array of dtype " +
+    throw WrongType(std::string(name) + " must be a C-contiguous device array of dtype " +
                          dtype_name(want) + ", got " + dtype_name(a.dtype));
   }
   Array c;
   if (!read_cuda_interface(obj.attr("astype")(want, py::arg("order") = "C"), name, c) ||
       !same_dtype(c.dtype, want)) {
-    throw py::type_error(std::string(name) + " must be a C-contiguous device array of dtype " +
+    throw WrongType(std::string(name) + " must be a C-contiguous device array of dtype " +
                          dtype_name(want));
   }
   return c;
@@ -141,7 +141,7 @@ inline Array genome(const py::object& obj, const char* name, bool writeable) {
     require(read_cuda_interface(obj, name, a), std::string(name) + " must be C-contiguous");
   } else {
     if (!py::isinstance<py::array>(obj)) {
-      throw py::type_error(std::string(name) +
+      throw WrongType(std::string(name) +
                            " must be a NumPy array or an array with __cuda_array_interface__");
     }
     auto arr = py::reinterpret_borrow<py::array>(obj);
@@ -153,7 +153,7 @@ inline Array genome(const py::object& obj, const char* name, bool writeable) {
     }
   }
   if (a.dtype.byteorder() == '>') {
-    throw py::type_error(std::string(name) + " must be in native byte order");
+    throw WrongType(std::string(name) + " must be in native byte order");
   }
   if (writeable) require(!a.readonly, std::string(name) + " must be writeable");
   return a;
@@ -167,7 +167,7 @@ inline Array output(const py::object& obj, const char* name) {
     Array a;
     const bool contiguous = read_cuda_interface(obj, name, a);
     if (!same_dtype(a.dtype, want)) {
-      throw py::type_error(std::string(name) + " must be an array of dtype " + dtype_name(want) +
+      throw WrongType(std::string(name) + " must be an array of dtype " + dtype_name(want) +
                            ", got " + dtype_name(a.dtype));
     }
     require(contiguous, std::string(name) + " must be C-contiguous");
@@ -182,7 +182,7 @@ inline Array output(const py::object& obj, const char* name) {
 template <class Fn>
 inline void dispatch_genome(const py::dtype& dt, const char* name, Fn&& fn) {
   if (dt.byteorder() == '>') {
-    throw py::type_error(std::string(name) + " must be in native byte order");
+    throw WrongType(std::string(name) + " must be in native byte order");
   }
   const char kind = dt.kind();
   const auto size = dt.itemsize();
@@ -190,7 +190,7 @@ inline void dispatch_genome(const py::dtype& dt, const char* name, Fn&& fn) {
   if (kind == 'f' && size == 4) return fn(static_cast<float*>(nullptr));
   if (kind == 'i' && size == 4) return fn(static_cast<std::int32_t*>(nullptr));
   if (kind == 'b' && size == 1) return fn(static_cast<std::uint8_t*>(nullptr));
-  throw py::type_error(std::string(name) + " must be float64, float32, int32 or bool, got " +
+  throw WrongType(std::string(name) + " must be float64, float32, int32 or bool, got " +
                        dtype_name(dt));
 }
 
@@ -205,14 +205,14 @@ class Staging {
       if (!a->device || a->size() == 0) continue;
       const int dev = cu::pointer_device(a->data);
       if (dev < 0) {
-        throw py::value_error(std::string(name) +
+        throw Invalid(std::string(name) +
                               ": __cuda_array_interface__ does not point to CUDA device memory");
       }
       if (device_ < 0) {
         device_ = dev;
         first_ = name;
       } else if (dev != device_) {
-        throw py::value_error(std::string(name) + " is on CUDA device " + std::to_string(dev) +
+        throw Invalid(std::string(name) + " is on CUDA device " + std::to_string(dev) +
                               " but " + first_ + " is on device " + std::to_string(device_));
       }
     }

@@ -19,6 +19,8 @@ namespace py = pybind11;
 namespace ga = chimera::ga;
 namespace cu = chimera::cuda;
 using namespace chimera::bind::cuda;  // NOLINT: the array helpers of this module
+using chimera::bind::Invalid;
+using chimera::bind::WrongType;
 using chimera::bind::require;
 
 namespace {
@@ -93,7 +95,7 @@ void breed(const py::object& X_obj, const py::object& f_obj, const py::object& l
     using T = std::remove_pointer_t<decltype(tag)>;
     if constexpr (std::is_integral_v<T>) {
       if (ga::needs_real_genes(cfg)) {
-        throw py::value_error("blend, SBX, Gaussian and polynomial operators need float genomes");
+        throw Invalid("blend, SBX, Gaussian and polynomial operators need float genomes");
       }
     }
     const auto nn = static_cast<std::size_t>(n), dd = static_cast<std::size_t>(d),

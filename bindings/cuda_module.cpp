@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "arrays.hpp"
 #include "runtime.hpp"
 
 namespace py = pybind11;
@@ -54,6 +55,7 @@ PYBIND11_MODULE(_cuda, m) {
   m.doc() =
       "Chimera's CUDA kernels, twins of chimera._core. Use the chimera package, not this module.";
   // Errors of the CUDA runtime arrive as chimera::cuda::Error, a std::runtime_error: RuntimeError.
+  chimera::bind::register_errors();
   m.def("cuda_status", &cuda_status,
         "(ok, message): whether a CUDA device is usable and this build's kernels run on it.");
   m.def("device_info", &device_info,

@@ -20,7 +20,9 @@
 
 namespace py = pybind11;
 namespace cu = chimera::cuda;
+using chimera::bind::Invalid;
 using chimera::bind::require;
+using chimera::bind::WrongType;
 using chimera::bind::cuda::Array;
 using chimera::bind::cuda::input;
 using chimera::bind::cuda::output;
@@ -50,7 +52,7 @@ void pareto_rank(const py::object& F_obj, const py::object& rank_obj) {
   py::gil_scoped_release release;
   Staging stage({{&F, "F"}, {&rank, "rank"}});
   const double* f = stage.in<double>(F);
-  if (cu::moo::any_nan(f, n * m)) throw py::value_error("F contains NaN");
+  if (cu::moo::any_nan(f, n * m)) throw Invalid("F contains NaN");
   cu::moo::pareto_rank(f, n, m, stage.out<std::int32_t>(rank));
   stage.finish();
 }
@@ -71,9 +73,9 @@ void crowding_distance(const py::object& F_obj, const py::object& rank_obj,
   Staging stage({{&F, "F"}, {&rank, "rank"}, {&out, "out"}});
   const double* f = stage.in<double>(F);
   const std::int32_t* r = stage.in<std::int32_t>(rank);
-  if (cu::moo::any_nan(f, n * m)) throw py::value_error("F contains NaN");
+  if (cu::moo::any_nan(f, n * m)) throw Invalid("F contains NaN");
   if (!cu::moo::all_within(r, n, 0, static_cast<std::int32_t>(n))) {
-    throw py::value_error("rank must hold front indices in [0, len(F))");
+    throw Invalid("rank must hold front indices in [0, len(F))");
   }
   cu::moo::crowding_distance(f, n, m, r, stage.out<double>(out));
   stage.finish();

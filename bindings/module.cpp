@@ -1,6 +1,8 @@
 // chimera._core: one submodule per kernel area; each bind_<area>.cpp registers its own.
 #include <pybind11/pybind11.h>
 
+#include "arrays.hpp"
+
 namespace py = pybind11;
 
 void register_rng(py::module_& m);
@@ -11,6 +13,7 @@ void register_scheduler(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Chimera's native kernels (C++17, OpenMP). Use the chimera package, not this module.";
+  chimera::bind::register_errors();
   auto rng = m.def_submodule("rng", "Philox4x32-10 counter-based streams");
   register_rng(rng);
   auto ga = m.def_submodule("ga", "Whole-population genetic operators");

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -64,3 +66,15 @@ def side(request: pytest.FixtureRequest, cuda: ModuleType) -> Side:
     if request.param == "host":
         return Side("host")
     return Side("device", request.getfixturevalue("cp"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The bad-input harness's count, when it ran (tests/test_hostile_inputs.py)."""
+    harness = sys.modules.get("test_hostile_inputs")
+    if harness is not None and harness.TALLY["tried"]:
+        t = harness.TALLY
+        terminalreporter.write_line(
+            f"bad-input harness: {t['tried']:,} hostile inputs to {len(harness.TARGETS)} entry "
+            f"points: {t['refused']:,} refused with a ChimeraError naming the argument, "
+            f"{t['taken']:,} taken as valid; failures are listed above"
+        )

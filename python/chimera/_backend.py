@@ -19,7 +19,7 @@ from functools import cache
 from types import ModuleType
 
 from ._errors import BackendUnavailable, ValidationError
-from ._validate import integer
+from ._validate import did_you_mean, integer
 
 log = logging.getLogger("chimera.backend")
 
@@ -115,6 +115,8 @@ def resolve(name: str = "auto", area: str = "ga") -> tuple[str, ModuleType]:
     numba only)."""
     if area not in AREAS:
         raise ValidationError(f"unknown kernel area {area!r}; choose one of {', '.join(AREAS)}")
+    if not isinstance(name, str):
+        raise ValidationError(f"backend must be one of auto, {', '.join(NAMES)}, got {name!r}")
     if name == "auto":
         name = os.environ.get("CHIMERA_BACKEND", "auto").strip().lower() or "auto"
         if name == "cuda" and area in CPU_ONLY:  # a GPU job's setting, not for these kernels
@@ -122,7 +124,8 @@ def resolve(name: str = "auto", area: str = "ga") -> tuple[str, ModuleType]:
     if name == "auto":
         name = AUTO
     if name not in NAMES:
-        raise ValidationError(f"unknown backend {name!r}; choose one of auto, {', '.join(NAMES)}")
+        raise ValidationError(f"unknown backend {name!r}{did_you_mean(name, NAMES)}; choose one "
+                              f"of auto, {', '.join(NAMES)}")  # fmt: skip
     env_threads()  # a bad setting is the user's to fix, not a backend that cannot load
     mod, reason = _try(name)
     if mod is None:

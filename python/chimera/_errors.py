@@ -11,6 +11,10 @@ class ValidationError(ChimeraError, ValueError):
     """An argument, a spec or a checkpoint failed a check."""
 
 
+class ArgumentTypeError(ValidationError, TypeError):
+    """An argument of the wrong type (a ValidationError, and a TypeError as Python's own)."""
+
+
 class BackendUnavailable(ChimeraError, RuntimeError):
     """A backend was asked for by name but cannot run here."""
 

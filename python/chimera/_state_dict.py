@@ -9,11 +9,16 @@ from typing import Any
 import numpy as np
 
 from ._errors import ValidationError
+from ._validate import MAX_COUNT
 
 
 def check(state: Any, fmt: str, config: Mapping[str, Any], what: str) -> None:
     """Refuses a checkpoint of another format or configuration."""
-    if not isinstance(state, dict) or state.get("format") != fmt:
+    if (
+        not isinstance(state, dict)
+        or not isinstance(state.get("format"), str)
+        or (state["format"] != fmt)
+    ):
         raise ValidationError(f"not a {what} checkpoint (expected format {fmt!r})")
     theirs = state.get("config", {})
     if not isinstance(theirs, Mapping):
@@ -57,9 +62,12 @@ def counters(state: Mapping[str, Any], *keys: str) -> list[int]:
     out = []
     for k in keys:
         v = state.get(k)
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValidationError(
-                f"checkpoint counter {k} must be a non-negative integer, got {v!r}"
-            )
+        if (
+            isinstance(v, (bool, np.bool_))
+            or not isinstance(v, (int, np.integer))
+            or not (0 <= v <= MAX_COUNT)
+        ):
+            raise ValidationError(f"checkpoint counter {k} must be a non-negative integer (at "
+                                  f"most {MAX_COUNT}), got {v!r}")  # fmt: skip
         out.append(int(v))
     return out

@@ -24,8 +24,9 @@ GENOME_DTYPES = {
 def genome_dtype(dtype: Any) -> np.dtype:
     try:
         dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise ValidationError(f"dtype {dtype!r} is not a NumPy dtype") from exc
+    except Exception as exc:  # NumPy parses strings: "01" raises a SyntaxError
+        raise ValidationError(f"dtype must be one of {', '.join(GENOME_DTYPES)}, got "
+                              f"{dtype!r}") from exc  # fmt: skip
     if dt not in GENOME_DTYPES.values():
         raise ValidationError(f"dtype must be one of {', '.join(GENOME_DTYPES)}, got {dt}")
     return dt
@@ -148,7 +149,7 @@ def check_objectives(
 
 
 def check_nan_policy(nan_policy: str) -> str:
-    if nan_policy not in ("raise", "worst"):
+    if not isinstance(nan_policy, str) or nan_policy not in ("raise", "worst"):
         raise ValidationError(f"nan_policy must be 'raise' or 'worst', got {nan_policy!r}")
     return nan_policy
 
@@ -183,13 +184,18 @@ def fits_in_memory(nbytes: float, what: str) -> None:
     more than this machine's memory, saying how much it would need."""
     total = physical_memory()
     if nbytes > total:
-        raise ValidationError(f"{what} would need {nbytes / 2**30:,.1f} GiB of memory, more than "
-                              f"this machine's {total / 2**30:,.1f} GiB; make it smaller")  # fmt: skip
+        need = min(nbytes, 10**300) / 2**30  # a size past float's range is still refused
+        raise ValidationError(f"{what} would need {need:,.1f} GiB of memory, more than this "
+                              f"machine's {total / 2**30:,.1f} GiB; make it smaller")  # fmt: skip
 
 
 def _first(rows: np.ndarray, limit: int = 10) -> str:
     shown = ", ".join(str(int(r)) for r in rows[:limit])
     return shown + (f", ... ({rows.size} in all)" if rows.size > limit else "")
+
+
+#: The largest count a run keeps (generations, evaluations): the kernels count in int64.
+MAX_COUNT = 2**62
 
 
 def integer(value: Any, name: str, low: int = 1, high: int | None = None) -> int:
@@ -203,6 +209,43 @@ def integer(value: Any, name: str, low: int = 1, high: int | None = None) -> int
     else:
         want = "a positive integer" if low == 1 else f"an integer >= {low}"
     raise ValidationError(f"{name} must be {want}, got {value!r}")
+
+
+def real(value: Any, name: str, low: float = -math.inf, high: float = math.inf, *,
+         open_low: bool = False) -> float:  # fmt: skip
+    """``value`` as a finite float in [low, high] ((low, high] with ``open_low``; bools and
+    ints too large for a float refused), or a ValidationError naming ``name``."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+    try:
+        v = float(value) if ok else math.nan
+    except OverflowError:
+        v = math.nan
+    if math.isfinite(v) and (v > low if open_low else v >= low) and v <= high:
+        return v
+    if math.isinf(high):
+        want = f"a finite number > {low:g}" if open_low else f"a finite number >= {low:g}"
+        want = "finite (a number)" if math.isinf(low) else want
+    else:
+        want = f"a finite number in {'(' if open_low else '['}{low:g}, {high:g}]"
+    raise ValidationError(f"{name} must be {want}, got {value!r}")
+
+
+def boolean(value: Any, name: str) -> bool:
+    """``value`` as a bool (True or False, NumPy's too), or a ValidationError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def choice(value: Any, name: str, choices: Iterable[str]) -> str:
+    """``value`` as one of the strings ``choices``, or a ValidationError naming ``name``."""
+    options = list(choices)
+    if not isinstance(value, str) or value not in options:
+        raise ValidationError(f"{name} must be one of {', '.join(options)}, got {value!r}"
+                              f"{did_you_mean(value, options)}")  # fmt: skip
+    return value
 
 
 def seconds(value: Any, name: str, *, zero: bool = False) -> float:

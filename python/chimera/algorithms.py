@@ -22,7 +22,7 @@ from typing import Any
 import numpy.typing as npt
 
 from ._errors import ValidationError
-from ._validate import did_you_mean
+from ._validate import did_you_mean, integer
 from .evolution import GA, NSGA2, NSGA3
 from .optimizer import Optimizer
 
@@ -89,6 +89,8 @@ class Algorithm:
                 f"algorithm {self.name!r} has no option {', '.join(map(repr, unknown))}; it "
                 f"takes {', '.join(self.parameters)}"
             )
+        if n_obj is not None:
+            integer(n_obj, "n_obj", 1, 2**15)
         if self.multi_objective:
             if n_obj is not None:
                 options["n_obj"] = n_obj

@@ -43,7 +43,7 @@ class History:
         if ref_point is not None:
             try:
                 ref = np.asarray(ref_point, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 raise ValidationError(f"ref_point must be numeric: {exc}") from exc
             if not multi or ref.shape != (n_obj,) or not np.isfinite(ref).all():
                 raise ValidationError(

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from . import algorithms
 from ._errors import ValidationError
-from ._validate import integer
+from ._validate import MAX_COUNT, boolean, integer
 from .evaluation import Evaluator
 from .history import History
 from .loop import Budget, Loop
@@ -183,7 +183,9 @@ def minimize(
         raise ValidationError(f"executor must be a concurrent.futures.Executor (anything with "
                               f"map), got {type(executor).__name__}")  # fmt: skip
     opt = algorithms.create(algorithm, bounds, seed=seed, n_obj=n_obj, **options)
-    integer(max_evals, "max_evals", 0)
+    integer(max_evals, "max_evals", 0, MAX_COUNT)
+    boolean(vectorized, "vectorized")
+    boolean(progress, "progress")
     if max_evals < opt.pop_size:
         raise ValidationError(
             f"max_evals={max_evals} is less than one generation (pop_size={opt.pop_size})"

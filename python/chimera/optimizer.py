@@ -394,7 +394,7 @@ class Optimizer(ABC):
             raise ValidationError(f"{name} checkpoint's survivors must be rows in [0, {2 * n})")
         try:
             best_f = float(state.get("best_f", np.inf))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ValidationError(f"{name} checkpoint's best_f must be a number: {exc}") from exc
         if np.isnan(best_f):
             raise ValidationError(f"{name} checkpoint's best_f is NaN")

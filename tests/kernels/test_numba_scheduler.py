@@ -110,9 +110,14 @@ def test_heft_matches_cpp_on_a_wide_graph_and_odd_inputs() -> None:
 
 
 def outcome(call: Callable[[], Any]) -> tuple[str, Any]:
+    """What a call gave, its error named by Python's kind (chimera's ArgumentTypeError is a
+    TypeError, its ValidationError a ValueError)."""
     try:
         return "ok", call()
     except Exception as exc:
+        for kind in (TypeError, ValueError):
+            if isinstance(exc, kind):
+                return kind.__name__, str(exc)
         return type(exc).__name__, str(exc)
 
 

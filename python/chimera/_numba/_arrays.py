@@ -7,10 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import ArgumentTypeError, ValidationError
+
 
 def require(ok: bool, message: str) -> None:
     if not ok:
-        raise ValueError(message)
+        raise ValidationError(message)
 
 
 def require_ndim(a: np.ndarray, ndim: int, name: str) -> None:
@@ -26,7 +28,7 @@ def require_len(a: np.ndarray, axis: int, length: int, name: str) -> None:
 
 def as_array(obj: Any, name: str) -> np.ndarray:
     if not isinstance(obj, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(obj).__name__}")
+        raise ArgumentTypeError(f"{name} must be a NumPy array, got {type(obj).__name__}")
     return obj
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import ArgumentTypeError, ValidationError
 from . import beta_argmax
 from ._jit import jit
 from .rng import next_below, next_uniform, stream
@@ -161,9 +162,9 @@ def beta_variates(a: Any, b: Any, seed: int, decision: int) -> np.ndarray:
     """chimera._core.bandit.beta_variates: Thompson's Beta scores of decision ``decision``."""
     a, b = np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
     if a.ndim != 1 or a.shape != b.shape:
-        raise ValueError("a and b must be 1-D arrays of the same length")
+        raise ValidationError("a and b must be 1-D arrays of the same length")
     if not (np.isfinite(a).all() and np.isfinite(b).all() and (a > 0).all() and (b > 0).all()):
-        raise ValueError("Beta shapes must be finite and positive")
+        raise ValidationError("Beta shapes must be finite and positive")
     out = np.empty(a.size)
     _beta_variates(a, b, np.uint64(seed), np.uint64(decision), out)
     return out
@@ -179,17 +180,17 @@ def normal_variates(n: int, seed: int, decision: int) -> np.ndarray:
 def _arm_ids(arms: Any) -> np.ndarray:
     """Arm ids as int64, from integers only: a cast would take 0.7 for arm 0."""
     if isinstance(arms, (bool, np.bool_)):
-        raise ValueError("arms must be integer arm ids, not booleans")
+        raise ValidationError("arms must be integer arm ids, not booleans")
     try:
         view = np.asarray(arms)
     except (TypeError, ValueError) as exc:
-        raise TypeError(
+        raise ArgumentTypeError(
             "arms must be integers and rewards numbers (scalars or 1-D arrays)"
         ) from exc
     if view.dtype.kind == "b":
-        raise ValueError("arms must be integer arm ids, not booleans")
+        raise ValidationError("arms must be integer arm ids, not booleans")
     if view.dtype.kind not in "iu" and view.size > 0:
-        raise TypeError(f"arms must be integer arm ids, got {view.dtype} values such as "
+        raise ArgumentTypeError(f"arms must be integer arm ids, got {view.dtype} values such as "
                         f"{repr(arms)[:40]}")  # fmt: skip
     return view.astype(np.int64)
 
@@ -215,7 +216,7 @@ class Bandit:
         seed: int = 0,
     ) -> None:
         if not EPSILON_GREEDY <= policy <= EXP3:
-            raise ValueError("unknown policy code")
+            raise ValidationError("unknown policy code")
         self.policy = int(policy)
         self._p = np.array([epsilon, decay, c, alpha, beta, sigma, temperature, gamma], float)
         self.discount, self.window, self.seed = float(discount), int(window), np.uint64(seed)
@@ -230,15 +231,15 @@ class Bandit:
     def select(self, n: Any = None, context: Any = None) -> Any:
         _no_context(context)
         if not self._active.any():
-            raise ValueError("no active arm to select from: add_arm() first")
+            raise ValidationError("no active arm to select from: add_arm() first")
         if n is None:
             out = np.empty(1, dtype=np.int32)
             self._fill(out)
             return int(out[0])
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError("n must be None or a non-negative integer")
+            raise ArgumentTypeError("n must be None or a non-negative integer")
         if n < 0:
-            raise ValueError(f"n must be None or a non-negative integer, got {n}")
+            raise ValidationError(f"n must be None or a non-negative integer, got {n}")
         out = np.empty(int(n), dtype=np.int32)
         if not self._select_by_table(out):
             self._fill(out)
@@ -284,14 +285,14 @@ class Bandit:
         try:
             r = np.asarray(rewards, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise TypeError(
+            raise ArgumentTypeError(
                 "arms must be integers and rewards numbers (scalars or 1-D arrays)"
             ) from exc
         if a.ndim > 1 or r.ndim > 1:
-            raise ValueError("arms and rewards must be scalars or 1-D arrays")
+            raise ValidationError("arms and rewards must be scalars or 1-D arrays")
         a, r = a.ravel(), r.ravel()
         if a.size != r.size:
-            raise ValueError(
+            raise ValidationError(
                 f"rewards must have one value per arm: got {a.size} arms and {r.size} rewards"
             )
         for arm, reward in zip(a.tolist(), r.tolist(), strict=True):
@@ -323,16 +324,16 @@ class Bandit:
 
     def _check_arm(self, arm: int) -> None:
         if not (0 <= arm < self._n.size and self._active[arm]):
-            raise ValueError(
+            raise ValidationError(
                 f"arm {arm} is not an active arm (arms are 0..{self._n.size - 1}, "
                 "removed ones excluded)"
             )
 
     def _check_reward(self, r: float) -> None:
         if not math.isfinite(r):
-            raise ValueError(f"reward must be finite, got {r}")
+            raise ValidationError(f"reward must be finite, got {r}")
         if self.policy in (THOMPSON_BETA, EXP3) and not 0.0 <= r <= 1.0:
-            raise ValueError(f"this policy takes rewards in [0, 1], got {r}")
+            raise ValidationError(f"this policy takes rewards in [0, 1], got {r}")
 
     # --- arms and state ---------------------------------------------------------------------
 
@@ -374,11 +375,11 @@ class Bandit:
         }  # fmt: skip
         for k, v in arrays.items():
             if v.shape != (arms,):
-                raise ValueError(f"bandit state '{k}' has {v.size} entries, expected {arms}")
+                raise ValidationError(f"bandit state '{k}' has {v.size} entries, expected {arms}")
         wa = np.array(state["window_arms"], dtype=np.int32)
         wr = np.array(state["window_rewards"], dtype=np.float64)
         if wa.shape != wr.shape or len(wa) > self.window or ((wa < 0) | (wa >= arms)).any():
-            raise ValueError("bandit state window does not fit this bandit")
+            raise ValidationError("bandit state window does not fit this bandit")
         self._n, self._s, self._sq = pulls, arrays["sums"], arrays["squares"]
         self._lw, self._active = arrays["log_weights"], arrays["active"]
         self._history = deque(zip(wa.tolist(), wr.tolist(), strict=True))
@@ -387,7 +388,7 @@ class Bandit:
 
 def _no_context(context: Any) -> None:
     if context is not None:
-        raise ValueError("this policy takes no context; LinUCB and LinearThompson do")
+        raise ValidationError("this policy takes no context; LinUCB and LinearThompson do")
 
 
 # --- contextual: one ridge model per arm -------------------------------------------------------
@@ -471,9 +472,9 @@ class LinearBandit:
     def __init__(self, *, policy: int, arms: int, dim: int, alpha: float = 1.0, l2: float = 1.0,
                  window: int = 0, seed: int = 0) -> None:  # fmt: skip
         if policy not in (LINUCB, LINEAR_THOMPSON):
-            raise ValueError("unknown policy code")
+            raise ValidationError("unknown policy code")
         if dim < 1:
-            raise ValueError("dim must be at least 1")
+            raise ValidationError("dim must be at least 1")
         self.policy, self.dim, self.alpha, self.l2 = int(policy), int(dim), float(alpha), float(l2)
         self.window = int(window)
         self._history: deque[tuple[int, float, np.ndarray]] = deque()  # oldest first
@@ -485,29 +486,29 @@ class LinearBandit:
 
     def _contexts(self, context: Any, one: bool) -> np.ndarray:
         if context is None:
-            raise ValueError(f"this policy needs a context: an array of {self.dim} features")
+            raise ValidationError(f"this policy needs a context: an array of {self.dim} features")
         try:
             c = np.ascontiguousarray(context, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise TypeError("context must be an array of numbers") from exc
+            raise ArgumentTypeError("context must be an array of numbers") from exc
         ok = (c.ndim == 1 and c.shape[0] == self.dim) or (
             not one and c.ndim == 2 and c.shape[1] == self.dim
         )
         if not ok:
             hint = "" if one else f" ((n, {self.dim}) for n decisions)"
-            raise ValueError(
+            raise ValidationError(
                 f"context must have {self.dim} features per row{hint}, got shape {c.shape}"
             )
         if not np.isfinite(c).all():
-            raise ValueError("context contains a non-finite value")
+            raise ValidationError("context contains a non-finite value")
         return c.reshape(-1, self.dim)
 
     def select(self, n: Any = None, context: Any = None) -> Any:
         if not self._active.any():
-            raise ValueError("no active arm to select from: add_arm() first")
+            raise ValidationError("no active arm to select from: add_arm() first")
         X = self._contexts(context, n is None)
         if n is not None and (isinstance(n, bool) or n != X.shape[0]):
-            raise ValueError(f"n must equal the number of context rows ({X.shape[0]})")
+            raise ValidationError(f"n must equal the number of context rows ({X.shape[0]})")
         out = np.empty(X.shape[0], dtype=np.int32)
         _linear_select(self.policy, self.alpha, self._a_inv, self._theta, self._active,
                        self.seed, np.uint64(self._decisions), X, out)  # fmt: skip
@@ -519,15 +520,15 @@ class LinearBandit:
         a = np.atleast_1d(_arm_ids(arms))
         r = np.atleast_1d(np.asarray(rewards, dtype=np.float64))
         if not a.size == r.size == X.shape[0]:
-            raise ValueError(
+            raise ValidationError(
                 f"arms, rewards and context rows must match: got {a.size} arms, {r.size} "
                 f"rewards and {X.shape[0]} context rows"
             )
         for arm, reward in zip(a.tolist(), r.tolist(), strict=True):
             if not (0 <= arm < self._active.size and self._active[arm]):
-                raise ValueError(f"arm {arm} is not an active arm")
+                raise ValidationError(f"arm {arm} is not an active arm")
             if not math.isfinite(reward):
-                raise ValueError("reward must be finite")
+                raise ValidationError("reward must be finite")
         for i, (arm, reward) in enumerate(zip(a.tolist(), r.tolist(), strict=True)):
             self._update_one(arm, reward, X[i])
 
@@ -567,7 +568,7 @@ class LinearBandit:
 
     def remove_arm(self, arm: int) -> None:
         if not (0 <= arm < self._active.size and self._active[arm]):
-            raise ValueError(f"arm {arm} is not an active arm")
+            raise ValidationError(f"arm {arm} is not an active arm")
         self._active[arm] = 0
 
     @property
@@ -595,16 +596,16 @@ class LinearBandit:
         a_inv = np.array(state["a_inv"], dtype=np.float64)
         b = np.array(state["b"], dtype=np.float64)
         if a_inv.size != arms * d * d or b.size != arms * d:
-            raise ValueError("bandit state arrays do not fit this bandit's arms and dim")
+            raise ValidationError("bandit state arrays do not fit this bandit's arms and dim")
         w_arms = np.array(state.get("window_arms", []), dtype=np.int64).reshape(-1)
         w_rewards = np.array(state.get("window_rewards", []), dtype=np.float64).reshape(-1)
         w_x = np.array(state.get("window_contexts", []), dtype=np.float64).reshape(-1)
         if w_arms.size > self.window:
-            raise ValueError("the state's window holds more updates than the window")
+            raise ValidationError("the state's window holds more updates than the window")
         if ((w_arms < 0) | (w_arms >= arms)).any():
-            raise ValueError("the state's window names an arm out of range")
+            raise ValidationError("the state's window names an arm out of range")
         if w_rewards.size != w_arms.size or w_x.size != w_arms.size * d:
-            raise ValueError("bandit state arrays do not fit this bandit's arms and dim")
+            raise ValidationError("bandit state arrays do not fit this bandit's arms and dim")
         self._history = deque(
             (int(a), float(r), x.copy())
             for a, r, x in zip(w_arms, w_rewards, w_x.reshape(-1, d), strict=True)

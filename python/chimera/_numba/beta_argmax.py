@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from scipy.special import betaincinv
 
+from .._errors import ValidationError
 from ._jit import jit
 from .rng import next_u32, next_uniform, stream
 from .variates import next_uniform32
@@ -85,14 +86,14 @@ def _draws(a: float, b: float, lo: float, hi: float, seed: Any, out: Any) -> Non
 def beta_in_bucket_draws(a: float, b: float, k: int, n: int, seed: int) -> np.ndarray:
     """chimera._core.bandit.beta_in_bucket: n draws in bucket k of Beta(a, b)'s row."""
     if not (a >= 1.0 and b >= 1.0 and a + b <= TABLE_SHAPES):
-        raise ValueError(
+        raise ValidationError(
             "the in-bucket sampler takes shapes a, b >= 1 with a + b <= 1e6, as batches do"
         )
     if not 0 <= k < BUCKETS:
-        raise ValueError("the bucket k must be in 0..255")
+        raise ValidationError("the bucket k must be in 0..255")
     row = quantile_row(a, b)
     if not usable_row(row):
-        raise ValueError("this Beta's quantile row is not usable")
+        raise ValidationError("this Beta's quantile row is not usable")
     out = np.empty(int(n))
     _draws(float(a), float(b), row[k], row[k + 1], np.uint64(seed), out)
     return out

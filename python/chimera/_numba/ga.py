@@ -17,6 +17,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from .._errors import ArgumentTypeError, ValidationError
 from ._arrays import (
     as_array,
     as_input,
@@ -532,20 +533,20 @@ _GENOME_DTYPES = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.int32)
 
 def _real(value: Any, name: str) -> float:
     if isinstance(value, str | bytes):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+        raise ArgumentTypeError(f"{name} must be a number, got {type(value).__name__}")
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
+        raise ArgumentTypeError(f"{name} must be a number, got {type(value).__name__}") from None
 
 
 def _genome_dtype(a: np.ndarray, name: str) -> np.dtype:
     if a.dtype.byteorder == ">":
-        raise TypeError(f"{name} must be in native byte order")
+        raise ArgumentTypeError(f"{name} must be in native byte order")
     for dt in _GENOME_DTYPES:
         if a.dtype == dt:
             return dt
-    raise TypeError(f"{name} must be float64, float32, int32 or bool, got {a.dtype}")
+    raise ArgumentTypeError(f"{name} must be float64, float32, int32 or bool, got {a.dtype}")
 
 
 def _kernel_view(a: np.ndarray) -> np.ndarray:
@@ -641,7 +642,7 @@ def breed(
     if selection == TRUNCATION:
         require(1 <= selection_size <= n, "truncation must keep between 1 and n rows")
     if not (isinstance(parents, np.ndarray) and parents.dtype == np.int32):
-        raise TypeError("parents must be a NumPy array of dtype int32")
+        raise ArgumentTypeError("parents must be a NumPy array of dtype int32")
     writable_output(parents, "parents")
     require_ndim(parents, 2, "parents")
     require_len(parents, 0, m, "parents")
@@ -649,9 +650,9 @@ def breed(
 
     dt = _genome_dtype(X, "X")
     if dt.kind != "f" and (crossover in (BLEND, SBX) or mutation in (GAUSSIAN, POLYNOMIAL)):
-        raise ValueError("blend, SBX, Gaussian and polynomial operators need float genomes")
+        raise ValidationError("blend, SBX, Gaussian and polynomial operators need float genomes")
     if dt != np.bool_ and out.dtype != dt:
-        raise TypeError(f"out must be a NumPy array of dtype {dt}")
+        raise ArgumentTypeError(f"out must be a NumPy array of dtype {dt}")
     writable_output(out, "out")
     if m == 0:
         return

@@ -17,6 +17,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from .._errors import ArgumentTypeError
 from ._arrays import as_input, require, require_len, require_ndim, writable_output
 from ._jit import jit
 from .rng import NICHE, _integer, next_below, stream
@@ -254,7 +255,7 @@ def _objectives(F: Any) -> np.ndarray:
 
 def _output(obj: Any, dtype: type, length: int, name: str) -> np.ndarray:
     if not isinstance(obj, np.ndarray) or obj.dtype != np.dtype(dtype):
-        raise TypeError(f"{name} must be a NumPy array of dtype {np.dtype(dtype)}")
+        raise ArgumentTypeError(f"{name} must be a NumPy array of dtype {np.dtype(dtype)}")
     writable_output(obj, name)
     require_ndim(obj, 1, name)
     require_len(obj, 0, length, name)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import ArgumentTypeError, ValidationError
 from ._jit import jit
 
 INIT = 0
@@ -227,10 +228,10 @@ def _integer(value: Any, name: str, bits: int, signed: bool = False) -> int:
     try:
         v = operator.index(value)  # ints and NumPy integers, not floats
     except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+        raise ArgumentTypeError(f"{name} must be an integer, got {type(value).__name__}") from None
     lo, hi = _RANGES[bits, signed]
     if not lo <= v <= hi:
-        raise TypeError(f"{name} must be an integer in [{lo}, {hi}], got {v}")
+        raise ArgumentTypeError(f"{name} must be an integer in [{lo}, {hi}], got {v}")
     return v
 
 
@@ -246,7 +247,7 @@ def _stream_args(seed: Any, generation: Any, individual: Any, purpose: Any) -> t
 def _count(n: Any) -> int:
     n = _integer(n, "n", 64, signed=True)
     if n < 0:
-        raise ValueError("n must be non-negative")
+        raise ValidationError("n must be non-negative")
     return n
 
 
@@ -255,9 +256,9 @@ def philox4x32_10(ctr: Any, key: Any) -> np.ndarray:
     c = np.ascontiguousarray(ctr, dtype=np.uint32)
     k = np.ascontiguousarray(key, dtype=np.uint32)
     if c.ndim != 1 or c.shape[0] != 4:
-        raise ValueError("ctr must have 4 words")
+        raise ValidationError("ctr must have 4 words")
     if k.ndim != 1 or k.shape[0] != 2:
-        raise ValueError("key must have 2 words")
+        raise ValidationError("key must have 2 words")
     out = np.empty(4, dtype=np.uint32)
     _philox(c, k, out)
     return out
@@ -292,5 +293,5 @@ def below(
     """n successive below(bound) draws of one stream."""
     b = _integer(bound, "bound", 32)
     if b < 1:
-        raise ValueError("bound must be at least 1")
+        raise ValidationError("bound must be at least 1")
     return _draws(_fill_below, np.uint32, (seed, generation, individual, purpose), n, np.uint32(b))

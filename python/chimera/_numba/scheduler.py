@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import ArgumentTypeError, ValidationError
 from ._arrays import readonly, require
 from ._jit import jit
 
@@ -112,7 +113,7 @@ def _argument(obj: Any, dtype: type, function: str, name: str) -> np.ndarray:
     try:
         return _array(obj, dtype)
     except Exception as exc:  # pybind11 refuses any argument it cannot convert with TypeError
-        raise TypeError(
+        raise ArgumentTypeError(
             f"{function}(): {name} cannot be converted to an array of {np.dtype(dtype)}: {exc}"
         ) from exc
 
@@ -120,7 +121,7 @@ def _argument(obj: Any, dtype: type, function: str, name: str) -> np.ndarray:
 def _check_non_negative(a: np.ndarray, name: str, what: str) -> None:
     bad = np.flatnonzero(~(np.isfinite(a) & (a >= 0.0)))
     if bad.size:
-        raise ValueError(f"{name} must be finite and non-negative ({what} {bad[0]})")
+        raise ValidationError(f"{name} must be finite and non-negative ({what} {bad[0]})")
 
 
 def _graph(n: int, src: np.ndarray, dst: np.ndarray, comm: Any) -> tuple[np.ndarray, ...]:
@@ -137,19 +138,19 @@ def _graph(n: int, src: np.ndarray, dst: np.ndarray, comm: Any) -> tuple[np.ndar
         except Exception:  # the binding's ensure() fails alike, with the message below
             c = None
         if c is None or c.ndim != 1 or c.size != src.size:
-            raise ValueError("comm must be a 1-D array with one cost per edge")
+            raise ValidationError("comm must be a 1-D array with one cost per edge")
         _check_non_negative(c, "comm", "edge")
     assert c is not None
     kind, k = _edge_error(n, src, dst)
     if kind == 1:
-        raise ValueError(f"edge {k} ({src[k]} -> {dst[k]}) names a task outside 0..{n - 1}")
+        raise ValidationError(f"edge {k} ({src[k]} -> {dst[k]}) names a task outside 0..{n - 1}")
     if kind == 2:
-        raise ValueError(f"edge {k} makes task {src[k]} depend on itself")
+        raise ValidationError(f"edge {k} makes task {src[k]} depend on itself")
     # Read-only views throughout: one compiled kernel whatever the caller's arrays allow.
     src, dst, c = readonly(src), readonly(dst), readonly(c)
     *graph, on_cycle = _build(n, src, dst, c)
     if on_cycle >= 0:
-        raise ValueError(f"the task graph has a cycle (task {on_cycle} is on it)")
+        raise ValidationError(f"the task graph has a cycle (task {on_cycle} is on it)")
     return tuple(graph)
 
 
@@ -336,7 +337,7 @@ def heft(cost: Any, src: Any, dst: Any, comm: Any = None, speed: Any = None) -> 
     dst[k]) onto workers of the given speeds: a dict of worker, start, finish, order, rank (per
     task) and makespan."""
     if speed is None:
-        raise TypeError("heft() missing required argument 'speed'")
+        raise ArgumentTypeError("heft() missing required argument 'speed'")
     cost = _argument(cost, np.float64, "heft", "cost")
     src = _argument(src, np.int32, "heft", "src")
     dst = _argument(dst, np.int32, "heft", "dst")
@@ -348,7 +349,7 @@ def heft(cost: Any, src: Any, dst: Any, comm: Any = None, speed: Any = None) -> 
         inverse = 1.0 / speed  # enters the ranks: a speed whose inverse overflows is refused
     bad = np.flatnonzero(~(np.isfinite(speed) & (speed > 0.0) & np.isfinite(inverse)))
     if bad.size:
-        raise ValueError(f"speed must be finite and positive (worker {bad[0]})")
+        raise ValidationError(f"speed must be finite and positive (worker {bad[0]})")
     succ_at, succ, succ_comm, pred_at, pred, pred_comm, topo = _graph(cost.size, src, dst, comm)
     cost, speed = readonly(cost), readonly(speed)
     rank = _ranks(cost, speed, topo, succ_at, succ, succ_comm)
@@ -378,7 +379,7 @@ def _long(obj: Any, what: str) -> int:
     floats and ints out of range refused with TypeError)."""
     value = operator.index(obj)
     if not _LONG_MIN <= value <= _LONG_MAX:
-        raise TypeError(f"{what} {value} does not fit in a 64-bit integer")
+        raise ArgumentTypeError(f"{what} {value} does not fit in a 64-bit integer")
     return value
 
 
@@ -409,7 +410,9 @@ class ReadyQueue:
             return
         n = operator.index(n) if all(given) else -1  # floats refused, as by size_t
         if n < 0:
-            raise TypeError("ReadyQueue() takes no arguments, or n >= 0, src, dst and priority")
+            raise ArgumentTypeError(
+                "ReadyQueue() takes no arguments, or n >= 0, src, dst and priority"
+            )
         src = _argument(src, np.int32, "ReadyQueue", "src")
         dst = _argument(dst, np.int32, "ReadyQueue", "dst")
         prio = _argument(priority, np.float64, "ReadyQueue", "priority")
@@ -455,25 +458,27 @@ class ReadyQueue:
     def add(self, priority: float, after: Iterable[Any] | None = None) -> int:
         """Appends a task that waits for the tasks in ``after``; returns its id."""
         if isinstance(priority, (str, bytes, bytearray)):
-            raise TypeError(f"add(): priority must be a number, got {type(priority).__name__}")
+            raise ArgumentTypeError(
+                f"add(): priority must be a number, got {type(priority).__name__}"
+            )
         priority = float(priority)
         pred: list[int] = []
         if after is not None:
             for item in after:
                 p = _long(item, "predecessor")
                 if not 0 <= p < _INT32_MAX:
-                    raise ValueError(f"predecessor {p} is not in the queue")
+                    raise ValidationError(f"predecessor {p} is not in the queue")
                 pred.append(p)
         if not math.isfinite(priority):
-            raise ValueError("priority must be finite")
+            raise ValidationError("priority must be finite")
         state = self._state
         n = len(state)
         if n >= _INT32_MAX:
-            raise ValueError("the ready queue is full (2^31 - 1 tasks)")
+            raise ValidationError("the ready queue is full (2^31 - 1 tasks)")
         cancelled = False
         for p in pred:
             if p >= n:
-                raise ValueError(f"predecessor {p} is not in the queue (0..{n - 1})")
+                raise ValidationError(f"predecessor {p} is not in the queue (0..{n - 1})")
             cancelled = cancelled or state[p] == 4
         self._priority.append(priority)
         state.append(4 if cancelled else 0)
@@ -508,7 +513,7 @@ class ReadyQueue:
         if not 0 <= t < len(state):
             raise self._outside(t)
         if state[t] != 2:
-            raise ValueError(f"task {t} was not popped")
+            raise ValidationError(f"task {t} was not popped")
         state[t] = 3
         self._remaining -= 1
         waiting, to, nxt, heap, priority = (
@@ -537,7 +542,7 @@ class ReadyQueue:
         if not 0 <= t < len(self._state):
             raise self._outside(t)
         if self._state[t] != 2:
-            raise ValueError(f"task {t} was not popped")
+            raise ValidationError(f"task {t} was not popped")
         self._push(t)
 
     def cancel(self, task: int) -> list[int]:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._errors import ValidationError
-from .._validate import did_you_mean, integer
+from .._validate import did_you_mean, integer, real
 
 #: Most entries of a mutation-count table the kernels accept (see docs/kernels.md).
 MAX_MUTATION_TABLE = 64
@@ -27,22 +27,9 @@ def _check(cond: bool, message: str) -> None:
         raise ValidationError(message)
 
 
-def _number(value: Any, what: str, low: float, high: float = math.inf, *,
-            open_low: bool = False) -> None:  # fmt: skip
-    """A finite real number (not a bool) in [low, high], or (low, high] with ``open_low``."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and (value > low if open_low else value >= low) and value <= high:
-        return
-    if math.isinf(high):
-        want = f"> {low:g}" if open_low else f">= {low:g}"
-    else:
-        want = f"in {'(' if open_low else '['}{low:g}, {high:g}]"
-    raise ValidationError(f"{what} must be a finite number {want}, got {value!r}")
-
-
 def _check_probability(value: float | None, what: str) -> None:
     if value is not None:
-        _number(value, f"{what} (a probability)", 0.0, 1.0)
+        real(value, f"{what} (a probability)", 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -83,7 +70,7 @@ class Truncation(Operator):
     code: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
-        _number(self.fraction, "truncation fraction", 0.0, 1.0, open_low=True)
+        real(self.fraction, "truncation fraction", 0.0, 1.0, open_low=True)
 
     def size(self, pop_size: int) -> int:
         return max(1, min(pop_size, round(self.fraction * pop_size)))
@@ -112,6 +99,8 @@ class Crossover(Operator):
     real_only: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
+        if self.rate is None:
+            raise ValidationError(f"{self.name} crossover rate must be a probability, got None")
         _check_probability(self.rate, f"{self.name} crossover rate")
 
     def param(self) -> float:
@@ -162,7 +151,7 @@ class Blend(Crossover):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _number(self.alpha, "blend alpha", 0.0)
+        real(self.alpha, "blend alpha", 0.0)
 
     def param(self) -> float:
         return float(self.alpha)
@@ -179,7 +168,7 @@ class SBX(Crossover):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _number(self.eta, "SBX eta", 0.0)
+        real(self.eta, "SBX eta", 0.0)
 
     def param(self) -> float:
         return float(self.eta)
@@ -225,7 +214,7 @@ class Gaussian(Mutation):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _number(self.sigma, "gaussian sigma", 0.0, open_low=True)
+        real(self.sigma, "gaussian sigma", 0.0, open_low=True)
 
     def param(self) -> float:
         return float(self.sigma)
@@ -241,7 +230,7 @@ class Polynomial(Mutation):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _number(self.eta, "polynomial eta", 0.0)
+        real(self.eta, "polynomial eta", 0.0)
 
     def param(self) -> float:
         return float(self.eta)

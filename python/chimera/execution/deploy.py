@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import StateError, ValidationError
-from .._validate import integer
+from .._validate import as_seed, boolean, integer
 
 # (incumbent's KPIs, candidate's KPIs) -> True: promote, False: roll back, None: undecided.
 # It runs under the deployment's lock, so a gate with state sees its calls one at a time.
@@ -48,12 +48,12 @@ class Deployment:
 
     def __init__(self, incumbent: str, *, canary_share: float = 0.1, min_samples: int = 30,
                  max_samples: int | None = None, higher_is_better: bool = False,
-                 gate: Gate | None = None, seed: int = 0) -> None:  # fmt: skip
+                 gate: Gate | None = None, seed: int | None = 0) -> None:  # fmt: skip
         if not isinstance(incumbent, str) or not incumbent:
             raise ValidationError(f"incumbent must be a version id (a non-empty str), got "
                                   f"{incumbent!r}")  # fmt: skip
-        ok = isinstance(canary_share, (int, float)) and not isinstance(canary_share, bool)
-        if not (ok and 0.0 < canary_share < 1.0):
+        number = isinstance(canary_share, (int, float)) and not isinstance(canary_share, bool)
+        if not (number and 0.0 < canary_share < 1.0):  # NaN and huge ints fail the comparison
             raise ValidationError(f"canary_share must be in (0, 1), got {canary_share!r}")
         integer(min_samples, "min_samples")
         max_samples = 10 * min_samples if max_samples is None else max_samples
@@ -68,10 +68,10 @@ class Deployment:
         self.candidate: str | None = None
         self.canary_share, self.min_samples = float(canary_share), min_samples
         self.max_samples = max_samples
-        self.higher_is_better = bool(higher_is_better)
+        self.higher_is_better = boolean(higher_is_better, "higher_is_better")
         self.gate: Gate = gate if gate is not None else self._not_worse_on_mean
         self.events: list[dict[str, Any]] = []
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(as_seed(seed))
         self._lock = threading.Lock()
         self._serial = 0
         self._canary = 0

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from .._errors import ValidationError
-from .._validate import integer
+from .._validate import integer, real
 
 TICK = 0.01  # seconds between epoch ticks (runtime.py's ticker thread)
 
@@ -47,13 +47,8 @@ class Limits:
             raise ValidationError(
                 f"Limits.memory must be a whole number of 64 KiB pages, got {self.memory}"
             )
-        t = self.timeout
-        if not (isinstance(t, (int, float)) and math.isfinite(t) and 0 < t <= 86400):
-            raise ValidationError(f"Limits.timeout must be seconds in (0, 86400], got {t!r}")
-        if not (isinstance(self.worst_fitness, (int, float)) and math.isfinite(self.worst_fitness)):
-            raise ValidationError(
-                f"Limits.worst_fitness must be finite, got {self.worst_fitness!r}"
-            )
+        real(self.timeout, "Limits.timeout (seconds)", 0.0, 86400.0, open_low=True)
+        real(self.worst_fitness, "Limits.worst_fitness")
 
     @property
     def ticks(self) -> int:

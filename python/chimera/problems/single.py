@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import ValidationError
 from ._util import as_rows
 
 Objective = Callable[[np.ndarray], np.ndarray]
@@ -87,6 +88,9 @@ class Knapsack:
 
     def __call__(self, X: Any) -> np.ndarray:
         B = _rows(X).astype(np.float64, copy=False)
+        if B.shape[1] != self.values.size:
+            raise ValidationError(f"X must have {self.values.size} genes (one per item) for this "
+                                  f"knapsack, got shape {B.shape}")  # fmt: skip
         value, weight = B @ self.values, B @ self.weights
         return np.where(weight <= self.capacity, value, self.capacity - weight)
 

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from .._errors import ValidationError
-from .._validate import integer
+from .._validate import choice, integer, real
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 
@@ -93,17 +93,17 @@ def _sample(x: Any, name: str) -> np.ndarray:
 
 
 def _alpha(alpha: float) -> float:
-    if not isinstance(alpha, (int, float)) or not 0.0 < alpha < 1.0:
+    try:
+        a = real(alpha, "alpha", 0.0, 1.0, open_low=True)
+    except ValidationError:
+        a = 1.0
+    if a >= 1.0:
         raise ValidationError(f"alpha must be in (0, 1), got {alpha!r}")
-    return float(alpha)
+    return a
 
 
 def _alternative(alternative: str) -> str:
-    if alternative not in ALTERNATIVES:
-        raise ValidationError(
-            f"alternative must be one of {', '.join(ALTERNATIVES)}, got {alternative!r}"
-        )
-    return alternative
+    return choice(alternative, "alternative", ALTERNATIVES)
 
 
 def _too_few(test: str, a: np.ndarray, b: np.ndarray, alpha: float, alt: str) -> TestResult:
@@ -421,10 +421,8 @@ class SequentialTest:
 
     def __post_init__(self) -> None:
         self.alpha = _alpha(self.alpha)
-        if not (isinstance(self.tau, (int, float)) and self.tau > 0 and math.isfinite(self.tau)):
-            raise ValidationError(f"tau must be a positive number, got {self.tau!r}")
-        if not isinstance(self.min_samples, int) or self.min_samples < 2:
-            raise ValidationError(f"min_samples must be an integer >= 2, got {self.min_samples!r}")
+        self.tau = real(self.tau, "tau", 0.0, open_low=True)
+        self.min_samples = integer(self.min_samples, "min_samples", 2)
 
     def update(self, control: Any = (), treatment: Any = ()) -> TestResult:
         """Add new observations of either group (scalars or arrays) and look at the result."""

@@ -34,25 +34,36 @@ import numpy as np
 
 from .. import _backend, _core
 from .._errors import ValidationError
-from .._validate import as_seed, integer
+from .._validate import as_seed, fits_in_memory, integer, real
 
 _FORMAT = "chimera.bandit/1"
 
 
+#: The most arms a bandit holds (its statistics are a few arrays of this length).
+MAX_ARMS = 1 << 20
+
+
 def _positive(value: Any, name: str, *, upper: float | None = None) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-    ok = ok and math.isfinite(value) and (upper is None or value <= upper)
-    if not ok:
+    try:
+        return real(value, name, 0.0, math.inf if upper is None else upper, open_low=True)
+    except ValidationError:
         bound = f" and at most {upper}" if upper is not None else ""
-        raise ValidationError(f"{name} must be a positive number{bound}, got {value!r}")
-    return float(value)
+        raise ValidationError(f"{name} must be a positive number{bound}, got {value!r}") from None
+
+
+def _count(value: Any, name: str, most: int) -> int:
+    """A positive integer up to ``most`` (what the kernels' arrays can hold)."""
+    n = integer(value, name)
+    if n > most:
+        raise ValidationError(f"{name} must be a positive integer of at most {most}, got {n}")
+    return n
 
 
 def _window(window: Any) -> int:
     """The window as the kernels take it: 0 for none."""
     if window is None:
         return 0
-    return integer(window, "window")
+    return _count(window, "window", MAX_ARMS * 1024)
 
 
 class Bandit:
@@ -74,7 +85,7 @@ class Bandit:
         backend: str = "auto",
         **params: Any,
     ) -> None:
-        integer(n_arms, "n_arms")
+        _count(n_arms, "n_arms", MAX_ARMS)
         if discount is not None and window is not None:
             raise ValidationError("give discount or window, not both")
         if not self.forgets and (discount is not None or window is not None):
@@ -193,9 +204,8 @@ class EpsilonGreedy(Bandit):
 
     def __init__(self, n_arms: int, *, epsilon: float = 0.1, decay: float = 0.0, **options: Any):
         _positive(epsilon, "epsilon", upper=1.0)
-        if not isinstance(decay, (int, float)) or decay < 0 or not math.isfinite(decay):
-            raise ValidationError(f"decay must be a non-negative number, got {decay!r}")
-        super().__init__(n_arms, epsilon=float(epsilon), decay=float(decay), **options)
+        decay = real(decay, "decay", 0.0)
+        super().__init__(n_arms, epsilon=float(epsilon), decay=decay, **options)
 
 
 class UCB1(Bandit):
@@ -231,7 +241,7 @@ class ThompsonSampling(Bandit):
         sigma: float = 1.0,
         **options: Any,
     ):
-        if likelihood not in ("bernoulli", "gaussian"):
+        if not isinstance(likelihood, str) or likelihood not in ("bernoulli", "gaussian"):
             raise ValidationError(
                 f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}"
             )
@@ -243,10 +253,13 @@ class ThompsonSampling(Bandit):
         )
         self.policy = f"thompson_{likelihood}"
         params: dict[str, Any]
+        # Every setting is checked, the one this likelihood ignores too: a typo should not pass.
+        checked = {"alpha": _positive(alpha, "alpha"), "beta": _positive(beta, "beta"),
+                   "sigma": _positive(sigma, "sigma")}  # fmt: skip
         if likelihood == "bernoulli":
-            params = {"alpha": _positive(alpha, "alpha"), "beta": _positive(beta, "beta")}
+            params = {"alpha": checked["alpha"], "beta": checked["beta"]}
         else:
-            params = {"sigma": _positive(sigma, "sigma")}
+            params = {"sigma": checked["sigma"]}
         super().__init__(n_arms, **params, **options)
 
 
@@ -289,8 +302,10 @@ class _Linear(Bandit):
         seed: int | None = None,
         backend: str = "auto",
     ) -> None:
-        integer(n_arms, "n_arms")
+        _count(n_arms, "n_arms", MAX_ARMS)
         integer(dim, "dim")
+        # each arm's ridge model: a dim x dim inverse and a dim vector
+        fits_in_memory(8 * n_arms * dim * (dim + 1), f"{n_arms} arms of dim {dim}")
         if discount is not None:
             raise ValidationError(
                 f"{type(self).__name__} forgets by window=, not discount=: discounting every "

@@ -20,12 +20,12 @@ it is looked at.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .._errors import ValidationError
+from .._validate import boolean, choice, integer, real
 from . import abtest
 
 if TYPE_CHECKING:
@@ -35,10 +35,7 @@ _TESTS = {"welch": abtest.welch_t, "mann_whitney": abtest.mann_whitney}
 
 
 def _margin(margin: float) -> float:
-    number = isinstance(margin, (int, float)) and not isinstance(margin, bool)
-    if not (number and math.isfinite(margin) and margin >= 0):
-        raise ValidationError(f"margin must be a finite number >= 0 in KPI units, got {margin!r}")
-    return float(margin)
+    return real(margin, "margin (in KPI units)", 0.0)
 
 
 class NonInferiority:
@@ -47,10 +44,9 @@ class NonInferiority:
 
     def __init__(self, margin: float, *, alpha: float = 0.05, test: str = "welch",
                  higher_is_better: bool = False) -> None:  # fmt: skip
-        if test not in _TESTS:
-            raise ValidationError(f"test must be one of {', '.join(_TESTS)}, got {test!r}")
+        self.test = choice(test, "test", _TESTS)
         self.margin, self.alpha = _margin(margin), abtest._alpha(alpha)
-        self.test, self.higher_is_better = test, bool(higher_is_better)
+        self.higher_is_better = boolean(higher_is_better, "higher_is_better")
         self.last: abtest.TestResult | None = None
 
     def __call__(self, incumbent: Sequence[float], candidate: Sequence[float]) -> bool | None:
@@ -74,7 +70,8 @@ class SequentialNonInferiority:
 
     def __init__(self, margin: float, *, alpha: float = 0.05, tau: float = 0.5,
                  min_samples: int = 20, higher_is_better: bool = False) -> None:  # fmt: skip
-        self.margin, self.higher_is_better = _margin(margin), bool(higher_is_better)
+        self.margin = _margin(margin)
+        self.higher_is_better = boolean(higher_is_better, "higher_is_better")
         self.alpha, self.tau, self.min_samples = alpha, tau, min_samples
         self._test()  # refuses bad settings now, not at a look
         self.last: abtest.TestResult | None = None
@@ -129,7 +126,13 @@ GATES = ("welch", "mann_whitney", "sequential", "mean")
 
 def gate(name: str, *, margin: float, alpha: float, min_samples: int,
          higher_is_better: bool) -> Gate | None:  # fmt: skip
-    """The gate called ``name`` (None for "mean": the Deployment's default)."""
+    """The gate called ``name`` (None for "mean": the Deployment's default). Every setting is
+    checked, those this gate does not use too."""
+    choice(name, "gate name", GATES)
+    _margin(margin)
+    abtest._alpha(alpha)
+    integer(min_samples, "min_samples", 2)
+    boolean(higher_is_better, "higher_is_better")
     if name == "mean":
         return None
     if name == "sequential":

@@ -1,0 +1,97 @@
+"""The bad-input harness: every target of tests/hostile_inputs.py (each argument of each public
+entry point the registries and signatures name) given hostile values, fixed ones and ones that
+Hypothesis draws. Each must be taken, or refused with a ChimeraError that names the argument,
+within seconds; never an error from deep inside, never a value of the wrong kind taken, and
+the object a refused call was made on still works."""
+
+from __future__ import annotations
+
+import signal
+import warnings
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import hypothesis.extra.numpy as hnp
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chimera import ChimeraError
+from hostile_inputs import HOSTILE, Target, must_refuse, targets
+
+TALLY: Counter[str] = Counter()  # inputs tried, refused, taken: for the session's summary
+TARGETS = targets(Path(__import__("tempfile").mkdtemp(prefix="chimera-harness-")))
+
+# Arrays of any shape (0-d to 3-d, empty sides) and dtype, NaN and infinities among them.
+arrays = hnp.arrays(
+    dtype=hnp.floating_dtypes() | hnp.integer_dtypes() | hnp.boolean_dtypes(),
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+)
+# Numbers of every kind; integers kept to sizes that run in milliseconds when taken (sizes too
+# large to fit are among the fixed values, and refused).
+numbers = (st.integers(-1000, 5000) | st.floats() | st.booleans() | st.text(max_size=3)
+           | st.none())  # fmt: skip
+
+
+@contextmanager
+def seconds(limit: int) -> Any:
+    """Fails a call that runs past ``limit`` seconds (a hang, a huge allocation)."""
+
+    def alarm(*_: Any) -> None:
+        raise TimeoutError(f"still running after {limit} s")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(limit)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def check(target: Target, value: Any) -> None:
+    TALLY["tried"] += 1
+    shown = repr(value)[:60]
+    try:  # NumPy's RuntimeWarnings (inf - inf in an objective) are its own, not errors
+        with seconds(20), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            target.call(value)
+    except ChimeraError as exc:
+        TALLY["refused"] += 1
+        said = str(exc).lower()
+        assert any(n.lower() in said for n in target.names), (
+            f"{target.name} refused {shown} without naming {target.names}: {exc}"
+        )
+        if target.usable is not None:
+            target.usable()  # a refused call left the object as it was
+        return
+    except Exception as exc:
+        pytest.fail(f"{target.name} given {shown}: {type(exc).__name__} from inside: {exc}")
+    TALLY["taken"] += 1
+    assert not must_refuse(target.kind, value), f"{target.name} took {shown} for a {target.kind}"
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=repr)
+def test_every_hostile_value(target: Target) -> None:
+    for make in HOSTILE.values():
+        check(target, make())
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=repr)
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(value=arrays | numbers)
+def test_drawn_values(target: Target, value: Any) -> None:
+    check(target, value)
+
+
+def test_the_harness_covers_the_registries() -> None:
+    from chimera import algorithms, problems
+    from chimera.refinement import bandits
+
+    names = " ".join(t.name for t in TARGETS)
+    for name in [*algorithms.ALGORITHMS, *bandits.POLICIES, *problems.NAMES]:
+        assert name in names
+    assert len(TARGETS) > 150
