@@ -11,6 +11,12 @@ class ValidationError(ChimeraError, ValueError):
     """An argument, a spec or a checkpoint failed a check."""
 
 
+def listed(where: str, items: list[object], noun: str) -> str:
+    """``where: N noun(s):`` and one item a line: every problem of an input at once."""
+    lines = "\n".join(f"  - {item}" for item in items)
+    return f"{where}: {len(items)} {noun}(s):\n{lines}"
+
+
 class ArgumentTypeError(ValidationError, TypeError):
     """An argument of the wrong type (a ValidationError, and a TypeError as Python's own)."""
 

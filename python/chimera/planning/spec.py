@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import algorithms
-from .._errors import ValidationError
+from .._errors import ValidationError, listed
 from .._validate import did_you_mean
 from ..loop import Budget
 from ..optimizer import OPERATOR_KEYS
@@ -66,8 +66,7 @@ class SpecInvalid(ValidationError):
 
     def __init__(self, where: str, problems: list[str]) -> None:
         self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{where}: {len(problems)} problem(s):\n{lines}")
+        super().__init__(listed(where, list(problems), "problem"))
 
 
 @dataclass(frozen=True)

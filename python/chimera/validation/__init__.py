@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .._errors import ChimeraError, ValidationError
+from .._errors import ChimeraError, ValidationError, listed
 from ..discovery import EnvSnapshot, discover
 from ..optimizer import OPERATOR_KEYS
 from ..planning import Plan, Spec, choose_algorithm, load, make_plan, resolve
@@ -32,8 +32,7 @@ class PlanInvalid(ValidationError):
 
     def __init__(self, where: str, violations: list[Violation]) -> None:
         self.violations = violations
-        lines = "\n".join(f"  - {v}" for v in violations)
-        super().__init__(f"{where}: {len(violations)} violation(s):\n{lines}")
+        super().__init__(listed(where, list(violations), "violation"))
 
 
 @dataclass(frozen=True)
