@@ -192,6 +192,10 @@ def test_resume_skips_a_damaged_checkpoint(
     a, b = result(ref), result(out)
     assert a["pareto_f"] == b["pareto_f"] and a["hypervolume"] == b["hypervolume"]
     assert stored(ref) == stored(out)
+    # the interruption is on record, and the report says so
+    assert b["resumed_after"] == [gens[-2]] and "resumed_after" not in a
+    assert main(["report", str(out)]) == 0
+    assert f"interrupted, and resumed after generation {gens[-2]}" in capsys.readouterr().out
 
 
 # report -----------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ name = "zdt1"
 seed = 3
 [objective]
 problem = "zdt1"
+ref_point = [1.0, 1.0]
 [algorithm]
 name = "nsga2"
 pop_size = 40
@@ -87,7 +88,11 @@ def test_a_bandit_and_deploy_run_reports_its_arms_and_canaries(cartpole: Path,
     assert all(f"{step} " in steps for step in ("breed", "evaluate", "decide", "serve"))
     deployment = next(line for line in text.splitlines() if line.startswith("deployment"))
     assert "incumbent" in deployment and "canaries" in deployment
+    # a version is named by what it is, and a verdict gives its numbers
+    assert "'s champion, fitness " in deployment
     page = (out / folder.REPORT).read_text(encoding="utf-8")
+    assert "KPIs (mean " in page and "Welch t-test" in page
+    assert "lower is better" in page  # what the fitness is, and which way is better
     assert all(f'<img src="{name}"' in page for name in PLOTS)
     assert "cart &lt;pole&gt; &amp; co" in page and "<pole>" not in page
     assert "Canary verdicts" in page
@@ -100,6 +105,10 @@ def test_a_two_objective_run_plots_its_front(tmp_path: Path) -> None:
     assert _is_png(run / "pareto.png") and (run / folder.REPORT).is_file()
     assert "Pareto points" in text and "non-dominated of 800 stored genomes" in text
     assert "operators" not in text and "deployment" not in text
+    page = (run / folder.REPORT).read_text(encoding="utf-8")
+    # the true front on top, the final front apart, IGD to it and the best hypervolume
+    assert "the final population&#x27;s front (red rings)" in page and "IGD of the final" in page
+    assert "(dashed: the true front&#x27;s, 0.66" in page
 
 
 @pytest.mark.parametrize("written_at_end", [(folder.RESULT,),

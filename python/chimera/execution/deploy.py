@@ -160,7 +160,11 @@ class Deployment:
             if verdict is not None and not isinstance(verdict, (bool, np.bool_)):
                 return self._end("rolled back", "the gate answered "
                                  f"{type(verdict).__name__}, not True, False or None")  # fmt: skip
-            over = f"over {len(new)} and {len(old)} KPIs"
+            # The verdict's numbers: the means, and the gate's test where it keeps one.
+            test = getattr(self.gate, "last", None)
+            detail = f"; {test.verdict}" if test is not None and hasattr(test, "verdict") else ""
+            over = (f"over {len(new)} and {len(old)} KPIs (mean {np.mean(new):.6g} against "
+                    f"{np.mean(old):.6g}{detail})")  # fmt: skip
             if verdict is None:
                 if n < self.max_samples:
                     return None

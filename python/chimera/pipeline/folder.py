@@ -37,6 +37,7 @@ OPERATORS = "operators.parquet"
 KPIS = "kpis.parquet"
 DEPLOYMENTS = "deployments.json"
 RESULT = "result.json"
+RESUMES = "resumes.json"  # each resume: the generation it continued after, and when
 REPORT = "report.html"
 
 OPERATOR_SCHEMA = pa.schema(

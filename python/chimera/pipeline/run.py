@@ -196,6 +196,7 @@ def execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool = False,
                         )
                     loop.load_state_dict(state)
                     resumed_from = gen
+                _record_resume(run_dir, gen if state is not None and gen is not None else 0)
             # Generations committed after the checkpoint are replayed, identically.
             lineage.truncate(optimizer.generation - 1)
             try:
@@ -216,6 +217,8 @@ def execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool = False,
             if canary is not None:
                 canary.close()
     summary = _summary(plan, result, ref, loop, bandit, canary)
+    if resumes := _resumes(run_dir):  # the run was interrupted and continued
+        summary["resumed_after"] = resumes
     if predicted is not None:  # a resumed run reports the prediction it began with
         summary["predicted_seconds"] = predicted
     folder.write_json(run_dir / folder.RESULT, summary)
@@ -224,6 +227,26 @@ def execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool = False,
 
         report.write(run_dir)
     return Outcome(run_dir, summary, plan, resumed_from, skipped)
+
+
+def _record_resume(run_dir: Path, generation: int) -> None:
+    """Adds this resume to the folder's list, so that the report can say the run was
+    interrupted, where, and when it went on."""
+    path = run_dir / folder.RESUMES
+    try:
+        resumes = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    except (OSError, ValueError):
+        resumes = []  # a damaged list loses the record of earlier resumes, not the run
+    at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    folder.write_json(path, [*resumes, {"after_generation": generation, "at": at}])
+
+
+def _resumes(run_dir: Path) -> list[int]:
+    path = run_dir / folder.RESUMES
+    try:
+        return [int(r["after_generation"]) for r in json.loads(path.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError, KeyError):
+        return []
 
 
 def _write_tables(run_dir: Path, plan: Plan, history: History, bandit: OperatorBandit | None,

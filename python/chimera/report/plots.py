@@ -65,12 +65,14 @@ def _plot_convergence(run: Run, path: Path) -> tuple[Path, str]:
         return _save(fig, path, "Convergence: no generation recorded yet.")
     gen = _column(h, "generation")
     nfev = int(h.column("nfev")[-1].as_py())
-    draw = _convergence_single if run.n_obj == 1 else _convergence_multi
-    caption = draw(ax, h, gen)
+    if run.n_obj == 1:
+        caption = _convergence_single(ax, h, gen, run.objective_sense)
+    else:
+        caption = _convergence_multi(ax, h, gen, _optimal_hypervolume(run))
     return _save(fig, path, f"{caption} {h.num_rows} generations, {nfev:,} evaluations.")
 
 
-def _convergence_single(ax: Any, h: pa.Table, gen: Any) -> str:
+def _convergence_single(ax: Any, h: pa.Table, gen: Any, sense: str) -> str:
     best, mean = _column(h, "best"), _column(h, "mean")
     low, high = _column(h, "min"), _column(h, "max")
     if low is not None and high is not None:
@@ -85,16 +87,19 @@ def _convergence_single(ax: Any, h: pa.Table, gen: Any) -> str:
     # A log axis only where the values span decades; it would flatten a narrow range.
     if shown.size and shown.min() > 0 and shown.max() > 100 * shown.min():
         ax.set_yscale("log")
-    ax.set_ylabel("fitness")
+    ax.set_ylabel(f"fitness ({sense})")
     ax.legend()
-    return "Best fitness so far and the population's mean (band: its min to max) per generation:"
+    return (f"Best fitness so far and the population's mean (band: its min to max) per "
+            f"generation; the fitness is the objective's value, and {sense}:")  # fmt: skip
 
 
-def _convergence_multi(ax: Any, h: pa.Table, gen: Any) -> str:
+def _convergence_multi(ax: Any, h: pa.Table, gen: Any, optimal: float | None) -> str:
     hv, size = _column(h, "hypervolume"), _column(h, "front_size")
     axes = [ax]
     if hv is not None and np.isfinite(hv).any():
         ax.plot(gen, hv, lw=2, label="hypervolume")
+        if optimal is not None:
+            ax.axhline(optimal, ls="--", color="k", lw=1, label="hypervolume of the true front")
         ax.set_ylabel("hypervolume of the population's front")
         axes.append(ax.twinx())  # front size has its own scale
     if size is not None:
@@ -102,7 +107,10 @@ def _convergence_multi(ax: Any, h: pa.Table, gen: Any) -> str:
         axes[-1].set_ylabel("non-dominated members")
     handles = [handle for a in axes for handle in a.get_legend_handles_labels()[0]]
     ax.legend(handles=handles, loc="lower right")
-    return "Hypervolume of the population's front and its size per generation:"
+    best = (
+        "" if optimal is None else f" (dashed: the true front's, {optimal:.6g}; higher is better)"
+    )
+    return f"Hypervolume of the population's front{best} and its size per generation:"
 
 
 def _plot_front(run: Run, front: np.ndarray, stored: int, path: Path) -> tuple[Path, str]:
@@ -110,13 +118,16 @@ def _plot_front(run: Run, front: np.ndarray, stored: int, path: Path) -> tuple[P
     fig = _new_figure()
     ax: Any = fig.add_subplot(projection="3d" if m == 3 else None)
     true = _true_front(run)
+    final = _final_front(run)
+    # What the run found underneath, what it ended with over it, the true front on top.
+    ax.scatter(*front.T, s=6, color="C0", alpha=0.3, zorder=1,
+               label=f"non-dominated of all {stored:,} evaluated")  # fmt: skip
+    if final is not None:
+        ax.scatter(*final.T, s=24, facecolors="none", edgecolors="C3", zorder=2,
+                   label="the final population's front")  # fmt: skip
     if true is not None:
         t = true[np.lexsort(true.T[::-1])]
-        if m == 2:
-            ax.plot(t[:, 0], t[:, 1], ".", ms=1.5, color="0.6", label="true front")
-        else:
-            ax.scatter(*t.T, s=1, color="0.7", label="true front")
-    ax.scatter(*front.T, s=10, color="C3", label="found (non-dominated)")
+        ax.scatter(*t.T, s=1.5, color="k", zorder=3, label="true front")
     ax.set_xlabel("f1")
     ax.set_ylabel("f2")
     if m == 3:
@@ -124,9 +135,35 @@ def _plot_front(run: Run, front: np.ndarray, stored: int, path: Path) -> tuple[P
     name = run.objective["name"]
     ax.set_title(f"{name}: Pareto front")
     ax.legend()
-    over = f", over the true front of {name}" if true is not None else ""
+    over = ""
+    if true is not None:
+        over = f"; the true front of {name} in black"
+        if final is not None and len(final):
+            from ..indicators import igd
+
+            over += (f" (IGD of the final front to it: {igd(final, true):.4g}, lower is "
+                     "better)")  # fmt: skip
     return _save(fig, path, f"The {len(front)} non-dominated of the {stored:,} genomes the run "
-                            f"evaluated{over}.")  # fmt: skip
+                            f"evaluated (blue), the final population's front (red rings)"
+                            f"{over}.")  # fmt: skip
+
+
+def _final_front(run: Run) -> np.ndarray | None:
+    """The final population's non-dominated objectives (from result.json)."""
+    pf = None if run.result is None else run.result.get("pareto_f")
+    return None if not pf else np.asarray(pf, dtype=np.float64)
+
+
+def _optimal_hypervolume(run: Run) -> float | None:
+    """The hypervolume of the true front against the run's reference point, where both are
+    known (a sample of 500 or 1,000 points: a hair under the exact value)."""
+    true = _true_front(run)
+    ref = None if run.result is None else run.result.get("ref_point")
+    if true is None or ref is None:
+        return None
+    from ..indicators import hypervolume
+
+    return float(hypervolume(true, np.asarray(ref, dtype=np.float64)))
 
 
 def _true_front(run: Run) -> np.ndarray | None:

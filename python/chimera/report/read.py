@@ -48,6 +48,20 @@ class Run:
         return int(self.objective["n_obj"])
 
     @property
+    def objective_sense(self) -> str:
+        """Which way is better: "lower is better", or higher for a maximised objective."""
+        o = self.spec.objective
+        maximize = o.maximize
+        if maximize is None and o.kind == "problem":
+            try:
+                from .. import problems
+
+                maximize = problems.get(o.target, o.dim or 2, **o.options).maximize
+            except Exception:  # the report describes; the run's own checks refused bad input
+                maximize = None
+        return "higher is better" if maximize else "lower is better"
+
+    @property
     def arms(self) -> list[dict[str, Any]]:
         """Each operator arm's operators."""
         if self.result and self.result.get("operators"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,10 @@ def arm_label(operators: dict[str, Any]) -> str:
 
 def _status(run: Run) -> str:
     if run.result:
-        return f"complete: {run.result['ngen']} generations ({run.result['message']})"
+        resumed = run.result.get("resumed_after")
+        again = "" if not resumed else (
+            f"; interrupted, and resumed after generation {', '.join(map(str, resumed))}")  # fmt: skip
+        return f"complete: {run.result['ngen']} generations ({run.result['message']}){again}"
     done = 0 if run.history is None else run.history.num_rows
     return (f"incomplete: {done} generations recorded so far (still running, or stopped: "
             f"continue it with `chimera run --resume {run.path}`)")  # fmt: skip
@@ -157,17 +161,40 @@ def _deployment_rows(run: Run, shown: int) -> list[tuple[str, str]]:
         return [("deployment", "its verdicts are known when the run ends")] if known else []
     verdicts = run.verdicts()
     promoted = sum(v.get("event") == "promoted" for v in verdicts)
-    incumbent = str(dep.get("incumbent") or "none")[:12]
+    name = _version_names(run)
+    incumbent = name(dep.get("incumbent"))
     rows = [("deployment", f"incumbent {incumbent}; {len(verdicts)} canaries: {promoted} "
                            f"promoted, {len(verdicts) - promoted} rolled back")]  # fmt: skip
     if shown == 0:
         return rows
     if len(verdicts) > shown:
         rows.append(("", f"... {len(verdicts) - shown} earlier (report.html lists all)"))
-    return rows + [("", _verdict_line(v)) for v in verdicts[-shown:]]
+    return rows + [("", _verdict_line(v, name)) for v in verdicts[-shown:]]
 
 
-def _verdict_line(v: dict[str, Any]) -> str:
+def _version_names(run: Run) -> Any:
+    """A version's short id with what it is: the spec's incumbent, or the champion of a
+    generation, and its training fitness (from the artifact's metadata)."""
+
+    def name(version: Any) -> str:
+        if not version:
+            return "none"
+        meta_path = run.path / "artifacts" / str(version) / "metadata.json"
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return str(version)[:12]
+        gen = meta.get("generation")
+        what = "the spec's incumbent" if gen == -1 else f"generation {gen}'s champion"
+        fitness = meta.get("fitness")
+        fit = "" if fitness is None else f", fitness {fitness:.6g}"
+        return f"{str(version)[:12]} ({what}{fit})"
+
+    return name
+
+
+def _verdict_line(v: dict[str, Any], name: Any = None) -> str:
     at = f"generation {v['generation']}: " if "generation" in v else ""
     why = f": {v['why']}" if v.get("why") else ""
-    return f"{at}canary {v.get('canary', '?')} {str(v.get('version', '?'))[:12]} {v['event']}{why}"
+    version = name(v.get("version")) if name else str(v.get("version", "?"))[:12]
+    return f"{at}canary {v.get('canary', '?')} {version} {v['event']}{why}"
