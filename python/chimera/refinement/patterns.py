@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ValidationError
+from .._validate import real
 
 
 def _positive(value: Any, name: str) -> float:
@@ -52,9 +53,9 @@ class Detector(ABC):
     level when it is not given."""
 
     def __init__(self, mean: float | None, std: float | None, warmup: int) -> None:
-        if not isinstance(warmup, int) or warmup < 2:
+        if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 2:
             raise ValidationError(f"warmup must be an integer >= 2, got {warmup!r}")
-        self.mean = None if mean is None else _value(mean)
+        self.mean = None if mean is None else real(mean, "mean (the in-control level)")
         self.std = None if std is None else _positive(std, "std")
         self._mean_given = mean is not None
         self.warmup = warmup
