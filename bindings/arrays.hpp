@@ -6,8 +6,11 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -57,6 +60,24 @@ inline void register_errors() {
 
 inline void require(bool ok, const std::string& message) {
   if (!ok) throw Invalid(message);
+}
+
+// Refuses, before allocating, ``bytes`` more than this machine's memory (as chimera's
+// _validate.fits_in_memory words it).
+inline void require_fits(double bytes, const std::string& what) {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
+  const double total =
+      static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (total > 0 && bytes > total) {
+    char text[160];
+    std::snprintf(text, sizeof text, " would need %.1f GiB of memory, more than this machine's "
+                  "%.1f GiB; make it smaller", bytes / 1073741824.0, total / 1073741824.0);
+    throw Invalid(what + text);
+  }
+#else
+  (void)bytes;
+  (void)what;
+#endif
 }
 
 inline void require_ndim(const py::array& a, py::ssize_t ndim, const char* name) {

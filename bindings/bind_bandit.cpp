@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -86,17 +87,29 @@ void refresh_rows(bd::Bandit& b) {
   for (std::size_t i = 0; i < stale.size(); ++i) b.set_row(stale[i], rows.data() + i * variates::kBetaRow);
 }
 
+// A count given as any Python or NumPy integer (not a bool), or nullopt for anything else; a
+// count past long long is reported as -1.
+std::optional<long long> count_of(py::handle n) {
+  if (PyBool_Check(n.ptr()) || !PyIndex_Check(n.ptr())) return std::nullopt;
+  py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(n.ptr()));
+  if (!index) {  // an array, say: not one count
+    PyErr_Clear();
+    return std::nullopt;
+  }
+  int overflow = 0;
+  const long long count = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+  return overflow == 0 ? count : -1;
+}
+
 py::object select_arms(bd::Bandit& b, py::handle n, py::handle context) {
   no_context(context);
   require(b.active_arms() > 0, "no active arm to select from: add_arm() first");
   if (n.is_none()) return py::int_(b.select());
-  if (PyBool_Check(n.ptr()) || !PyLong_Check(n.ptr())) {
-    throw WrongType("n must be None or a non-negative integer");
-  }
-  int overflow = 0;
-  const long long count = PyLong_AsLongLongAndOverflow(n.ptr(), &overflow);
-  require(overflow == 0, "n must be None or a non-negative integer, got one too large");
-  require(count >= 0, "n must be None or a non-negative integer, got " + std::to_string(count));
+  const std::optional<long long> given = count_of(n);
+  if (!given) throw WrongType("n must be None or a non-negative integer");
+  const long long count = *given;
+  require(count >= 0, "n must be None or a non-negative integer that fits 64 bits");
+  chimera::bind::require_fits(4.0 * static_cast<double>(count), "n=" + std::to_string(count) + " decisions");
   if (b.table_batch(static_cast<std::size_t>(count))) refresh_rows(b);
   py::array_t<std::int32_t> out(static_cast<py::ssize_t>(count));
   std::int32_t* o = out.mutable_data();
@@ -270,7 +283,8 @@ py::object linear_select(bd::LinearBandit& b, py::handle n, py::handle context) 
   }
   Contexts c = contexts(b, context, false);
   const py::ssize_t rows = c.ndim() == 1 ? 1 : c.shape(0);
-  if (PyBool_Check(n.ptr()) || !PyLong_Check(n.ptr()) || PyLong_AsLongLong(n.ptr()) != rows) {
+  const std::optional<long long> given = count_of(n);
+  if (!given || *given != rows) {
     throw Invalid("n must equal the number of context rows (" + std::to_string(rows) +
                           ")");
   }

@@ -3,6 +3,7 @@ argument and the fix, before anything is allocated or stored."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ BOX = [(-1.0, 1.0)] * 2
         # bounds whose range the genome's type cannot hold
         (lambda: chimera.GA([(-1e308, 1e308)] * 2, pop_size=4), "span more than float64 can hold"),
         (lambda: chimera.GA([(-1e39, 1e39)], pop_size=4, dtype="float32"), "or use dtype float64"),
+        (lambda: chimera.GA([(-1e39, 1.0)], pop_size=4, dtype="float32"), "span more than float32"),
         (lambda: chimera.GA([(0, 10**400)], pop_size=4), "int too large to convert to float"),
         # operator parameters that are not finite numbers
         (lambda: Gaussian(sigma=float("inf")), "gaussian sigma must be a finite number > 0"),
@@ -123,3 +125,46 @@ def test_damaged_state_dicts_are_refused_and_change_nothing() -> None:
             with pytest.raises(ValidationError, match=match):
                 fresh.load_state_dict(bad)
             assert fresh.state_dict()["state"]["updates"] == 0
+
+
+def test_what_is_valid_stays_valid() -> None:
+    """Refusals that went too far once (a review found each)."""
+    from chimera.refinement import bandits, patterns
+
+    edge = float(np.finfo(np.float32).max)  # both ends fit float32; genes are drawn in double
+    assert (
+        chimera.GA([(-edge, edge)] * 2, pop_size=4, dtype="float32", seed=0).ask().dtype
+        == np.float32
+    )
+    assert Deployment("v1", canary_share=np.float32(0.25)).canary_share == pytest.approx(0.25)
+    assert patterns.CUSUM(mean=np.array(0.5), std=1.0).mean == 0.5
+    for backend in ("cpp", "numba"):
+        assert len(bandits.UCB1(3, seed=0, backend=backend).select(np.int64(4))) == 4
+        linear = bandits.LinUCB(3, dim=2, seed=0, backend=backend)
+        assert len(linear.select(np.int64(2), context=np.ones((2, 2)))) == 2
+        with pytest.raises(ValidationError, match="n=1099511627776 decisions would need"):
+            bandits.UCB1(3, seed=0, backend=backend).select(2**40)
+
+
+def test_a_module_beside_the_spec_is_its_own(tmp_path: Path) -> None:
+    """Two specs with a fitness.py each get their own; a file named like an installed module
+    is refused rather than shadowing it; a module that needs a missing package says so."""
+    from chimera.planning import load
+    from chimera.planning.objective import resolve
+
+    spec = '[objective]\ncallable = "{m}:f"\ndim = 2\nbounds = [[-1, 1]]\n[budget]\nevals = 100\n'
+    for name, body in [("e1", "1.0"), ("e2", "2.0"), ("js", None), ("needs", None)]:
+        (tmp_path / name).mkdir()
+        module = {"js": "json", "needs": "beside_needs"}.get(name, "beside_fitness")
+        code = (f"import numpy as np\ndef f(X):\n    return np.full(len(X), {body})\n" if body
+                else "import not_a_module_anywhere\n" if name == "needs" else "def f(X): pass\n")  # fmt: skip
+        (tmp_path / name / f"{module}.py").write_text(code)
+        (tmp_path / name / "spec.toml").write_text(spec.format(m=module))
+    for name, value in [("e1", 1.0), ("e2", 2.0), ("e1", 1.0)]:
+        fun = resolve(load(tmp_path / name / "spec.toml").objective).problem.fun
+        assert fun(np.zeros((2, 2))).tolist() == [value, value]
+    assert not [p for p in sys.path if str(tmp_path) in p]  # on the path only while importing
+    with pytest.raises(ValidationError, match="has the name of an installed module"):
+        resolve(load(tmp_path / "js" / "spec.toml").objective)
+    with pytest.raises(ValidationError, match=r"needs 'not_a_module_anywhere'.*install it"):
+        resolve(load(tmp_path / "needs" / "spec.toml").objective)

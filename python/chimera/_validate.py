@@ -69,12 +69,11 @@ def as_bounds(bounds: Any, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
             f"bounds need low < high for every gene; genes {_first(np.flatnonzero(bad))} violate it "
             f"(gene {i}: low={low[i]!r}, high={high[i]!r})"
         )
-    # Genes are drawn as low + u (high - low): the range must be finite in the genome's type.
+    # Genes are drawn as low + u (high - low) in double: the range must be finite there, and
+    # both ends must fit the genome's type.
     top = float(np.finfo(dtype).max) if dtype.kind == "f" else math.inf
     with np.errstate(over="ignore"):
         wide = ~np.isfinite(high - low) | (np.maximum(np.abs(low), np.abs(high)) > top)
-        if dtype.kind == "f":
-            wide |= ~np.isfinite((high - low).astype(dtype))
     if wide.any():
         i = int(np.flatnonzero(wide)[0])
         raise ValidationError(

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ArgumentTypeError, ValidationError
+from .._validate import fits_in_memory
 from . import beta_argmax
 from ._jit import jit
 from .rng import next_below, next_uniform, stream
@@ -238,8 +239,9 @@ class Bandit:
             return int(out[0])
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise ArgumentTypeError("n must be None or a non-negative integer")
-        if n < 0:
-            raise ValidationError(f"n must be None or a non-negative integer, got {n}")
+        if not 0 <= n < 2**63:
+            raise ValidationError("n must be None or a non-negative integer that fits 64 bits")
+        fits_in_memory(4 * int(n), f"n={n} decisions")
         out = np.empty(int(n), dtype=np.int32)
         if not self._select_by_table(out):
             self._fill(out)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import StateError, ValidationError
-from .._validate import as_seed, boolean, integer
+from .._validate import as_seed, boolean, integer, real
 
 # (incumbent's KPIs, candidate's KPIs) -> True: promote, False: roll back, None: undecided.
 # It runs under the deployment's lock, so a gate with state sees its calls one at a time.
@@ -52,9 +52,13 @@ class Deployment:
         if not isinstance(incumbent, str) or not incumbent:
             raise ValidationError(f"incumbent must be a version id (a non-empty str), got "
                                   f"{incumbent!r}")  # fmt: skip
-        number = isinstance(canary_share, (int, float)) and not isinstance(canary_share, bool)
-        if not (number and 0.0 < canary_share < 1.0):  # NaN and huge ints fail the comparison
+        try:
+            share = real(canary_share, "canary_share", 0.0, 1.0, open_low=True)
+        except ValidationError:
+            share = 1.0
+        if share >= 1.0:
             raise ValidationError(f"canary_share must be in (0, 1), got {canary_share!r}")
+        canary_share = share
         integer(min_samples, "min_samples")
         max_samples = 10 * min_samples if max_samples is None else max_samples
         integer(max_samples, "max_samples", 0)

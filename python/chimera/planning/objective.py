@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -91,19 +92,40 @@ def _bounds(o: ObjectiveSpec, dim: int | None) -> np.ndarray:
     return pairs
 
 
+# The modules imported from a spec's folder, by top-level name, with that folder: a later spec
+# with a module of the same name beside it gets its own, not the first one's.
+_FROM_SPECS: dict[str, str] = {}
+
+
 def _import(target: str, folder: str | None) -> Callable[..., Any]:
-    """The function ``module:function``; the module is looked for in the spec's ``folder``
-    first (as Python does for a script's own folder), then on the path."""
+    """The function ``module:function``: the module beside the spec (in ``folder``) when there
+    is one, else the one on the path. The folder is on the path only while the module is
+    imported, and a file beside the spec may not take the name of an installed module (it
+    would shadow it for the rest of the process)."""
     module_name, _, attr = target.partition(":")
-    if folder is not None and folder not in sys.path:
-        sys.path.insert(0, folder)
+    top = module_name.split(".")[0]
+    here = folder is not None and (
+        (Path(folder) / f"{top}.py").is_file() or (Path(folder) / top / "__init__.py").is_file()
+    )
     try:
-        module = importlib.import_module(module_name)
+        if here:
+            assert folder is not None
+            _make_room(target, top, folder)
+            sys.path.insert(0, folder)
+            try:
+                module = importlib.import_module(module_name)
+            finally:
+                sys.path.remove(folder)
+            _FROM_SPECS[top] = folder
+        else:
+            module = importlib.import_module(module_name)
     except ImportError as exc:
+        if exc.name is not None and not module_name.startswith(exc.name):
+            raise ValidationError(f"objective.callable {target!r}: {module_name} was found but "
+                                  f"needs {exc.name!r}, which is not installed: install it") from exc  # fmt: skip
         raise ValidationError(
             f"objective.callable {target!r}: cannot import {module_name!r} ({exc}); put "
-            f"{module_name.split('.')[0]}.py beside the spec, install it, or add its folder to "
-            "PYTHONPATH"
+            f"{top}.py beside the spec, install it, or add its folder to PYTHONPATH"
         ) from exc
     fun = getattr(module, attr, None)
     if fun is None or not callable(fun):
@@ -111,6 +133,24 @@ def _import(target: str, folder: str | None) -> Callable[..., Any]:
             f"objective.callable {target!r}: {module_name} has no function {attr!r}"
         )
     return fun
+
+
+def _make_room(target: str, top: str, folder: str) -> None:
+    """Refuses a module beside the spec named like an installed one; forgets another spec's
+    module of the same name, so that this spec's is imported."""
+    if _FROM_SPECS.get(top) == folder:
+        return
+    if top in _FROM_SPECS:  # another spec's: this one's replaces it
+        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            del sys.modules[name]
+        return
+    installed = sys.modules.get(top) or importlib.util.find_spec(top)
+    origin = getattr(installed, "origin", None) or getattr(installed, "__file__", None)
+    if installed is not None and not (origin and Path(origin).resolve().is_relative_to(folder)):
+        raise ValidationError(
+            f"objective.callable {target!r}: {top} beside the spec has the name of an installed "
+            f"module ({origin or top}), which it would shadow; rename the file beside the spec"
+        )
 
 
 def _per_row(fun: Callable[..., Any]) -> Callable[[np.ndarray], Any]:

@@ -347,7 +347,7 @@ def _algorithm(c: _Checker, a: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if key in _algorithm_keys():
             c.problems.append(f"algorithm.{key} does not apply to {name}")
     c.get("algorithm", a, "pop_size", _int(2), "an integer >= 2")
-    bad = {k for k in options if k in _algorithm_keys() and k not in takes}
+    bad = {k for k in options if k not in takes}  # reported above; planned without
     if not _int(2)(a.get("pop_size", 2)):
         bad.add("pop_size")
     return name, {k: v for k, v in options.items() if k not in bad}

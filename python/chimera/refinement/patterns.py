@@ -55,6 +55,8 @@ class Detector(ABC):
     def __init__(self, mean: float | None, std: float | None, warmup: int) -> None:
         if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 2:
             raise ValidationError(f"warmup must be an integer >= 2, got {warmup!r}")
+        if isinstance(mean, np.ndarray) and mean.ndim == 0:
+            mean = mean.item()  # a NumPy scalar result, such as x.mean() of an array
         self.mean = None if mean is None else real(mean, "mean (the in-control level)")
         self.std = None if std is None else _positive(std, "std")
         self._mean_given = mean is not None

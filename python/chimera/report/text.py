@@ -184,10 +184,13 @@ def _version_names(run: Run) -> Any:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return str(version)[:12]
+        if not isinstance(meta, dict):  # not written by a run: the id alone
+            return str(version)[:12]
         gen = meta.get("generation")
         what = "the spec's incumbent" if gen == -1 else f"generation {gen}'s champion"
         fitness = meta.get("fitness")
-        fit = "" if fitness is None else f", fitness {fitness:.6g}"
+        number = isinstance(fitness, (int, float)) and not isinstance(fitness, bool)
+        fit = f", fitness {fitness:.6g}" if number else ""
         return f"{str(version)[:12]} ({what}{fit})"
 
     return name
