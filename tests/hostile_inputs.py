@@ -188,6 +188,59 @@ def _contextual_bandit_targets() -> Iterator[Target]:
         yield from _keyword_targets(cls.__name__, cls, params, {"n_arms": 3, "dim": 2, "seed": 0})
 
 
+# A valid value for each parameter name the statistics and indicators use: a function added
+# later with these names is driven without being listed.
+_VALID_BY_NAME: dict[str, Any] = {
+    "control": [1.0, 2.0, 3.0, 4.0, 5.0],
+    "treatment": [2.0, 3.0, 4.0, 5.0, 6.0],
+    "covariate_control": [1.0, 2.0, 2.0, 4.0, 5.0],
+    "covariate_treatment": [2.0, 2.0, 4.0, 5.0, 5.0],
+    "p_values": [0.01, 0.2, 0.03],
+    "counts": [100, 104],
+    "successes_control": 10,
+    "n_control": 100,
+    "successes_treatment": 12,
+    "n_treatment": 100,
+    "F": [[0.2, 0.8], [0.5, 0.5], [0.8, 0.2]],
+    "reference_front": [[0.0, 1.0], [0.5, 0.5], [1.0, 0.0]],
+    "ref": [1.0, 1.0],
+}
+
+
+def _function_targets() -> Iterator[Target]:
+    """Every public function of the statistics and the indicators, each argument hostile in
+    turn, the others valid by name (n_resamples kept small, so that a taken value is quick)."""
+    from chimera import indicators
+    from chimera.refinement import abtest
+
+    for module in (abtest, indicators):
+        for name, fun in vars(module).items():
+            if name.startswith("_") or not inspect.isfunction(fun):
+                continue
+            if fun.__module__ != module.__name__:
+                continue
+            params = dict(inspect.signature(fun).parameters)
+            required = [k for k, p in params.items() if p.default is inspect.Parameter.empty]
+            if not set(required) <= set(_VALID_BY_NAME):
+                continue  # a function whose valid arguments the harness cannot tell
+            base = {k: _VALID_BY_NAME[k] for k in required}
+            if "n_resamples" in params:
+                base["n_resamples"] = 99
+            yield from _keyword_targets(f"{module.__name__.split('.')[-1]}.{name}", fun, params,
+                                        base, skip=("statistic", "n_resamples"))  # fmt: skip
+
+
+def _detector_targets() -> Iterator[Target]:
+    """Every change detector's settings, and a series given to run()."""
+    from chimera.refinement import patterns
+
+    for cls in _subclasses(patterns.Detector):
+        params = dict(inspect.signature(cls).parameters)
+        yield from _keyword_targets(cls.__name__, cls, params, {})
+        yield Target(f"{cls.__name__}.run(series)", lambda v, cls=cls: cls().run(v),
+                     ("observation", "series"))  # fmt: skip
+
+
 def _gate_targets() -> Iterator[Target]:
     for factory in (gates.non_inferiority, gates.sequential_non_inferiority):
         params = dict(inspect.signature(factory).parameters)
@@ -241,7 +294,7 @@ def _minimize_targets() -> Iterator[Target]:
 def targets(tmp: Any) -> list[Target]:
     """Every target, from the registries and signatures as they are now."""
     return [*_algorithm_targets(), *_bandit_targets(), *_contextual_bandit_targets(),
-            *_gate_targets(), *_problem_targets(),
+            *_gate_targets(), *_function_targets(), *_detector_targets(), *_problem_targets(),
             *_operator_targets(), *_execution_targets(tmp), *_minimize_targets()]  # fmt: skip
 
 
@@ -249,6 +302,8 @@ def must_refuse(kind: str, value: Any) -> bool:
     """Whether a value can never be an argument of this annotated kind."""
     if not kind:
         return False
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()  # a 0-d array of a number may stand for the number
     if value is None:
         return not kind.endswith("| None")
     base = kind.split(" |")[0]

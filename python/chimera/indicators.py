@@ -88,7 +88,7 @@ def hypervolume(F: npt.ArrayLike, ref: npt.ArrayLike) -> float:
     A = _matrix(F, "F", allow_empty=True)
     try:
         r = np.asarray(ref, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValidationError(f"ref must be a vector of {A.shape[1]} numbers: {exc}") from exc
     if r.shape != (A.shape[1],):
         raise ValidationError(

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from .._errors import ValidationError
-from .._validate import choice, integer, real
+from .._validate import as_seed, choice, integer, real
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 
@@ -82,7 +82,7 @@ class TestResult:
 def _sample(x: Any, name: str) -> np.ndarray:
     try:
         a = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValidationError(f"{name} must be a 1-D array of numbers: {exc}") from exc
     if a.ndim != 1:
         raise ValidationError(f"{name} must be 1-dimensional, got shape {a.shape}")
@@ -156,6 +156,9 @@ def welch_t(
     a, b = _sample(control, "control"), _sample(treatment, "treatment")
     test = "Welch t-test"
     if covariates is not None:
+        if not (isinstance(covariates, (tuple, list)) and len(covariates) == 2):
+            raise ValidationError("covariates must be a pair (x_control, x_treatment), got "
+                                  f"{covariates!r:.60}")  # fmt: skip
         a, b, _ = cuped(a, b, *covariates)
         test = "Welch t-test (CUPED)"
     if a.size < 2 or b.size < 2:
@@ -192,10 +195,11 @@ def two_proportion_z(
         (successes_control, n_control, "control"),
         (successes_treatment, n_treatment, "treatment"),
     ):
-        integer(k, f"{name} successes", 0)
-        integer(n, f"{name} trials", 0)
+        integer(k, f"successes_{name}: {name} successes", 0)
+        integer(n, f"n_{name}: {name} trials", 0)
         if not k <= n:
-            raise ValidationError(f"{name}: need 0 <= successes <= trials, got {k} of {n}")
+            raise ValidationError(f"successes_{name} must be at most n_{name} (0 <= successes <= "
+                                  f"trials), got {k} of {n}")  # fmt: skip
     test, sizes = "two-proportion z-test", (int(n_control), int(n_treatment))
     if n_control < 2 or n_treatment < 2:
         empty = np.empty(int(n_control)), np.empty(int(n_treatment))
@@ -256,6 +260,11 @@ def bootstrap(
     ``bootstrap``, BCa by default); significant when the interval excludes 0 (no p-value).
     ``statistic`` must accept an ``axis`` argument, as NumPy's reductions do."""
     alpha = _alpha(alpha)
+    method = choice(method, "method", ("BCa", "percentile", "basic"))
+    n_resamples = integer(n_resamples, "n_resamples", 2, 10**7)
+    seed = as_seed(seed)
+    if not callable(statistic):
+        raise ValidationError(f"statistic must be callable, got {type(statistic).__name__}")
     a, b = _sample(control, "control"), _sample(treatment, "treatment")
     test = f"bootstrap ({method})"
     if a.size < 2 or b.size < 2:
@@ -299,8 +308,8 @@ def cuped(
     xb = _sample(covariate_treatment, "covariate_treatment")
     if xa.size != a.size or xb.size != b.size:
         raise ValidationError(
-            f"covariates must pair with the outcomes: control {a.size} vs {xa.size}, "
-            f"treatment {b.size} vs {xb.size}"
+            f"covariates must pair with the outcomes (covariate_control, covariate_treatment): "
+            f"control {a.size} vs {xa.size}, treatment {b.size} vs {xb.size}"
         )
     x, y = np.concatenate([xa, xb]), np.concatenate([a, b])
     var = x.var()
@@ -345,7 +354,10 @@ def sample_ratio_mismatch(
     c = np.asarray(counts)
     if c.ndim != 1 or c.size < 2 or not np.issubdtype(c.dtype, np.integer) or (c < 0).any():
         raise ValidationError(f"counts must be two or more non-negative integers, got {counts!r}")
-    r = np.ones(c.size) if ratios is None else np.asarray(ratios, dtype=np.float64)
+    try:
+        r = np.ones(c.size) if ratios is None else np.asarray(ratios, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        r = np.zeros(0)  # refused below, naming ratios
     if r.shape != c.shape or not np.isfinite(r).all() or (r <= 0).any():
         raise ValidationError(f"ratios must be {c.size} positive numbers, got {ratios!r}")
     total = int(c.sum())
@@ -359,7 +371,10 @@ def sample_ratio_mismatch(
 
 
 def _p_values(p_values: Any) -> np.ndarray:
-    p = np.asarray(p_values, dtype=np.float64)
+    try:
+        p = np.asarray(p_values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        p = np.full(1, np.nan)  # refused below, naming p_values
     if p.ndim != 1 or not ((p >= 0) & (p <= 1)).all():
         raise ValidationError(
             f"p_values must be a 1-D array of numbers in [0, 1], got {p_values!r}"

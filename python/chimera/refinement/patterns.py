@@ -33,9 +33,10 @@ from .._validate import real
 
 
 def _positive(value: Any, name: str) -> float:
-    if not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
-        raise ValidationError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
+    try:
+        return real(value, name, 0.0, open_low=True)
+    except ValidationError:
+        raise ValidationError(f"{name} must be a positive number, got {value!r}") from None
 
 
 def _value(x: Any) -> float:
@@ -91,6 +92,11 @@ class Detector(ABC):
 
     def run(self, series: Any) -> np.ndarray:
         """The 0-based indices (within ``series``) of the observations that raised alarms."""
+        if isinstance(series, (str, bytes)) or not hasattr(series, "__iter__"):
+            raise ValidationError(f"series must be a sequence of observations, got {series!r:.60}")
+        if isinstance(series, np.ndarray) and series.ndim != 1:
+            raise ValidationError(f"series must be 1-D, one observation each, got shape "
+                                  f"{series.shape}")  # fmt: skip
         return np.array([i for i, x in enumerate(series) if self.update(x)], dtype=np.int64)
 
 
@@ -229,8 +235,9 @@ class RobustZ(Detector):
     """
 
     def __init__(self, *, window: int = 100, threshold: float = 3.5) -> None:
-        if not isinstance(window, int) or window < 5:
-            raise ValidationError(f"window must be an integer >= 5, got {window!r}")
+        if not isinstance(window, int) or isinstance(window, bool) or not 5 <= window <= 10**7:
+            raise ValidationError(f"window must be an integer >= 5 (at most 10,000,000), got "
+                                  f"{window!r}")  # fmt: skip
         super().__init__(0.0, 1.0, 2)
         self.window = window
         self.threshold = _positive(threshold, "threshold")
