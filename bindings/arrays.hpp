@@ -66,7 +66,8 @@ inline void require(bool ok, const std::string& message) {
 // _validate.fits_in_memory words it).
 inline void require_fits(double bytes, const std::string& what) {
 #if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
-  const double total =
+  // The machine's memory, asked once: select(n) is on the bandits' hot path.
+  static const double total =
       static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
   if (total > 0 && bytes > total) {
     char text[160];

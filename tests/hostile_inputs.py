@@ -261,7 +261,7 @@ def _problem_targets() -> Iterator[Target]:
 
 
 def _operator_targets() -> Iterator[Target]:
-    for table in (ops.SELECTIONS, ops.CROSSOVERS, ops.MUTATIONS):
+    for table in ops.TABLES.values():
         for cls in table.values():
             for f in fields(cls):
 

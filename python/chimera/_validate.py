@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import os
 from collections.abc import Iterable
@@ -170,6 +171,7 @@ def did_you_mean(value: Any, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+@functools.cache  # asked on hot paths (a bandit's batch of decisions): the machine's, once
 def physical_memory() -> float:
     """Bytes of memory this machine has (infinite where the OS does not say)."""
     try:
@@ -211,9 +213,10 @@ def integer(value: Any, name: str, low: int = 1, high: int | None = None) -> int
 
 
 def real(value: Any, name: str, low: float = -math.inf, high: float = math.inf, *,
-         open_low: bool = False) -> float:  # fmt: skip
-    """``value`` as a finite float in [low, high] ((low, high] with ``open_low``; bools and
-    ints too large for a float refused), or a ValidationError naming ``name``."""
+         open_low: bool = False, open_high: bool = False, want: str | None = None) -> float:  # fmt: skip
+    """``value`` as a finite float between ``low`` and ``high`` (each end excluded when open;
+    bools and ints too large for a float refused), or a ValidationError naming ``name`` and
+    what it must be (``want``: the caller's words for it)."""
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     )
@@ -221,13 +224,16 @@ def real(value: Any, name: str, low: float = -math.inf, high: float = math.inf, 
         v = float(value) if ok else math.nan
     except OverflowError:
         v = math.nan
-    if math.isfinite(v) and (v > low if open_low else v >= low) and v <= high:
+    above = v > low if open_low else v >= low
+    below = v < high if open_high else v <= high
+    if math.isfinite(v) and above and below:
         return v
-    if math.isinf(high):
+    if want is None and math.isinf(high):
         want = f"a finite number > {low:g}" if open_low else f"a finite number >= {low:g}"
         want = "finite (a number)" if math.isinf(low) else want
-    else:
-        want = f"a finite number in {'(' if open_low else '['}{low:g}, {high:g}]"
+    elif want is None:
+        ends = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+        want = f"a finite number in {ends}"
     raise ValidationError(f"{name} must be {want}, got {value!r}")
 
 
@@ -249,8 +255,5 @@ def choice(value: Any, name: str, choices: Iterable[str]) -> str:
 
 def seconds(value: Any, name: str, *, zero: bool = False) -> float:
     """``value`` as finite seconds, > 0 (or >= 0 with ``zero``), or a ValidationError."""
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    if not (ok and math.isfinite(value) and (value >= 0 if zero else value > 0)):
-        bound = ">= 0" if zero else "> 0"
-        raise ValidationError(f"{name} must be finite seconds {bound}, got {value!r}")
-    return float(value)
+    return real(value, name, 0.0, open_low=not zero,
+                want=f"finite seconds {'>= 0' if zero else '> 0'}")  # fmt: skip

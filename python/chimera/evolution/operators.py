@@ -263,6 +263,10 @@ CROSSOVERS: dict[str, type[Operator]] = {
 MUTATIONS: dict[str, type[Operator]] = {
     c.name: c for c in (NoMutation, Gaussian, Polynomial, BitFlip, RandomReset)
 }
+#: Each kind's operators by name.
+TABLES: dict[str, dict[str, type[Operator]]] = {
+    "selection": SELECTIONS, "crossover": CROSSOVERS, "mutation": MUTATIONS,
+}  # fmt: skip
 _ALIASES = {
     "one_point": "single_point",
     "blx": "blend",
@@ -271,8 +275,10 @@ _ALIASES = {
 }
 
 
-def make(kind: str, spec: Any, table: dict[str, type[Operator]]) -> Any:
-    """An operator from an instance, a name, or a dict ``{"name": ..., **params}``."""
+def make(kind: str, spec: Any) -> Any:
+    """An operator of ``kind`` (a key of :data:`TABLES`) from an instance, a name, or a dict
+    ``{"name": ..., **params}``."""
+    table = TABLES[kind]
     base = {"selection": Operator, "crossover": Crossover, "mutation": Mutation}[kind]
     if isinstance(spec, Operator):
         _check(type(spec) in table.values(), f"{type(spec).__name__} is not a {kind} operator")

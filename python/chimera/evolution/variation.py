@@ -37,10 +37,10 @@ class Variation:
                  crossover: Any, mutation: Any, repair: str, backend: str) -> None:  # fmt: skip
         self.space, self.pop_size, self.seed = space, pop_size, seed
         dtype = space.dtype
-        self.selection = ops.make("selection", selection, ops.SELECTIONS)
-        self.crossover = ops.make("crossover", crossover, ops.CROSSOVERS)
+        self.selection = ops.make("selection", selection)
+        self.crossover = ops.make("crossover", crossover)
         self.mutation = ops.make(
-            "mutation", default_mutation(dtype) if mutation is None else mutation, ops.MUTATIONS
+            "mutation", default_mutation(dtype) if mutation is None else mutation
         )
         if dtype.kind != "f" and self.crossover.real_only:
             raise ValidationError(

@@ -52,13 +52,8 @@ class Deployment:
         if not isinstance(incumbent, str) or not incumbent:
             raise ValidationError(f"incumbent must be a version id (a non-empty str), got "
                                   f"{incumbent!r}")  # fmt: skip
-        try:
-            share = real(canary_share, "canary_share", 0.0, 1.0, open_low=True)
-        except ValidationError:
-            share = 1.0
-        if share >= 1.0:
-            raise ValidationError(f"canary_share must be in (0, 1), got {canary_share!r}")
-        canary_share = share
+        canary_share = real(canary_share, "canary_share", 0.0, 1.0, open_low=True,
+                            open_high=True, want="in (0, 1)")  # fmt: skip
         integer(min_samples, "min_samples")
         max_samples = 10 * min_samples if max_samples is None else max_samples
         integer(max_samples, "max_samples", 0)

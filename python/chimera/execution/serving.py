@@ -135,7 +135,7 @@ class ServingPool:
         try:
             # Requests are few: one shard a version, every version's under way before any is
             # waited for, costs fewer thread hand-offs than sharding each (bench_pipeline).
-            started: dict[str, tuple[AgentPool, list[Future[Evaluation]]] | _Unanswered] = {}
+            started: dict[str, list[Future[Evaluation]] | _Unanswered] = {}
             for version, where in rows.items():
                 try:
                     started[version] = self._start(version, R[where], shards=1)
@@ -146,7 +146,7 @@ class ServingPool:
                     s = started[version]
                     if isinstance(s, _Unanswered):
                         raise s
-                    evaluation = self._finish(*s)
+                    evaluation = self._finish(s)
                 except _Unanswered as exc:
                     error = error or exc.__cause__
                     for i in where:
@@ -177,10 +177,10 @@ class ServingPool:
     def _evaluate(self, version: str, requests: np.ndarray) -> Evaluation:
         """The version's evaluation of ``requests``; :class:`_Unanswered` says whether a
         failure is the version's ("failed": its artifact or its run) or the caller's."""
-        return self._finish(*self._start(version, requests))
+        return self._finish(self._start(version, requests))
 
     def _start(self, version: str, requests: np.ndarray, shards: int | None = None
-               ) -> tuple[AgentPool, list[Future[Evaluation]]]:  # fmt: skip
+               ) -> list[Future[Evaluation]]:  # fmt: skip
         """Submits the version's evaluation of ``requests`` to its pool in ``shards`` (default:
         one per worker); see ``_evaluate``."""
         try:
@@ -197,14 +197,14 @@ class ServingPool:
         except Exception as exc:  # the wrong shape for this version: the caller's mistake
             raise _Unanswered("no evidence") from exc
         try:
-            return pool, pool.scatter(X, shards)
+            return pool.scatter(X, shards)
         except Exception as exc:
             raise _Unanswered("failed") from exc
 
     @staticmethod
-    def _finish(pool: AgentPool, futures: list[Future[Evaluation]]) -> Evaluation:
+    def _finish(futures: list[Future[Evaluation]]) -> Evaluation:
         try:
-            return pool.gather(futures)
+            return AgentPool.gather(futures)
         except Exception as exc:
             raise _Unanswered("failed") from exc
 

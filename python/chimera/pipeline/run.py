@@ -218,7 +218,7 @@ def execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool = False,
                 canary.close()
     summary = _summary(plan, result, ref, loop, bandit, canary)
     if resumes := _resumes(run_dir):  # the run was interrupted and continued
-        summary["resumed_after"] = resumes
+        summary["resumed_after"] = [r["after_generation"] for r in resumes]
     if predicted is not None:  # a resumed run reports the prediction it began with
         summary["predicted_seconds"] = predicted
     folder.write_json(run_dir / folder.RESULT, summary)
@@ -232,19 +232,18 @@ def execute(run_dir: Path, validated: ValidatedPlan, *, progress: bool = False,
 def _record_resume(run_dir: Path, generation: int) -> None:
     """Adds this resume to the folder's list, so that the report can say the run was
     interrupted, where, and when it went on."""
-    path = run_dir / folder.RESUMES
-    try:
-        resumes = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
-    except (OSError, ValueError):
-        resumes = []  # a damaged list loses the record of earlier resumes, not the run
     at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    folder.write_json(path, [*resumes, {"after_generation": generation, "at": at}])
+    resumes = [*_resumes(run_dir), {"after_generation": generation, "at": at}]
+    folder.write_json(run_dir / folder.RESUMES, resumes)
 
 
-def _resumes(run_dir: Path) -> list[int]:
-    path = run_dir / folder.RESUMES
+def _resumes(run_dir: Path) -> list[dict[str, Any]]:
+    """The folder's resumes so far (none when there were none, or the list is damaged: that
+    loses the record of earlier resumes, not the run)."""
     try:
-        return [int(r["after_generation"]) for r in json.loads(path.read_text(encoding="utf-8"))]
+        resumes = json.loads((run_dir / folder.RESUMES).read_text(encoding="utf-8"))
+        return [{"after_generation": int(r["after_generation"]), "at": str(r["at"])}
+                for r in resumes]  # fmt: skip
     except (OSError, ValueError, TypeError, KeyError):
         return []
 

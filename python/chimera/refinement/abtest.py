@@ -93,13 +93,7 @@ def _sample(x: Any, name: str) -> np.ndarray:
 
 
 def _alpha(alpha: float) -> float:
-    try:
-        a = real(alpha, "alpha", 0.0, 1.0, open_low=True)
-    except ValidationError:
-        a = 1.0
-    if a >= 1.0:
-        raise ValidationError(f"alpha must be in (0, 1), got {alpha!r}")
-    return a
+    return real(alpha, "alpha", 0.0, 1.0, open_low=True, open_high=True, want="in (0, 1)")
 
 
 def _alternative(alternative: str) -> str:

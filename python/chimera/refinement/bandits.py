@@ -44,11 +44,9 @@ MAX_ARMS = 1 << 20
 
 
 def _positive(value: Any, name: str, *, upper: float | None = None) -> float:
-    try:
-        return real(value, name, 0.0, math.inf if upper is None else upper, open_low=True)
-    except ValidationError:
-        bound = f" and at most {upper}" if upper is not None else ""
-        raise ValidationError(f"{name} must be a positive number{bound}, got {value!r}") from None
+    bound = f" and at most {upper}" if upper is not None else ""
+    return real(value, name, 0.0, math.inf if upper is None else upper, open_low=True,
+                want=f"a positive number{bound}")  # fmt: skip
 
 
 def _count(value: Any, name: str, most: int) -> int:

@@ -33,10 +33,7 @@ from .._validate import real
 
 
 def _positive(value: Any, name: str) -> float:
-    try:
-        return real(value, name, 0.0, open_low=True)
-    except ValidationError:
-        raise ValidationError(f"{name} must be a positive number, got {value!r}") from None
+    return real(value, name, 0.0, open_low=True, want="a positive number")
 
 
 def _value(x: Any) -> float:

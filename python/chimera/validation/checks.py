@@ -47,15 +47,14 @@ def from_spec(problem: str) -> Violation:
 def operator_names(spec: Spec) -> list[Violation]:
     """Each operator the spec names exists and takes its parameters (when the objective
     cannot be resolved to check them on an optimizer, see :func:`operators`)."""
-    tables = {"selection": ops.SELECTIONS, "crossover": ops.CROSSOVERS,
-              "mutation": ops.MUTATIONS}  # fmt: skip
-    named = [(f"algorithm.{k}", k, v) for k, v in spec.options.items() if k in tables]
+    named = [(f"algorithm.{k}", k, v) for k, v in spec.options.items() if k in ops.TABLES]
     for i, arm in enumerate(spec.bandit.arms if spec.bandit else ()):
-        named += [(f"refinement.bandit.arms[{i}].{k}", k, v) for k, v in arm.items() if k in tables]
+        named += [(f"refinement.bandit.arms[{i}].{k}", k, v) for k, v in arm.items()
+                  if k in ops.TABLES]  # fmt: skip
     out = []
     for where, kind, value in named:
         try:
-            ops.make(kind, value, tables[kind])
+            ops.make(kind, value)
         except ChimeraError as exc:
             out.append(Violation(where, str(exc), "name operators and options of "
                                  "chimera.evolution.operators (docs/spec.md)"))  # fmt: skip
