@@ -1,7 +1,8 @@
 """The pipeline behind ``chimera run``: what a durable, refined, deployed generation costs.
 
-The same work for everyone: evolve the cart-pole agent's policy (the sandboxed wasm module of
-the quickstart, 5 weights in [-10, 10]) with a GA of ``--pop`` individuals for ``--gens``
+The same work for everyone: evolve the cart-pole agent's policy (a sandboxed wasm module,
+examples/agents/cartpole.c, 5 weights in [-10, 10]; cheaper than the quickstart's double pole,
+so that the bookkeeping shows) with a GA of ``--pop`` individuals for ``--gens``
 generations, tournament of 3, SBX (eta 15) and polynomial mutation (eta 20), the population
 evaluated in one batch call to the agent per generation.
 
@@ -11,8 +12,8 @@ evaluated in one batch call to the agent per generation.
 - chimera.minimize: the bare ask/tell loop on the native kernels;
 - the pipeline, durable: the same GA through ``chimera.pipeline`` with the genome store, a
   checkpoint of every stage and the Parquet history after every generation;
-- the pipeline, quickstart: also the Thompson bandit over three operator arms and the canary
-  deployment (8 served evaluations a generation, Welch gate).
+- the pipeline, refined: also the quickstart's Thompson bandit over three operator arms and a
+  canary deployment (8 served evaluations a generation, Welch gate).
 
 Each is timed over its generation loop (median of ``--repeats``); every one must balance the
 pole (best fitness at most 5 steps short of the 500). The bookkeeping's floor is the fsyncs a
@@ -66,7 +67,7 @@ workers = 1
 report = false
 {extra}
 """
-QUICKSTART = """
+REFINED = """
 [refinement.bandit]
 policy = "thompson"
 arms = [
@@ -181,7 +182,7 @@ def main() -> int:
         "DEAP eaSimple": lambda s: run_deap(agent, args.pop, args.gens, s),
         "chimera.minimize": lambda s: run_minimize(agent, args.pop, args.gens, s),
         "pipeline, durable": lambda s: run_pipeline(args.pop, args.gens, s, "")[:2],
-        "pipeline, quickstart": lambda s: run_pipeline(args.pop, args.gens, s, QUICKSTART)[:2],
+        "pipeline, refined": lambda s: run_pipeline(args.pop, args.gens, s, REFINED)[:2],
     }
     for case in cases.values():  # warm-up: imports, compiled modules
         case(99)

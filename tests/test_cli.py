@@ -58,7 +58,7 @@ def test_run_writes_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_quickstart_spec_parses() -> None:
     s = planning.load(Path(__file__).parent.parent / "examples" / "quickstart.toml")
-    assert s.objective.kind == "wasm" and s.objective.target.endswith("cartpole.wasm")
+    assert s.objective.kind == "wasm" and s.objective.target.endswith("double_pole.wasm")
     assert s.bandit is not None and len(s.bandit.arms) == 3 and s.deploy is not None
 
 

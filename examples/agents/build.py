@@ -6,7 +6,7 @@ wasm32-wasi with the reactor model links the math functions of wasi-libc and lea
 module with no imports at all (nothing to allow-list) and an ``_initialize`` export, which
 the host calls once after instantiation.
 
-Usage: python examples/agents/build.py
+Usage: python examples/agents/build.py [NAME ...]   (all the sources, or NAME.c only)
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ FLAGS = ["-target", "wasm32-wasi", "-mexec-model=reactor", "-O2", "-s", "-Wl,--n
 
 
 def main() -> int:
-    for source in sorted(HERE.glob("*.c")):
+    names = sys.argv[1:]
+    sources = [HERE / f"{n}.c" for n in names] if names else sorted(HERE.glob("*.c"))
+    for source in sources:
         target = source.with_suffix(".wasm")
         cmd = [sys.executable, "-m", "ziglang", "cc", *FLAGS, "-o", str(target), str(source)]
         subprocess.run(cmd, check=True)

@@ -67,6 +67,41 @@ def cartpole(W: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def double_pole(W: np.ndarray) -> np.ndarray:
+    """The double-pole agent's objective, the same physics in NumPy (every genome and start
+    stepped at once)."""
+    g, m, half, force_max, tau, x_lim, th_lim = -9.8, np.array([0.1, 0.01]), np.array(
+        [0.5, 0.05]), 10.0, 0.01, 2.4, 0.6283185307179586  # fmt: skip
+    ml = m * half
+    starts = np.array([[0, 0, 0.07854, 0, 0, 0], [0.5, 0, -0.05, 0.1, 0.02, 0],
+                       [-0.8, 0.2, 0.04, -0.2, -0.03, 0.1], [0.2, -0.3, -0.1, 0, 0.05, 0]])  # fmt: skip
+    w = np.repeat(W, 4, axis=0)
+    s = np.tile(starts, (len(W), 1))
+
+    def derivative(s: np.ndarray, f: np.ndarray) -> np.ndarray:
+        th, th_dot = s[:, [2, 4]], s[:, [3, 5]]
+        pull = ml * th_dot**2 * np.sin(th) + 0.75 * m * np.cos(th) * (
+            2e-6 * th_dot / ml + g * np.sin(th))  # fmt: skip
+        mass = 1.0 + (m * (1 - 0.75 * np.cos(th) ** 2)).sum(axis=1)
+        x_acc = (f - 5e-4 * np.sign(s[:, 1]) + pull.sum(axis=1)) / mass
+        th_acc = -0.75 * (x_acc[:, None] * np.cos(th) + g * np.sin(th) + 2e-6 * th_dot / ml) / half
+        return np.column_stack([s[:, 1], x_acc, th_dot[:, 0], th_acc[:, 0], th_dot[:, 1],
+                                th_acc[:, 1]])  # fmt: skip
+
+    cost, up = np.zeros(len(s)), np.ones(len(s), dtype=bool)
+    for _ in range(1000):
+        f = force_max * np.tanh((w[:, :6] * s).sum(axis=1) + w[:, 6])
+        k1 = derivative(s, f)
+        k2 = derivative(s + tau / 2 * k1, f)
+        k3 = derivative(s + tau / 2 * k2, f)
+        k4 = derivative(s + tau * k3, f)
+        s = np.where(up[:, None], s + tau / 6 * (k1 + 2 * k2 + 2 * k3 + k4), s)
+        deviation = ((s[:, 0] / x_lim) ** 2 + (s[:, 2] / th_lim) ** 2 + (s[:, 4] / th_lim) ** 2) / 3
+        cost += np.where(up, deviation, 1.0)
+        up &= (np.abs(s[:, 0]) < x_lim) & (np.abs(s[:, 2]) < th_lim) & (np.abs(s[:, 4]) < th_lim)
+    return cost.reshape(len(W), 4).mean(axis=1)
+
+
 def test_example_agents_agree_with_numpy() -> None:
     X = np.random.default_rng(0).uniform(-5.12, 5.12, (300, 7))
     agent = WasmAgent(f"{AGENTS}/rastrigin.wasm", dim=7)
@@ -77,6 +112,24 @@ def test_example_agents_agree_with_numpy() -> None:
     assert pole.dim == 5 and pole.n_obj == 1
     f = pole(W)
     assert np.allclose(f, cartpole(W), atol=1e-9) and f[0] < 50
+    W = np.random.default_rng(2).uniform(-10, 10, (6, 7))
+    W[0] = [0.0, -1.0, -10.0, -5.0, 5.0, 1.0, 0.0]  # the quickstart's incumbent: balances
+    poles = WasmAgent(f"{AGENTS}/double_pole.wasm", limits=Limits(fuel=10**7))
+    f = poles(W)
+    assert np.allclose(f, double_pole(W), rtol=0, atol=1e-9) and 14 < f[0] < 15 < f[1:].min()
+
+
+def test_an_evaluation_counts_the_fuel_it_spent() -> None:
+    poles = WasmAgent(f"{AGENTS}/double_pole.wasm", limits=Limits(fuel=10**7))
+    balancing, falling = [0.0, -1.0, -10.0, -5.0, 5.0, 1.0, 0.0], [0.0] * 7
+    spent = [poles.evaluate(np.array([w])).fuel for w in (balancing, falling)]
+    assert spent[0] > 20 * spent[1] > 0  # balancing simulates every step of every start
+    both = poles.evaluate(np.array([balancing, falling])).fuel
+    assert both is not None and abs(both - sum(spent)) < 100  # one call's overhead aside
+    starved = WasmAgent(f"{AGENTS}/double_pole.wasm", limits=Limits(fuel=5_000))
+    out = starved.evaluate(np.array([balancing] * 3))
+    # every call ran dry: the first had the three's fuel, then the other two went alone
+    assert len(out.violations) == 3 and out.fuel == 3 * 5_000 + 2 * 5_000
 
 
 def test_hostile_individuals_are_contained_and_the_batch_carries_on(caplog) -> None:

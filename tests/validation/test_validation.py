@@ -17,12 +17,12 @@ from chimera.discovery import discover
 from chimera.validation import PlanInvalid, checks
 from helpers import EXAMPLES
 
-CARTPOLE = (EXAMPLES / "agents" / "cartpole.wasm").resolve()
+AGENT = (EXAMPLES / "agents" / "double_pole.wasm").resolve()
 
 
 def quickstart(tmp_path: Path, *changes: tuple[str, str]) -> Path:
     text = (EXAMPLES / "quickstart.toml").read_text()
-    text = text.replace('"agents/cartpole.wasm"', f'"{CARTPOLE}"')
+    text = text.replace('"agents/double_pole.wasm"', f'"{AGENT}"')
     for old, new in changes:
         assert old in text, old
         text = text.replace(old, new)
@@ -40,7 +40,7 @@ def test_every_violation_is_listed_with_where_and_fix(tmp_path: Path) -> None:
     spec = quickstart(
         tmp_path,
         ('backend = "auto"', 'backend = "auto"\ngpus = 3\nworkers = 10000\nmemory_gb = 1e9'),
-        ("incumbent = [0.0, 0.0, 1.0, 0.5, 0.0]", "incumbent = [0.0, 99.0, 1.0]"),
+        ("incumbent = [0.0, -1.0, -10.0, -5.0, 5.0, 1.0, 0.0]", "incumbent = [0.0, 99.0, 1.0]"),
         ("generations = 80\nseconds = 50", "evals = 10"),
     )
     with pytest.raises(PlanInvalid) as info:
@@ -51,18 +51,18 @@ def test_every_violation_is_listed_with_where_and_fix(tmp_path: Path) -> None:
     assert all(v.fix for v in info.value.violations)
     text = str(info.value)
     assert "5 violation(s)" in text and "3 GPU(s) asked for, 0 found" in text
-    assert "has 3 values, the genome has 5 genes" in text
+    assert "has 3 values, the genome has 7 genes" in text
 
 
 def test_a_wasm_agent_needs_its_safety_limits(tmp_path: Path) -> None:
-    spec = quickstart(tmp_path, ("limits = { fuel = 2_000_000, timeout = 0.5, memory = 1_048_576 }",
-                                 "limits = { fuel = 2_000_000 }"))  # fmt: skip
+    spec = quickstart(tmp_path, ("limits = { fuel = 10_000_000, timeout = 0.5, memory = 1_048_576 }",
+                                 "limits = { fuel = 10_000_000 }"))  # fmt: skip
     with pytest.raises(PlanInvalid, match="no timeout, memory limit set for the agent"):
         validation.validate(spec, probe=False)
     # the rest is still checked under the default limits: every violation at once
-    spec = quickstart(tmp_path, ("limits = { fuel = 2_000_000, timeout = 0.5, memory = 1_048_576 }",
+    spec = quickstart(tmp_path, ("limits = { fuel = 10_000_000, timeout = 0.5, memory = 1_048_576 }",
                                  "limits = { fuel = -1 }"),
-                      ("incumbent = [0.0, 0.0, 1.0, 0.5, 0.0]", "incumbent = [1.0]"))  # fmt: skip
+                      ("incumbent = [0.0, -1.0, -10.0, -5.0, 5.0, 1.0, 0.0]", "incumbent = [1.0]"))  # fmt: skip
     with pytest.raises(PlanInvalid) as info:
         validation.validate(spec, probe=False)
     assert [v.where for v in info.value.violations] == [
@@ -72,7 +72,7 @@ def test_a_wasm_agent_needs_its_safety_limits(tmp_path: Path) -> None:
 def test_a_broken_module_is_refused_before_anything_runs(tmp_path: Path) -> None:
     bad = tmp_path / "bad.wasm"
     bad.write_bytes(b"\0asm\x01\0\0\0garbage")
-    spec = quickstart(tmp_path, (f'"{CARTPOLE}"', f'"{bad}"'))
+    spec = quickstart(tmp_path, (f'"{AGENT}"', f'"{bad}"'))
     with pytest.raises(PlanInvalid) as info:
         validation.validate(spec, probe=False)
     assert [v.where for v in info.value.violations] == ["objective.wasm"]
@@ -104,11 +104,13 @@ def test_genome_checks() -> None:
 def test_validate_and_plan_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = quickstart(tmp_path)
     assert main(["validate", str(good)]) == 0
-    assert "valid: ga on cartpole, 80 generations of 64" in capsys.readouterr().out
+    assert "valid: ga on double_pole, 80 generations of 64" in capsys.readouterr().out
     assert main(["plan", str(good), "--json", "--no-probe"]) == 0
     plan = json.loads(capsys.readouterr().out)
     assert plan["algorithm"] == "ga" and plan["generations"] == 80
-    bad = quickstart(tmp_path, ("incumbent = [0.0, 0.0, 1.0, 0.5, 0.0]", "incumbent = [1.0]"))
+    bad = quickstart(
+        tmp_path, ("incumbent = [0.0, -1.0, -10.0, -5.0, 5.0, 1.0, 0.0]", "incumbent = [1.0]")
+    )
     assert main(["validate", str(bad), "--json"]) == 2
     report = json.loads(capsys.readouterr().out)
     assert report["valid"] is False

@@ -16,7 +16,10 @@ The model then predicts
     seconds_per_generation(pop, backend, workers)
         = evaluation[workers](pop) + breeding[backend](pop)
 
-For a worker count that was not measured it interpolates the two lines it lies between
+For a wasm agent it also records the mean fuel (instructions) a random genome spent: an
+agent's cost can depend on the genome, and its fuel limit over that mean bounds how much
+dearer a generation can be than predicted. For a worker count that was not measured it
+interpolates the two lines it lies between
 (beyond the largest it assumes no further speed-up). The measurements are medians of repeated
 calls, so a busy machine shifts them less than a single call would; they are still a few
 milliseconds of a shared machine, good for choosing between plans, not for benchmarking.
@@ -83,6 +86,10 @@ class CostModel:
     evaluation: dict[int, Line] = field(hash=False)
     breeding: dict[str, Line] = field(hash=False)
     seconds: float
+    #: A wasm agent's mean fuel (instructions) per evaluation of the random genomes, else
+    #: None. An agent's cost can depend on the genome (a controller that balances longer
+    #: simulates longer): its fuel limit over this is how much dearer an evaluation can be.
+    fuel_per_evaluation: float | None = None
 
     @property
     def workers(self) -> tuple[int, ...]:
@@ -128,6 +135,7 @@ class CostModel:
             "seconds": self.seconds,
             "evaluation": {str(k): vars(v) for k, v in sorted(self.evaluation.items())},
             "breeding": {k: vars(v) for k, v in self.breeding.items()},
+            "fuel_per_evaluation": self.fuel_per_evaluation,
         }
 
 
@@ -180,10 +188,8 @@ def _evaluator(
     objective: Any, workers: int
 ) -> tuple[Callable[[np.ndarray], Any], Callable[[], None]]:
     """(evaluate a batch on ``workers`` workers, close them)."""
-    # Only a loaded chimera.execution can have made a WasmAgent: importing it (and wasmtime)
-    # for a plain callable would cost more than the probe.
-    execution = sys.modules.get("chimera.execution")
-    if execution is not None and isinstance(objective, execution.WasmAgent):
+    if _is_agent(objective):
+        execution = sys.modules["chimera.execution"]
         pool = execution.AgentPool(objective, workers=workers)
         return pool.evaluate, pool.close
     threads = ThreadPoolExecutor(workers, thread_name_prefix="chimera-probe")
@@ -193,6 +199,21 @@ def _evaluator(
         return list(threads.map(objective, shards))
 
     return evaluate, threads.shutdown
+
+
+def _is_agent(objective: Any) -> bool:
+    # Only a loaded chimera.execution can have made a WasmAgent: importing it (and wasmtime)
+    # for a plain callable would cost more than the probe.
+    execution = sys.modules.get("chimera.execution")
+    return execution is not None and isinstance(objective, execution.WasmAgent)
+
+
+def _fuel_per_evaluation(objective: Any, X: np.ndarray) -> float | None:
+    """A wasm agent's mean fuel for the rows of X; None for any other objective."""
+    if not _is_agent(objective):
+        return None
+    fuel = objective.evaluate(X).fuel
+    return None if fuel is None else fuel / len(X)
 
 
 def _first_rows(evaluate: Callable[[np.ndarray], Any], X: np.ndarray, n: int) -> Callable[[], Any]:
@@ -289,4 +310,5 @@ def probe(
         name: _fit(partial(_generation, bounds, name), min(_MIN_POP, batch), batch, budget)
         for name in names
     }
-    return CostModel(low.size, evaluation, breeding, time.perf_counter() - start)
+    fuel = _fuel_per_evaluation(objective, X[: min(batch, 64)])
+    return CostModel(low.size, evaluation, breeding, time.perf_counter() - start, fuel)

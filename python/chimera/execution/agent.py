@@ -53,10 +53,12 @@ _TRAPS = {
 @dataclass
 class Evaluation:
     """A batch's objectives, ``(n,)`` for one objective or ``(n, m)``, with ``worst_fitness``
-    where a violation struck, and the violations by individual."""
+    where a violation struck, the violations by individual, and the fuel (wasm instructions)
+    the whole batch spent, None where it is not known (one served evaluation of a batch)."""
 
     fitness: np.ndarray
     violations: dict[int, SandboxViolation] = field(default_factory=dict)
+    fuel: int | None = None
 
 
 class _LogSink:
@@ -211,8 +213,8 @@ class WasmAgent:
         reasons: dict[int, str] = {}
         # A call's genomes and results must fit the memory limit.
         chunk = max(1, min(self.limits.chunk, self.limits.memory // (8 * (self.dim + m))))
-        for start in range(0, n, chunk):
-            self._run(X, start, min(start + chunk, n), out, reasons)
+        fuel = sum(self._run(X, start, min(start + chunk, n), out, reasons)
+                   for start in range(0, n, chunk))  # fmt: skip
         for i in np.flatnonzero(~np.isfinite(out).all(axis=1)).tolist():
             reasons.setdefault(i, "non-finite result")
         violations = {}
@@ -223,7 +225,7 @@ class WasmAgent:
                 reason,
                 first + i,
             )
-        return Evaluation(out[:, 0] if m == 1 else out, violations)
+        return Evaluation(out[:, 0] if m == 1 else out, violations, fuel)
 
     def genomes(self, X: npt.ArrayLike) -> np.ndarray:
         """X as a checked ``(n, dim)`` float64 array (ValidationError otherwise)."""
@@ -242,18 +244,19 @@ class WasmAgent:
         return X
 
     def _run(self, X: np.ndarray, start: int, stop: int, out: np.ndarray,
-             reasons: dict[int, str]) -> None:  # fmt: skip
+             reasons: dict[int, str]) -> int:  # fmt: skip
         """Individuals start..stop-1, in one call unless traps strike: after each, the rest go
-        in calls of half the size, so that runaways cannot multiply each other's budgets."""
+        in calls of half the size, so that runaways cannot multiply each other's budgets.
+        Returns the fuel the calls spent."""
         d, m = self.dim, self.n_obj
-        size = stop - start
+        size, spent = stop - start, 0
         while start < stop:
             try:
                 sb = self._sandbox()
             except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
                 for i in range(start, stop):
                     reasons[i] = f"failed to restart: {_describe(exc)}"
-                return
+                return spent
             k = min(size, stop - start)
             gbytes, rbytes = 8 * k * d, 8 * k * m
             try:
@@ -268,7 +271,7 @@ class WasmAgent:
             if base <= 0:
                 for i in range(start, stop):
                     reasons[i] = f"no buffer for the batch: {why}"
-                return
+                return spent
             mem = sb.view()
             mem[base : base + gbytes] = X[start : start + k].view(np.uint8).ravel()
             mem[base + gbytes : base + gbytes + rbytes].view(np.uint64)[:] = _UNWRITTEN
@@ -278,6 +281,7 @@ class WasmAgent:
             try:
                 code = sb.evaluate(sb.store, base, k, d, base + gbytes)
             except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+                spent += self.limits.fuel * k - sb.store.get_fuel()
                 raw = sb.view()[base + gbytes : base + gbytes + rbytes].view(np.uint64)
                 unwritten = np.flatnonzero((raw.reshape(k, m) == _UNWRITTEN).any(axis=1))
                 # a trap after every result was written is charged to the last individual
@@ -288,6 +292,7 @@ class WasmAgent:
                 size = max(1, size // 2)
                 self._drop_sandbox()  # a trapped instance's state is not trusted
                 continue
+            spent += self.limits.fuel * k - sb.store.get_fuel()
             if code != abi.OK:
                 why = abi.ERRORS.get(code, f"error code {code}")
                 for i in range(start, start + k):
@@ -296,6 +301,7 @@ class WasmAgent:
                 raw = sb.view()[base + gbytes : base + gbytes + rbytes]
                 out[start : start + k] = raw.view(np.float64).reshape(k, m)
             start += k
+        return spent
 
     def _drop_sandbox(self) -> None:
         self._local.sandbox = None

@@ -128,11 +128,13 @@ class AgentPool:
     def gather(futures: list[Future[Evaluation]]) -> Evaluation:
         """The evaluation of a scattered batch, its shards joined in order."""
         fitness, violations = [], {}
+        fuel: int | None = 0
         for f in futures:
             r = f.result()
             fitness.append(r.fitness)
             violations.update(r.violations)
-        return Evaluation(np.concatenate(fitness), violations)
+            fuel = None if fuel is None or r.fuel is None else fuel + r.fuel
+        return Evaluation(np.concatenate(fitness), violations, fuel)
 
     def __call__(self, X: npt.ArrayLike) -> np.ndarray:
         return self.evaluate(X).fitness

@@ -60,6 +60,9 @@ class Plan:
     seconds_per_generation: float | None
     options: dict[str, Any] = field(default_factory=dict)
     n_constr: int = 0
+    #: For a wasm agent: a generation's seconds if every evaluation spent its whole fuel
+    #: limit (the prediction is for genomes as cheap as the probe's random ones).
+    worst_seconds_per_generation: float | None = None
 
     @property
     def evals(self) -> int:
@@ -71,6 +74,15 @@ class Plan:
         if self.seconds_per_generation is None:
             return None
         return self.generations * self.seconds_per_generation
+
+    @property
+    def worst_seconds(self) -> float | None:
+        """The most the planned generations can take when every evaluation spends its fuel
+        limit (the seconds budget still stops the run), for a wasm agent; else None."""
+        if self.worst_seconds_per_generation is None:
+            return None
+        worst = self.generations * self.worst_seconds_per_generation
+        return worst if self.spec.budget.seconds is None else min(worst, self.spec.budget.seconds)
 
     def predicted_cost(self) -> dict[str, float] | None:
         """Predicted resource use: CPU-seconds of the evaluation workers
@@ -112,6 +124,9 @@ class Plan:
             gpu = f", {cost['gpu_hours']:.3g} GPU-hours" if cost["gpu_hours"] else ""
             lines.append(f"predicted   {self.seconds_per_generation * 1e3:.2f} ms a generation, "
                          f"{total:.1f} s in all ({cost['cpu_seconds']:.1f} CPU-seconds{gpu})")  # fmt: skip
+            if self.worst_seconds is not None:
+                lines.append("            for genomes as cheap as random ones; at most "
+                             f"{self.worst_seconds:.1f} s if every evaluation spends its fuel")  # fmt: skip
         else:
             lines.append("predicted   not probed (run `chimera plan` without --no-probe)")
         loop = [s.name + (f" ({self.shards} shards)" if s.name == "evaluate" and self.shards > 1
@@ -132,6 +147,7 @@ class Plan:
             "limited_by": self.limited_by, "why": self.why,
             "seconds_per_generation": self.seconds_per_generation,
             "predicted_seconds": self.predicted_seconds,
+            "worst_seconds": self.worst_seconds,
             "predicted_cost": self.predicted_cost(),
             "steps": [vars(s) for s in self.steps], "shards": self.shards,
         }  # fmt: skip
@@ -277,6 +293,11 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
         if evaluate_s is None or breed_s is None
         else evaluate_s + breed_s + (serve_s or 0.0) + COMMIT_S + CHECKPOINT_S
     )
+    worst = None
+    if per_generation is not None and model is not None and model.fuel_per_evaluation:
+        assert objective.limits is not None and evaluate_s is not None
+        dearer = max(1.0, objective.limits.fuel / model.fuel_per_evaluation)
+        worst = per_generation + (dearer - 1) * (evaluate_s + (serve_s or 0.0))
     generations, limited_by = _generations(spec, pop, per_generation)
     shards = min(workers, pop) if objective.kind == "wasm" else 1
     steps = [Step("breed", breed_s), Step("evaluate", evaluate_s)]
@@ -292,7 +313,7 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
         limited_by=limited_by,
         why={"algorithm": why_algorithm, "backend": why_backend, "workers": why_workers},
         steps=tuple(steps), shards=shards, seconds_per_generation=per_generation,
-        n_constr=n_constr,
+        n_constr=n_constr, worst_seconds_per_generation=worst,
         options=options | ({"backend": backend} if backend != "auto"
                            and "backend" in algorithms.get(algorithm).parameters else {}),
     )  # fmt: skip

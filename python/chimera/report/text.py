@@ -120,7 +120,9 @@ def _time(run: Run) -> str:
     if predicted is None:
         return f"not predicted (planned without probing); {taken}"
     ratio = f" ({took / predicted:.2f}x the prediction)" if took and predicted > 0 else ""
-    return f"predicted {predicted:.2f} s, {taken}{ratio}"
+    worst = run.plan.get("worst_seconds")
+    bound = f" (at most {worst:.2f} s if every evaluation spent its fuel)" if worst else ""
+    return f"predicted {predicted:.2f} s{bound}, {taken}{ratio}"
 
 
 def _steps(steps: dict[str, Any]) -> str:
