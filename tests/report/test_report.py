@@ -96,6 +96,8 @@ def test_a_bandit_and_deploy_run_reports_its_arms_and_canaries(cartpole: Path,
     assert all(f'<img src="{name}"' in page for name in PLOTS)
     assert "cart &lt;pole&gt; &amp; co" in page and "<pole>" not in page
     assert "Canary verdicts" in page
+    # each canary's training fitness against what it served, beside the served KPIs
+    assert "fitness in training against the mean served_fitness it served" in page
 
 
 def test_a_two_objective_run_plots_its_front(tmp_path: Path) -> None:

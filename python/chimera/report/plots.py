@@ -27,7 +27,7 @@ def draw(run: Run, front: np.ndarray, stored: int, out: Path) -> list[tuple[Path
     if run.operators is not None:
         plots.append(_plot_operators(run.operators, run.arms, out / "operators.png"))
     if run.kpis is not None:
-        plots.append(_plot_deployment(run.kpis, run.verdicts(), out / "deployment.png"))
+        plots.append(_plot_deployment(run, out / "deployment.png"))
     return plots
 
 
@@ -220,34 +220,81 @@ def _rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
     return np.asarray((total - lagged) / np.minimum(np.arange(1, len(values) + 1), window))
 
 
-def _plot_deployment(kpis: pa.Table, verdicts: list[dict[str, Any]],
-                     path: Path) -> tuple[Path, str]:  # fmt: skip
-    metric = str(kpis.column("metric")[0].as_py())
-    kpis = kpis.filter(pc.equal(kpis.column("metric"), metric))
+def _plot_deployment(run: Run, path: Path) -> tuple[Path, str]:
+    assert run.kpis is not None
+    metric = str(run.kpis.column("metric")[0].as_py())
+    kpis = run.kpis.filter(pc.equal(run.kpis.column("metric"), metric))
     tags = pc.map_lookup(kpis.column("tags"), pa.scalar("generation"), "first")
     gen = np.asarray(pc.cast(tags, pa.float64()).to_numpy(zero_copy_only=False))
-    roles = pc.map_lookup(kpis.column("tags"), pa.scalar("role"), "first").to_pylist()
+    roles = np.array(pc.map_lookup(kpis.column("tags"), pa.scalar("role"), "first").to_pylist())
     value = kpis.column("value").to_numpy()
-    versions = [str(v)[:12] for v in kpis.column("version").to_pylist()]
-    fig, (ax,) = _figure()
+    # KPI records name a version by its short id
+    versions = np.array([str(v)[:12] for v in kpis.column("version").to_pylist()])
+    verdicts = [v for v in run.verdicts() if "generation" in v]
+    fig = _new_figure(8.0)
+    top, bottom = fig.subplots(2, 1)
+    _served(top, gen, roles, value, verdicts, metric)
+    _trained_and_served(bottom, run, versions, roles, value, verdicts, metric)
+    return _save(fig, path, f"Top: the {metric} KPI of each served evaluation by generation "
+                            "(circles: the incumbent, triangles: the canary); dashed lines: the "
+                            "gate's verdicts, numbered by canary. Bottom: each canary's fitness "
+                            f"in training against the mean {metric} it served; one far from the "
+                            "diagonal served worse than it trained, which is what the gate "
+                            "is for.")  # fmt: skip
+
+
+def _served(ax: Any, gen: np.ndarray, roles: np.ndarray, value: np.ndarray,
+            verdicts: list[dict[str, Any]], metric: str) -> None:  # fmt: skip
     # Jitter: a generation's several served evaluations would hide one another.
     x = gen + np.random.default_rng(0).uniform(-0.2, 0.2, len(gen))
-    for i, version in enumerate(dict.fromkeys(versions)):
-        for role, marker in (("incumbent", "o"), ("candidate", "^")):
-            mine = np.array([v == version and r == role for v, r in zip(versions, roles,
-                                                                        strict=True)])  # fmt: skip
-            if mine.any():
-                ax.scatter(x[mine], value[mine], s=12, marker=marker, alpha=0.6,
-                           color=f"C{i % 10}", label=f"{version} ({role})")  # fmt: skip
+    for role, marker, color in (("incumbent", "o", "C0"), ("candidate", "^", "C1")):
+        mine = roles == role
+        if mine.any():
+            ax.scatter(x[mine], value[mine], s=10, marker=marker, alpha=0.5, color=color,
+                       label="canary" if role == "candidate" else role)  # fmt: skip
     for event, color in (("promoted", "C2"), ("rolled back", "C3")):
-        at = [v["generation"] for v in verdicts if v.get("event") == event and "generation" in v]
-        for j, g in enumerate(at):
-            ax.axvline(g, color=color, ls="--", lw=1, label=event if j == 0 else None)
+        for j, v in enumerate(e for e in verdicts if e.get("event") == event):
+            ax.axvline(v["generation"], color=color, ls="--", lw=1, label=event if j == 0 else None)
+            ax.text(v["generation"], 1.0, f" {v.get('canary', '')}", color=color, va="bottom",
+                    ha="center", fontsize="x-small", transform=ax.get_xaxis_transform())  # fmt: skip
+    _log_if_spread(ax, value, "y")
     ax.set_xlabel("generation")
     ax.set_ylabel(metric)
     ax.grid(alpha=0.3)
-    # Below the axes: served values fill the plot, and versions can be many.
-    fig.legend(loc="outside lower center", fontsize="small", ncols=3)
-    return _save(fig, path, f"The {metric} KPI of served evaluations per generation, by version (circles: serving as "
-                            "incumbent, triangles: as canary); dashed lines: promotions (green) "
-                            "and rollbacks (red).")  # fmt: skip
+    ax.legend(fontsize="small", ncols=2)
+
+
+def _trained_and_served(ax: Any, run: Run, versions: np.ndarray, roles: np.ndarray,
+                        value: np.ndarray, verdicts: list[dict[str, Any]],
+                        metric: str) -> None:  # fmt: skip
+    sign = -1.0 if run.objective_sense == "higher is better" else 1.0  # metadata is minimised
+    points = []
+    for v in verdicts:
+        fitness = run.version_metadata(v.get("version")).get("fitness")
+        served = value[(versions == str(v.get("version"))[:12]) & (roles == "candidate")]
+        if isinstance(fitness, (int, float)) and not isinstance(fitness, bool) and len(served):
+            points.append((sign * float(fitness), float(served.mean()), v))
+    for event, color in (("promoted", "C2"), ("rolled back", "C3")):
+        mine = [(t, s, v) for t, s, v in points if v.get("event") == event]
+        if mine:
+            ax.scatter([t for t, _, _ in mine], [s for _, s, _ in mine], color=color, label=event)
+        for t, s, v in mine:
+            ax.annotate(f" {v.get('canary', '')}", (t, s), fontsize="x-small", color=color)
+    if points:
+        both = np.array([(t, s) for t, s, _ in points])
+        low, high = float(both.min()), float(both.max())
+        ax.plot([low, high], [low, high], color="0.6", ls="--", lw=1, label="served as trained")
+        _log_if_spread(ax, both.ravel(), "x", "y")
+        ax.legend(fontsize="small")
+    ax.set_xlabel("fitness in training (the version's own evaluation)")
+    ax.set_ylabel(f"mean {metric} as canary")
+    ax.grid(alpha=0.3)
+
+
+def _log_if_spread(ax: Any, values: np.ndarray, *axes: str) -> None:
+    """Log scale on ``axes`` when the values are positive and span more than 30x: a few
+    fallen episodes would otherwise flatten the rest against the bottom."""
+    finite = values[np.isfinite(values)]
+    if len(finite) and finite.min() > 0 and finite.max() > 30 * finite.min():
+        for name in axes:
+            getattr(ax, f"set_{name}scale")("log")

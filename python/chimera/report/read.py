@@ -74,6 +74,16 @@ class Run:
             return None
         return dict(self.history.slice(self.history.num_rows - 1).to_pylist()[0])
 
+    def version_metadata(self, version: Any) -> dict[str, Any]:
+        """A deployed version's artifact metadata (name, generation, training fitness); empty
+        when the artifact is missing or its metadata was not written by a run."""
+        path = self.path / "artifacts" / str(version) / "metadata.json"
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return meta if isinstance(meta, dict) else {}
+
     def verdicts(self) -> list[dict[str, Any]]:
         """The canaries' verdicts in order (with their generation when deployments.json has it)."""
         if self.deployments and self.deployments.get("verdicts") is not None:

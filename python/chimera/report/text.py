@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -181,12 +180,8 @@ def _version_names(run: Run) -> Any:
     def name(version: Any) -> str:
         if not version:
             return "none"
-        meta_path = run.path / "artifacts" / str(version) / "metadata.json"
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return str(version)[:12]
-        if not isinstance(meta, dict):  # not written by a run: the id alone
+        meta = run.version_metadata(version)
+        if not meta:  # no artifact, or not written by a run: the id alone
             return str(version)[:12]
         gen = meta.get("generation")
         what = "the spec's incumbent" if gen == -1 else f"generation {gen}'s champion"
