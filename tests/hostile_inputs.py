@@ -85,8 +85,9 @@ def _kind(annotation: Any) -> str:
     return text if text in ("int", "float", "bool", "str", "int | None", "float | None") else ""
 
 
-def _keyword_targets(label: str, make: Callable[..., Any], params: dict[str, inspect.Parameter],
-                     base: dict[str, Any], skip: tuple[str, ...] = ()) -> Iterator[Target]:  # fmt: skip
+def keyword_targets(label: str, make: Callable[..., Any], params: dict[str, inspect.Parameter],
+                    base: dict[str, Any], skip: tuple[str, ...] = (),
+                    usable: Callable[[], Any] | None = None) -> Iterator[Target]:  # fmt: skip
     """A target for each named argument of ``make`` (called with ``base`` and that one)."""
     for name, p in params.items():
         if name in skip or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
@@ -95,14 +96,14 @@ def _keyword_targets(label: str, make: Callable[..., Any], params: dict[str, ins
         def call(value: Any, name: str = name) -> Any:
             return make(**(base | {name: value}))
 
-        yield Target(f"{label}({name}=)", call, (name,), _kind(p.annotation))
+        yield Target(f"{label}({name}=)", call, (name,), _kind(p.annotation), usable)
 
 
 def _algorithm_targets() -> Iterator[Target]:
     for entry in algorithms.ALGORITHMS.values():
         n_obj = {"n_obj": 2} if entry.multi_objective else {}
         params = dict(inspect.signature(entry.cls).parameters)
-        yield from _keyword_targets(entry.name, entry.cls, params,
+        yield from keyword_targets(entry.name, entry.cls, params,
                                     {"bounds": BOUNDS, "pop_size": 8, "seed": 0} | n_obj)  # fmt: skip
         made = entry.create(BOUNDS, seed=0, pop_size=8, n_obj=n_obj.get("n_obj"))
         made.ask()
@@ -155,7 +156,7 @@ def _bandit_targets() -> Iterator[Target]:
         own = inspect.signature(cls).parameters
         params = {k: v for k, v in own.items() if v.kind is not v.VAR_KEYWORD}
         params |= {k: v for k, v in base.items() if k not in ("n_arms", "params")}
-        yield from _keyword_targets(policy, cls, params, {"n_arms": 3, "seed": 0})
+        yield from keyword_targets(policy, cls, params, {"n_arms": 3, "seed": 0})
         b = cls(3, seed=0)
 
         def usable(b: Any = b) -> None:
@@ -185,7 +186,7 @@ def _contextual_bandit_targets() -> Iterator[Target]:
         own = inspect.signature(cls).parameters
         params = {k: v for k, v in own.items() if v.kind is not v.VAR_KEYWORD}
         params |= {k: v for k, v in base.items() if k in ("seed", "window", "backend")}
-        yield from _keyword_targets(cls.__name__, cls, params, {"n_arms": 3, "dim": 2, "seed": 0})
+        yield from keyword_targets(cls.__name__, cls, params, {"n_arms": 3, "dim": 2, "seed": 0})
 
 
 # A valid value for each parameter name the statistics and indicators use: a function added
@@ -226,7 +227,7 @@ def _function_targets() -> Iterator[Target]:
             base = {k: _VALID_BY_NAME[k] for k in required}
             if "n_resamples" in params:
                 base["n_resamples"] = 99
-            yield from _keyword_targets(f"{module.__name__.split('.')[-1]}.{name}", fun, params,
+            yield from keyword_targets(f"{module.__name__.split('.')[-1]}.{name}", fun, params,
                                         base, skip=("statistic", "n_resamples"))  # fmt: skip
 
 
@@ -236,7 +237,7 @@ def _detector_targets() -> Iterator[Target]:
 
     for cls in _subclasses(patterns.Detector):
         params = dict(inspect.signature(cls).parameters)
-        yield from _keyword_targets(cls.__name__, cls, params, {})
+        yield from keyword_targets(cls.__name__, cls, params, {})
         yield Target(f"{cls.__name__}.run(series)", lambda v, cls=cls: cls().run(v),
                      ("observation", "series"))  # fmt: skip
 
@@ -244,11 +245,11 @@ def _detector_targets() -> Iterator[Target]:
 def _gate_targets() -> Iterator[Target]:
     for factory in (gates.non_inferiority, gates.sequential_non_inferiority):
         params = dict(inspect.signature(factory).parameters)
-        yield from _keyword_targets(factory.__name__, factory, params, {"margin": 0.5})
+        yield from keyword_targets(factory.__name__, factory, params, {"margin": 0.5})
     params = dict(inspect.signature(gates.gate).parameters)
     good = {"name": "welch", "margin": 0.5, "alpha": 0.05, "min_samples": 5,
             "higher_is_better": False}  # fmt: skip
-    yield from _keyword_targets("gate", gates.gate, params, good)
+    yield from keyword_targets("gate", gates.gate, params, good)
 
 
 def _problem_targets() -> Iterator[Target]:
@@ -274,9 +275,9 @@ def _operator_targets() -> Iterator[Target]:
 
 def _execution_targets(tmp: Any) -> Iterator[Target]:
     params = dict(inspect.signature(Limits).parameters)
-    yield from _keyword_targets("Limits", Limits, params, {})
+    yield from keyword_targets("Limits", Limits, params, {})
     params = dict(inspect.signature(Deployment).parameters)
-    yield from _keyword_targets("Deployment", Deployment, params, {"incumbent": "v1"})
+    yield from keyword_targets("Deployment", Deployment, params, {"incumbent": "v1"})
     store = ArtifactStore(tmp / "artifacts")
     yield Target("ArtifactStore.put(module)", lambda v: store.put(v, np.zeros(2)), ("module",))
     yield Target("ArtifactStore.put(genome)", lambda v: store.put(b"\0asm", v), ("genome",))
@@ -285,7 +286,7 @@ def _execution_targets(tmp: Any) -> Iterator[Target]:
 def _minimize_targets() -> Iterator[Target]:
     params = dict(inspect.signature(chimera.minimize).parameters)
     base = {"fun": problems.sphere, "bounds": BOUNDS, "max_evals": 40, "pop_size": 8, "seed": 0}
-    yield from _keyword_targets("minimize", chimera.minimize, params, base, skip=("fun",))
+    yield from keyword_targets("minimize", chimera.minimize, params, base, skip=("fun",))
     yield Target("minimize(fun)", lambda v: chimera.minimize(v, BOUNDS, max_evals=40,
                                                              pop_size=8, seed=0),
                  ("fun", "fitness", "objective", "callable"))  # fmt: skip
@@ -293,9 +294,12 @@ def _minimize_targets() -> Iterator[Target]:
 
 def targets(tmp: Any) -> list[Target]:
     """Every target, from the registries and signatures as they are now."""
+    from hostile_objects import object_targets  # it builds on this module
+
     return [*_algorithm_targets(), *_bandit_targets(), *_contextual_bandit_targets(),
             *_gate_targets(), *_function_targets(), *_detector_targets(), *_problem_targets(),
-            *_operator_targets(), *_execution_targets(tmp), *_minimize_targets()]  # fmt: skip
+            *_operator_targets(), *_execution_targets(tmp), *_minimize_targets(),
+            *object_targets(tmp)]  # fmt: skip
 
 
 def must_refuse(kind: str, value: Any) -> bool:

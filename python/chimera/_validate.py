@@ -7,12 +7,13 @@ import functools
 import math
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import FitnessError, ValidationError
+from ._errors import ArgumentTypeError, FitnessError, ValidationError
 
 GENOME_DTYPES = {
     "float64": np.dtype(np.float64),
@@ -200,15 +201,19 @@ MAX_COUNT = 2**62
 
 
 def integer(value: Any, name: str, low: int = 1, high: int | None = None) -> int:
-    """``value`` as an int in ``[low, high]`` (bools refused), or a ValidationError naming
-    ``name`` and the range: the one integer check of the public boundary."""
+    """``value`` as an int in ``[low, high]`` (``high`` defaults to :data:`MAX_COUNT`: no count,
+    id or size is larger, and a larger one would overflow a database or a C integer; bools
+    refused), or a ValidationError naming ``name`` and the range: the one integer check of the
+    public boundary."""
+    top = MAX_COUNT if high is None else high
     ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, np.integer))
-    if ok and value >= low and (high is None or value <= high):
+    if ok and low <= value <= top:
         return int(value)
     if high is not None:
         want = f"an integer in [{low}, {high}]"
     else:
         want = "a positive integer" if low == 1 else f"an integer >= {low}"
+        want += " (at most 2**62)" if ok and value > top else ""
     raise ValidationError(f"{name} must be {want}, got {value!r}")
 
 
@@ -257,3 +262,37 @@ def seconds(value: Any, name: str, *, zero: bool = False) -> float:
     """``value`` as finite seconds, > 0 (or >= 0 with ``zero``), or a ValidationError."""
     return real(value, name, 0.0, open_low=not zero,
                 want=f"finite seconds {'>= 0' if zero else '> 0'}")  # fmt: skip
+
+
+#: The most threads a pool or scheduler starts: past this, threads are the wrong tool (and a
+#: huge count would exhaust the process's threads before any error).
+MAX_THREADS = 1024
+
+
+def workers(value: Any, name: str = "workers") -> int:
+    """A thread count, 1 to :data:`MAX_THREADS`, or a ValidationError that says so."""
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if is_int and int(value) > MAX_THREADS:
+        raise ValidationError(
+            f"{name} must be at most {MAX_THREADS} threads, got {value}; for more, run "
+            "processes on several machines (a Dask cluster)"
+        )
+    return integer(value, name, 1, MAX_THREADS)
+
+
+def iterable(value: Any, name: str, what: str) -> list[Any]:
+    """``value``'s items as a list, or an ArgumentTypeError naming ``name`` (a string or a
+    mapping is not taken for a sequence of ``what``)."""
+    if not isinstance(value, (str, bytes, dict)):
+        try:
+            return list(value)
+        except TypeError:  # not iterable (a 0-d array says so only when iterated)
+            pass
+    raise ArgumentTypeError(f"{name} must be an iterable of {what}, got {value!r:.80}")
+
+
+def path(value: Any, name: str) -> Path:
+    """``value`` as a filesystem path (a str or os.PathLike), or an ArgumentTypeError."""
+    if isinstance(value, (str, os.PathLike)) and str(value):
+        return Path(value)
+    raise ArgumentTypeError(f"{name} must be a path (a str or pathlib.Path), got {value!r:.80}")

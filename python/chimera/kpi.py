@@ -19,8 +19,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._errors import ValidationError
-from ._validate import integer
+from ._errors import ArgumentTypeError, ValidationError
+from ._validate import integer, iterable
+from ._validate import path as path_
 
 KPI_SCHEMA = pa.schema(
     [
@@ -39,8 +40,12 @@ AGGREGATES = ("count", "mean", "min", "max", "stddev")
 def from_table(table: pa.Table, source: str = "table") -> pa.Table:
     """``table`` cast to :data:`KPI_SCHEMA` (``tags`` may be absent); a clear error names the
     missing columns, a column that cannot be cast, or a null or non-finite value."""
+    if not isinstance(source, str):
+        raise ArgumentTypeError(f"source must be a str naming where the table came from, got "
+                                f"{source!r:.40}")  # fmt: skip
     if not isinstance(table, pa.Table):
-        raise ValidationError(f"{source}: expected a pyarrow Table, got {type(table).__name__}")
+        raise ArgumentTypeError(f"{source}: table must be a pyarrow Table, got "
+                                f"{type(table).__name__}")  # fmt: skip
     missing = [c for c in REQUIRED if c not in table.column_names]
     if missing:
         raise ValidationError(
@@ -67,9 +72,8 @@ def from_table(table: pa.Table, source: str = "table") -> pa.Table:
             )
         columns.append(col)
     out = pa.Table.from_arrays(columns, schema=KPI_SCHEMA)
-    finite = pc.is_finite(out.column("value"))
-    if not pc.all(finite).as_py():
-        bad = pc.index(finite, False).as_py()
+    bad = pc.index(pc.is_finite(out.column("value")), False).as_py()  # -1: none
+    if bad >= 0:
         raise ValidationError(f"{source}: value at row {bad} is not finite")
     return out
 
@@ -78,9 +82,9 @@ def read(path: str | Path) -> pa.Table:
     """KPI records from a Parquet (``.parquet``) or CSV (``.csv``) file. A CSV's optional
     ``tags`` column holds one JSON object of strings per row (``{"region": "eu"}``; empty for
     none), since a CSV cell cannot hold a map."""
-    p = Path(path)
+    p = path_(path, "path")
     if not p.is_file():
-        raise ValidationError(f"no KPI file at {p}")
+        raise ValidationError(f"no KPI file at path {p}")
     suffix = p.suffix.lower()
     if suffix == ".parquet":
         import pyarrow.parquet as pq
@@ -103,7 +107,9 @@ def read(path: str | Path) -> pa.Table:
             i = table.column_names.index("tags")
             table = table.set_column(i, "tags", _csv_tags(table.column("tags"), p))
     else:
-        raise ValidationError(f"{p}: KPI files are .parquet or .csv, not {suffix or 'no suffix'}")
+        raise ValidationError(
+            f"path {p}: KPI files are .parquet or .csv, not {suffix or 'no suffix'}"
+        )
     return from_table(table, str(p))
 
 
@@ -131,7 +137,9 @@ def records(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     """KPI records from dicts (``timestamp`` a datetime or ISO string; default now)."""
     now = dt.datetime.now(dt.timezone.utc)
     data: dict[str, list[Any]] = {name: [] for name in KPI_SCHEMA.names}
-    for i, row in enumerate(rows):
+    for i, row in enumerate(iterable(rows, "rows", "KPI records (dicts)")):
+        if not isinstance(row, Mapping):
+            raise ArgumentTypeError(f"rows[{i}] must be a KPI record (a dict), got {row!r:.40}")
         missing = [c for c in ("agent_id", "version", "metric", "value") if c not in row]
         if missing:
             raise ValidationError(f"KPI record {i} lacks {', '.join(missing)}")
@@ -199,7 +207,7 @@ _UNITS = {"s": "second", "min": "minute", "h": "hour", "d": "day"}
 
 
 def _window(window: str) -> tuple[int, str]:
-    text = window.strip()
+    text = window.strip() if isinstance(window, str) else ""
     for suffix in ("min", "s", "h", "d"):
         if text.endswith(suffix) and text[: -len(suffix)].isdigit():
             n = int(text[: -len(suffix)])

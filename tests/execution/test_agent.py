@@ -163,7 +163,7 @@ def test_the_deadline_stops_what_fuel_would_let_run() -> None:
     "module, match",
     [
         (b"not wasm at all", "not a valid WebAssembly module"),
-        ("(module (memory (export \"memory\") 1)", "not valid WebAssembly text"),
+        ("(module (memory (export \"memory\") 1)", "nor valid WebAssembly text"),
         ('(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) '
          '(result i32))) (memory (export "memory") 1))', "fd_write, which is not on the allow-list"),
         ('(module (memory (export "memory") 1))', "lacks the export chimera_evaluate"),
@@ -179,11 +179,11 @@ def test_bad_modules_are_refused_before_they_run(module, match: str) -> None:
 
 def test_bad_genomes_and_settings_are_refused() -> None:
     agent = WasmAgent(HOSTILE, limits=LIMITS)
-    with pytest.raises(ValidationError, match="genomes of length 2: got shape"):
+    with pytest.raises(ValidationError, match="genomes of length 2 for agent agent"):
         agent.evaluate(np.zeros((3, 4)))
     with pytest.raises(ValidationError, match="must be finite"):
         agent.evaluate([[0.0, np.nan]])
-    with pytest.raises(ValidationError, match="takes genomes of length 2, not 3"):
+    with pytest.raises(ValidationError, match="dim=3, but agent agent takes genomes of length 2"):
         WasmAgent(HOSTILE, dim=3, limits=LIMITS)
     with pytest.raises(ValidationError, match="any length: give dim="):
         WasmAgent(f"{AGENTS}/rastrigin.wasm")

@@ -302,7 +302,7 @@ def test_bad_tasks_and_settings_are_refused() -> None:
                 call()
         assert s.submit(lambda: "still serving").result(timeout=5) == "still serving"
     for kwargs, match in [
-        ({"workers": 0}, "workers must be a positive integer"),
+        ({"workers": 0}, r"workers must be an integer in \[1, 1024\]"),
         ({"gpus": [0, 0]}, "GPU ids must be distinct"),
         ({"stuck_after": -1}, "stuck_after"),
         ({"retry": "twice"}, "retry must be a Retry"),

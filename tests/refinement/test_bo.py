@@ -19,7 +19,7 @@ def quadratic(p: dict) -> float:
 
 
 def test_dimensions_encode_and_decode() -> None:
-    r, lr, i, c = Real(-1, 3), Real(1e-4, 1e-1, log=True), Integer(2, 5), Categorical("abc")
+    r, lr, i, c = Real(-1, 3), Real(1e-4, 1e-1, log=True), Integer(2, 5), Categorical(list("abc"))
     assert r.decode(np.array(r.encode(2.0))) == pytest.approx(2.0)
     assert lr.encode(1e-2) == [pytest.approx(2 / 3)]
     assert lr.decode(np.array([0.5])) == pytest.approx(math.sqrt(1e-5))
@@ -98,7 +98,7 @@ def test_bad_input_is_refused_and_nothing_is_stored() -> None:
         _ = bo.best
     good = {"x": 0.5, "k": 1}
     cases = [
-        (lambda: bo.tell([good, good], [1.0]), "one number per parameter set"),
+        (lambda: bo.tell([good, good], [1.0]), "one number per set of params"),
         (lambda: bo.tell(good, float("nan")), "finite"),
         (lambda: bo.tell({"x": 0.5}, 1.0), "missing"),
         (lambda: bo.tell({"x": 0.5, "k": 1, "z": 0}, 1.0), "unknown"),

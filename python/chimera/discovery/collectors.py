@@ -18,23 +18,27 @@ from typing import Any
 import pyarrow as pa
 
 from .. import kpi
-from .._errors import ChimeraError, ValidationError
+from .._errors import ArgumentTypeError, ChimeraError, ValidationError
+from .._validate import integer, real, seconds
+from .._validate import path as path_
 
 # Arrow IPC files, which chimera.kpi's reader leaves to the collectors.
 ARROW_SUFFIXES = (".arrow", ".feather", ".ipc")
 # The agent and version of a record whose source does not say.
 UNKNOWN = "unknown"
 
+_MAX_INTERVAL = 10.0  # seconds process_stats may block to measure cpu_percent
+
 
 def from_file(path: str | Path) -> pa.Table:
     """KPI records from a Parquet (``.parquet``), CSV (``.csv``; tags as JSON objects) or
     Arrow IPC file (``.arrow``, ``.feather``, ``.ipc``; file or stream format)."""
 
-    p = Path(path)
+    p = path_(path, "path")
     if p.suffix.lower() not in ARROW_SUFFIXES:
         return kpi.read(p)
     if not p.is_file():
-        raise ValidationError(f"no KPI file at {p}")
+        raise ValidationError(f"no KPI file at path {p}")
     import pyarrow.ipc as ipc
 
     try:
@@ -67,6 +71,13 @@ def from_prometheus(
     """
     from prometheus_client.parser import text_string_to_metric_families
 
+    if not isinstance(text_or_url, str):
+        raise ArgumentTypeError(f"text_or_url must be exposition text or an http(s) URL (a str), "
+                                f"got {text_or_url!r:.40}")  # fmt: skip
+    for name, label in (("agent_label", agent_label), ("version_label", version_label)):
+        if not isinstance(label, str) or not label:
+            raise ArgumentTypeError(f"{name} must be a label name (a str), got {label!r:.40}")
+    timeout = seconds(timeout, "timeout")
     source = "prometheus"
     text = text_or_url
     if text_or_url.lstrip().lower().startswith(("http://", "https://")):
@@ -90,7 +101,8 @@ def from_prometheus(
                     "tags": tags or None,
                 })  # fmt: skip
     except ValueError as exc:  # the parser's way of saying the text is not exposition format
-        raise ValidationError(f"{source}: not Prometheus exposition text: {exc}") from exc
+        raise ValidationError(f"text_or_url from {source} is not Prometheus exposition text: "
+                              f"{exc}") from exc  # fmt: skip
     return kpi.records(rows)
 
 
@@ -127,6 +139,13 @@ def process_stats(
     """
     import psutil
 
+    if pid is not None:
+        integer(pid, "pid", 0, 2**31 - 1)
+    if agent_id is not None and not isinstance(agent_id, str):
+        raise ArgumentTypeError(f"agent_id must be a str, got {agent_id!r:.40}")
+    interval = real(interval, "interval", 0.0, _MAX_INTERVAL,
+                    want=f"seconds in [0, {_MAX_INTERVAL:g}] (for a longer window, difference "
+                    "two readings of cpu_seconds)")  # fmt: skip
     try:
         proc = psutil.Process(pid)
         with proc.oneshot():

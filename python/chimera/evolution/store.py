@@ -39,13 +39,15 @@ import pyarrow.parquet as pq
 
 from .._durable import replacing
 from .._errors import StateError, ValidationError
-from .._validate import genome_dtype, integer
+from .._validate import as_seed, boolean, choice, genome_dtype, integer, iterable, seconds
+from .._validate import path as path_
 from . import migrations
 
 __all__ = ["GenomeStore"]
 
 _ID_BITS = 32  # a run holds up to 2**32 genomes; run ids go up to 2**31
 _F64 = np.dtype("<f8")
+_COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")  # pyarrow's codecs
 _EXPORT_BATCH = 1 << 16  # genomes per Parquet row group: bounded memory on any run size
 
 _GENOME_COLUMNS = """
@@ -149,8 +151,9 @@ class GenomeStore:
     def __init__(
         self, path: str | os.PathLike[str], *, readonly: bool = False, timeout: float = 30.0
     ) -> None:
-        self.path = Path(path)
-        self.readonly = bool(readonly)
+        self.path = path_(path, "path")
+        self.readonly = boolean(readonly, "readonly")
+        timeout = seconds(timeout, "timeout", zero=True)
         self._runs: dict[int, _Run] = {}
         self._conn: sqlite3.Connection | None = None
         _check_file(self.path, self.readonly)
@@ -348,8 +351,8 @@ class GenomeStore:
         dim = integer(dim, "dim", 1)
         n_obj = integer(n_obj, "n_obj", 1)
         n_constr = integer(n_constr, "n_constr", 0)
-        if seed is not None and not 0 <= integer(seed, "seed", 0) < 2**64:
-            raise ValidationError(f"seed must be in [0, 2**64), got {seed}")
+        if seed is not None:
+            as_seed(seed)
         if not isinstance(backend, str) or not backend:
             raise ValidationError(f"backend must be a non-empty string, got {backend!r}")
         text = _json({} if config is None else config, "config")
@@ -639,7 +642,7 @@ class GenomeStore:
         depth = None if max_depth is None else integer(max_depth, "max_depth", 0)
         with self._read() as db:
             if db.execute("SELECT 1 FROM genome WHERE id = ?", (gid,)).fetchone() is None:
-                raise ValidationError(f"genome {gid} does not exist in {self.path}")
+                raise ValidationError(f"genome_id {gid} is no genome in {self.path}")
             info = self._run(gid >> _ID_BITS)
             rows = db.execute(_ANCESTORS, (gid, depth)).fetchall()
         table = _genome_table([r[:12] for r in rows], info)
@@ -665,6 +668,7 @@ class GenomeStore:
         """
         info = self._run(run)
         k = integer(objective, "objective", 0)
+        boolean(maximize, "maximize")
         if k >= info.n_obj:
             raise ValidationError(
                 f"objective must be in [0, {info.n_obj}): run {info.id} has {info.n_obj} "
@@ -684,8 +688,9 @@ class GenomeStore:
         entirely in the file or not at all. The file appears only once complete.
         """
         info = self._run(run)
+        choice(compression, "compression", _COMPRESSIONS)
         written = 0
-        with self._read() as db, replacing(path) as partial:
+        with self._read() as db, replacing(path_(path, "path")) as partial:
             cursor = db.execute(_GENOME_SELECT + " WHERE g.run_id = ?" + _RUN_ORDER, (info.id,))
             with pq.ParquetWriter(partial, _genome_schema(info), compression=compression) as out:
                 while rows := cursor.fetchmany(_EXPORT_BATCH):
@@ -710,7 +715,7 @@ def _check_file(path: Path, readonly: bool) -> None:
     if not path.exists():
         if readonly:
             raise ValidationError(
-                f"there is no genome store at {path}; a read-only store must already exist"
+                f"there is no genome store at {path}; with readonly=True the store must already exist"
             )
         if not path.parent.is_dir():
             raise ValidationError(f"cannot create a genome store at {path}: no such folder")
@@ -795,7 +800,7 @@ def _parents(parents: Any, n: int) -> np.ndarray:
 def _operators(operators: Any, n: int) -> list[str | None]:
     if operators is None or isinstance(operators, str):
         return [operators] * n
-    ops = list(operators)
+    ops = iterable(operators, "operators", "strings")
     if len(ops) != n or not all(op is None or isinstance(op, str) for op in ops):
         raise ValidationError(
             f"operators must be a string or a sequence of {n} strings, one for each row of X"

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import wasmtime
 
-from .._errors import SandboxViolation, ValidationError
+from .._errors import ArgumentTypeError, SandboxViolation, ValidationError
 from .._validate import integer
 from . import abi, runtime
 from .limits import Limits
@@ -148,7 +148,9 @@ class WasmAgent:
                  limits: Limits | None = None, name: str | None = None) -> None:  # fmt: skip
         self.limits = limits if limits is not None else Limits()
         if not isinstance(self.limits, Limits):
-            raise ValidationError(f"limits must be a chimera.execution.Limits, got {limits!r}")
+            raise ArgumentTypeError(f"limits must be a chimera.execution.Limits, got {limits!r}")
+        if name is not None and not isinstance(name, str):
+            raise ArgumentTypeError(f"name must be a str, got {type(name).__name__}")
         data, self.name = _load(module, name)
         self.engine = runtime.engine(self.limits.stack)
         try:
@@ -186,7 +188,8 @@ class WasmAgent:
         if dim is not None:
             integer(dim, "dim", 1, _MAX_DIM)
         if fixed and dim is not None and dim != fixed:
-            raise ValidationError(f"agent {self.name} takes genomes of length {fixed}, not {dim}")
+            raise ValidationError(f"dim={dim}, but agent {self.name} takes genomes of length "
+                                  f"{fixed}: leave dim out")  # fmt: skip
         if not fixed and dim is None:
             raise ValidationError(f"agent {self.name} takes genomes of any length: give dim=")
         self.dim = int(fixed or dim)  # type: ignore[arg-type]
@@ -207,6 +210,7 @@ class WasmAgent:
         """Objectives of the rows of X; violations contained per individual, numbered from
         ``first`` (the batch position of X's first row, when X is a shard of a larger batch)."""
         X = self.genomes(X)
+        first = integer(first, "first", 0)
         n, m = X.shape[0], self.n_obj
         runtime.ensure_ticker()
         out = np.empty((n, m))
@@ -229,18 +233,19 @@ class WasmAgent:
 
     def genomes(self, X: npt.ArrayLike) -> np.ndarray:
         """X as a checked ``(n, dim)`` float64 array (ValidationError otherwise)."""
+        if X is None or isinstance(X, (str, bytes)):
+            raise ArgumentTypeError(f"X must be genomes (an (n, {self.dim}) array), got {X!r:.40}")
         try:
             X = np.ascontiguousarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"genomes must be numbers: {exc}") from exc
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValidationError(f"X must be genomes of numbers: {exc}") from exc
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] != self.dim:
-            raise ValidationError(
-                f"agent {self.name} takes genomes of length {self.dim}: got shape {X.shape}"
-            )
+            raise ValidationError(f"X must be genomes of length {self.dim} for agent {self.name} "
+                                  f"(an (n, {self.dim}) array): got shape {X.shape}")  # fmt: skip
         if not np.isfinite(X).all():
-            raise ValidationError("genomes must be finite (no NaN or infinity)")
+            raise ValidationError("X must be finite genomes (no NaN or infinity)")
         return X
 
     def _run(self, X: np.ndarray, start: int, stop: int, out: np.ndarray,
@@ -339,7 +344,8 @@ def _load(module: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
             return bytes(wasmtime.wat2wasm(module)), name or "agent"
         except wasmtime.WasmtimeError as exc:
             raise ValidationError(
-                f"agent {name or 'agent'} is not valid WebAssembly text: {_describe(exc)}"
+                f"module is neither a .wasm path nor valid WebAssembly text ({_describe(exc)}): "
+                "give the path of a .wasm file, its bytes, or the text of a module"
             ) from exc
     if isinstance(module, (bytes, bytearray, memoryview)):
         return bytes(module), name or "agent"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._durable import sync_folder, write_synced
-from .._errors import ValidationError
+from .._errors import ArgumentTypeError, ValidationError
 from .agent import WasmAgent
 from .limits import Limits
 
@@ -103,6 +103,8 @@ class ArtifactStore:
 
     def get(self, key: str) -> Artifact:
         """The artifact ``key``; an error if it is missing or its content does not match."""
+        if not isinstance(key, str):
+            raise ArgumentTypeError(f"key must be an artifact id (a str), got {key!r:.40}")
         folder = self.root / key
         if len(key) != 64 or not folder.is_dir():
             raise ValidationError(f"no artifact {key!r} in {self.root}")

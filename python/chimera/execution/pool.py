@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._errors import ValidationError
-from .._validate import integer
+from .._errors import ArgumentTypeError, ValidationError
+from .._validate import integer, iterable, seconds
+from .._validate import workers as workers_
 from .agent import Evaluation, WasmAgent
 from .metrics import Metrics
 
@@ -42,8 +43,11 @@ class AgentPool:
                  stuck_after: float = 60.0) -> None:  # fmt: skip
         if not isinstance(agent, WasmAgent):
             raise ValidationError(f"agent must be a WasmAgent, got {type(agent).__name__}")
-        integer(workers, "workers")
-        self.agent, self.size, self.stuck_after = agent, workers, float(stuck_after)
+        workers = workers_(workers)
+        stuck_after = seconds(stuck_after, "stuck_after")
+        if metrics is not None and not isinstance(metrics, Metrics):
+            raise ArgumentTypeError(f"metrics must be a Metrics, got {type(metrics).__name__}")
+        self.agent, self.size, self.stuck_after = agent, workers, stuck_after
         self.metrics = metrics if metrics is not None else Metrics()
         self._tasks: queue.Queue[tuple[np.ndarray, int, Future[Evaluation]] | None] = queue.Queue()
         self._lock = threading.Lock()
@@ -104,15 +108,18 @@ class AgentPool:
         worker."""
         if self._closed:
             raise ValidationError("this AgentPool is closed")
+        X, first = self.agent.genomes(X), integer(first, "first", 0)
         self._replace_stuck()
         future: Future[Evaluation] = Future()
         self.metrics.queue_depth.inc()
-        self._tasks.put((np.ascontiguousarray(X, dtype=np.float64), int(first), future))
+        self._tasks.put((X, first, future))
         return future
 
     def evaluate(self, X: npt.ArrayLike, shards: int | None = None) -> Evaluation:
         """Objectives of the rows of X, split into ``shards`` (default: one per worker)."""
         X = self.agent.genomes(X)  # checked once, before any shard runs
+        if shards is not None:
+            integer(shards, "shards")
         if len(X) == 0:
             return self.agent.evaluate(X)
         return self.gather(self.scatter(X, shards))
@@ -121,7 +128,9 @@ class AgentPool:
         """Submits the checked genomes X in ``shards`` (default: one per worker) and returns
         at once; ``gather`` waits for them. Batches scattered before any is gathered run side
         by side."""
-        parts = np.array_split(np.arange(len(X)), max(1, min(shards or self.size, len(X))))
+        X = self.agent.genomes(X)
+        shards = self.size if shards is None else integer(shards, "shards")
+        parts = np.array_split(np.arange(len(X)), max(1, min(shards, len(X))))
         return [self.submit(X[p], int(p[0]) if len(p) else 0) for p in parts]
 
     @staticmethod
@@ -129,11 +138,15 @@ class AgentPool:
         """The evaluation of a scattered batch, its shards joined in order."""
         fitness, violations = [], {}
         fuel: int | None = 0
-        for f in futures:
+        for f in iterable(futures, "futures", "Futures of AgentPool.scatter"):
+            if not isinstance(f, Future):
+                raise ArgumentTypeError(f"futures must come from AgentPool.scatter, got {f!r:.40}")
             r = f.result()
             fitness.append(r.fitness)
             violations.update(r.violations)
             fuel = None if fuel is None or r.fuel is None else fuel + r.fuel
+        if not fitness:
+            raise ValidationError("futures is empty: gather what AgentPool.scatter returned")
         return Evaluation(np.concatenate(fitness), violations, fuel)
 
     def __call__(self, X: npt.ArrayLike) -> np.ndarray:

@@ -43,8 +43,9 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._errors import CircuitOpen, TaskCancelled, TaskTimeout, ValidationError
-from .._validate import integer, seconds
+from .._errors import ArgumentTypeError, CircuitOpen, TaskCancelled, TaskTimeout, ValidationError
+from .._validate import as_seed, integer, iterable, seconds
+from .._validate import workers as workers_
 from .breaker import CircuitBreaker, Permit
 from .metrics import Metrics
 from .retry import Retry
@@ -55,6 +56,7 @@ ReadyQueue = _core.scheduler.ReadyQueue
 LOOKAHEAD = 64  # tasks waiting for resources before no more are looked at
 REBUILD_AT = 1 << 16  # queue entries (settled ones included) worth a fresh queue when idle
 TICK = 0.01  # seconds between the monitor's looks at deadlines, retries and heartbeats
+MAX_GPUS = 4096  # a device count past any node's
 WAKE_AFTER = 25e-6  # mean run time above which a ready task wakes another worker
 
 WAITING, RUNNING, RETRYING, DONE, FAILED, CANCELLED = (
@@ -183,14 +185,16 @@ class Scheduler:
     def __init__(self, workers: int = 2, *, cpus: int | None = None, gpus: int | Sequence[int] = 0,
                  memory: int | None = None, retry: Retry | None = None,
                  breaker: CircuitBreaker | None = None, stuck_after: float | None = 60.0,
-                 metrics: Metrics | None = None, seed: int = 0) -> None:  # fmt: skip
-        integer(workers, "workers")
+                 metrics: Metrics | None = None, seed: int | None = 0) -> None:  # fmt: skip
+        workers = workers_(workers)
+        if isinstance(gpus, (str, bytes)):
+            raise ArgumentTypeError(f"gpus must be a count or a sequence of GPU ids, got {gpus!r}")
         if isinstance(gpus, Sequence):
-            gpu_ids = [_count(g, "a GPU id") for g in gpus]
+            gpu_ids = [_count(g, "each of gpus (a GPU id)") for g in gpus]
             if len(set(gpu_ids)) != len(gpu_ids):
                 raise ValidationError(f"GPU ids must be distinct, got {gpu_ids}")
         else:
-            gpu_ids = list(range(_count(gpus, "gpus")))
+            gpu_ids = list(range(integer(gpus, "gpus", 0, MAX_GPUS)))
         if stuck_after is not None:
             seconds(stuck_after, "stuck_after")
         if retry is not None and not isinstance(retry, Retry):
@@ -221,7 +225,7 @@ class Scheduler:
         self._breakers: dict[str, CircuitBreaker] = {}
         self._workers: list[_Worker] = []
         self._names = itertools.count()
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(as_seed(seed))
         self._closed = self._stopped = False
         self.settled = {DONE: 0, FAILED: 0, CANCELLED: 0}
         self.retries = self.timeouts = 0
@@ -248,8 +252,8 @@ class Scheduler:
         (this task's policy) and ``version`` (the circuit breaker it shares)."""
         opts = self._options(options)
         if not callable(fn):
-            raise ValidationError(f"fn must be callable, got {type(fn).__name__}")
-        deps = tuple(self._own(t) for t in after) if after else None
+            raise ArgumentTypeError(f"fn must be callable, got {type(fn).__name__}")
+        deps = tuple(self._own(t, "after") for t in iterable(after, "after", "Tasks")) or None
         if self._closed and not self._inside():
             raise ValidationError("this Scheduler is closed")
         # Into the inbox without the lock: a submitter taking the lock per task would convoy
@@ -270,8 +274,8 @@ class Scheduler:
         the values in order, or the first failure raised."""
         opts = self._options(options)
         if not callable(fn):
-            raise ValidationError(f"fn must be callable, got {type(fn).__name__}")
-        tasks = [Task(self, fn, (item,), opts) for item in items]
+            raise ArgumentTypeError(f"fn must be callable, got {type(fn).__name__}")
+        tasks = [Task(self, fn, (item,), opts) for item in iterable(items, "items", "inputs")]
         with self._lock:
             if self._closed and not self._inside():
                 raise ValidationError("this Scheduler is closed")
@@ -344,9 +348,9 @@ class Scheduler:
             raise ValidationError(f"version must be a string, got {type(opts.version).__name__}")
         return dataclasses.replace(opts, priority=priority)
 
-    def _own(self, task: Any) -> Task:
+    def _own(self, task: Any, name: str) -> Task:
         if not isinstance(task, Task) or task._scheduler is not self:
-            raise ValidationError(f"expected tasks of this scheduler, got {task!r}")
+            raise ValidationError(f"{name} must be tasks of this scheduler, got {task!r:.80}")
         return task
 
     def _inside(self) -> bool:
@@ -358,7 +362,9 @@ class Scheduler:
 
     def wait(self, tasks: Iterable[Task], timeout: float | None = None) -> list[Task]:
         """Blocks until every task has settled; ``TimeoutError`` after ``timeout`` seconds."""
-        tasks = [self._own(t) for t in tasks]
+        tasks = [self._own(t, "tasks") for t in iterable(tasks, "tasks", "Tasks")]
+        if timeout is not None:
+            seconds(timeout, "timeout", zero=True)
         with self._lock:
             self._drain()
             self._wake()
@@ -381,6 +387,8 @@ class Scheduler:
     def join(self, timeout: float | None = None) -> None:
         """Blocks until every submitted task has settled (but the caller's own, when a task
         calls it)."""
+        if timeout is not None:
+            seconds(timeout, "timeout", zero=True)
         with self._lock:
             self._drain()
             self._wake()
@@ -401,7 +409,7 @@ class Scheduler:
 
     def cancel(self, task: Task) -> bool:
         """Cancels ``task`` and every task that depends on it; False if it had settled."""
-        self._own(task)
+        self._own(task, "task")
         with self._lock:
             self._drain()
             if task.done():

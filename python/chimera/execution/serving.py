@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._errors import ValidationError
-from .._validate import integer
+from .._errors import ArgumentTypeError, ValidationError
+from .._validate import workers as workers_
 from .agent import Evaluation
 from .artifacts import ArtifactStore
 from .deploy import Deployment, Ticket
@@ -69,7 +69,11 @@ class ServingPool:
             raise ValidationError(
                 f"deployment must be a Deployment, got {type(deployment).__name__}"
             )
-        integer(workers, "workers")
+        workers = workers_(workers)
+        if limits is not None and not isinstance(limits, Limits):
+            raise ArgumentTypeError(f"limits must be a Limits, got {type(limits).__name__}")
+        if metrics is not None and not isinstance(metrics, Metrics):
+            raise ArgumentTypeError(f"metrics must be a Metrics, got {type(metrics).__name__}")
         for name, hook in (("kpi", kpi), ("inputs", inputs)):
             if hook is not None and not callable(hook):
                 raise ValidationError(f"{name} must be callable, got {type(hook).__name__}")
@@ -99,19 +103,24 @@ class ServingPool:
     def propose(self, version: str) -> None:
         """Opens ``version``'s pool, so that a missing or broken artifact is refused before it
         gets any traffic, then starts its canary."""
+        if not isinstance(version, str):
+            raise ArgumentTypeError(f"version must be an artifact id (a str), got {version!r:.40}")
         with self._lock:
             if self._closed:
                 raise ValidationError("this ServingPool is closed")
             self._busy[version] = self._busy.get(version, 0) + 1  # not retired while proposed
         try:
-            self._pool(version)
+            try:
+                self._pool(version)
+            except ValidationError as exc:
+                raise ValidationError(f"version {version!r:.70} cannot be proposed: {exc}") from exc
             self.deployment.propose(version)
         finally:
             self._release(version)
 
     def evaluate(self, X: npt.ArrayLike) -> Served:
         """Evaluates the batch of genomes X on the version the deployment routes it to."""
-        X = _finite(X, "genomes")
+        X = _finite(X, "X")
         (ticket,) = self._route(1)
         try:
             return self._serve(ticket, X)
@@ -194,7 +203,10 @@ class ServingPool:
                     f"inputs gave {len(X)} genomes for {len(requests)} requests to {version}; "
                     "it must return one genome a request"
                 )
-        except Exception as exc:  # the wrong shape for this version: the caller's mistake
+        except ValidationError as exc:  # the wrong shape for this version: the caller's mistake
+            why = ValidationError(f"requests do not make genomes for version {version[:12]}: {exc}")
+            raise _Unanswered("no evidence") from why
+        except Exception as exc:  # the caller's inputs hook failed: no evidence either
             raise _Unanswered("no evidence") from exc
         try:
             return pool.scatter(X, shards)
@@ -299,9 +311,11 @@ class _Unanswered(Exception):
 
 def _finite(values: Any, what: str) -> np.ndarray:
     """The caller's array as float64, refused (charging no version) unless finite."""
+    if values is None or isinstance(values, (str, bytes)):
+        raise ArgumentTypeError(f"{what} must be an array of numbers, got {values!r:.40}")
     try:
         a = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValidationError(f"{what} must be numbers: {exc}") from exc
     if not np.isfinite(a).all():
         raise ValidationError(f"{what} must be finite (no NaN or infinity)")

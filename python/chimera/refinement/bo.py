@@ -27,11 +27,12 @@ import numpy as np
 from scipy import optimize
 from scipy.stats import qmc
 
-from .._errors import StateError, ValidationError
-from .._validate import integer
+from .._errors import ArgumentTypeError, StateError, ValidationError
+from .._validate import MAX_COUNT, as_seed, boolean, choice, integer, iterable, real
 from . import surrogate
 
 ACQUISITIONS = ("ei", "lcb")
+_MAX_POINTS = 1 << 24  # candidates, design points or polish starts: past this, memory runs out
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,10 @@ class Real:
     log: bool = False
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
-            raise ValidationError(f"Real needs finite low < high, got {self.low}, {self.high}")
+        low, high = real(self.low, "low"), real(self.high, "high")
+        boolean(self.log, "log")
+        if not low < high:
+            raise ValidationError(f"Real needs low < high, got low={low}, high={high}")
         if self.log and self.low <= 0:
             raise ValidationError(f"a log-scale Real needs low > 0, got {self.low}")
 
@@ -53,7 +56,7 @@ class Real:
         return 1
 
     def encode(self, v: Any) -> list[float]:
-        x = float(v)
+        x = real(v, "a Real parameter's value")
         if not self.low <= x <= self.high:
             raise ValidationError(f"{x} is outside [{self.low}, {self.high}]")
         if self.log:
@@ -75,15 +78,24 @@ class Integer:
     high: int
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.low, int) and isinstance(self.high, int) and self.low < self.high):
-            raise ValidationError(f"Integer needs integers low < high, got {self.low}, {self.high}")
+        for name in ("low", "high"):
+            v = getattr(self, name)
+            whole = isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+            if not whole or abs(v) > MAX_COUNT:
+                raise ValidationError(f"Integer needs integers low < high: {name} must be an "
+                                      f"integer of at most 2**62 in size, got {v!r}")  # fmt: skip
+        low, high = int(self.low), int(self.high)
+        if not low < high:
+            raise ValidationError(f"Integer needs low < high, got low={low}, high={high}")
 
     @property
     def width(self) -> int:
         return 1
 
     def encode(self, v: Any) -> list[float]:
-        if isinstance(v, bool) or not float(v).is_integer() or not self.low <= v <= self.high:
+        whole = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+            v, (bool, np.bool_)) and math.isfinite(v) and float(v).is_integer()  # fmt: skip
+        if not whole or not self.low <= v <= self.high:
             raise ValidationError(f"{v!r} is not an integer in [{self.low}, {self.high}]")
         # Each integer owns an equal slice of [0, 1]; its centre represents it.
         return [(int(v) - self.low + 0.5) / (self.high - self.low + 1)]
@@ -100,8 +112,12 @@ class Categorical:
     choices: tuple[Any, ...]
 
     def __init__(self, choices: Sequence[Any]) -> None:
-        object.__setattr__(self, "choices", tuple(choices))
-        if len(self.choices) < 2 or len(set(self.choices)) != len(self.choices):
+        object.__setattr__(self, "choices", tuple(iterable(choices, "choices", "values")))
+        try:
+            distinct = len(set(self.choices)) == len(self.choices)
+        except TypeError as exc:  # unhashable
+            raise ArgumentTypeError(f"choices must be hashable values: {exc}") from exc
+        if len(self.choices) < 2 or not distinct:
             raise ValidationError(
                 f"Categorical needs two or more distinct choices, got {choices!r}"
             )
@@ -164,21 +180,17 @@ class BayesianOptimizer:
                 raise ValidationError(
                     f"space[{name!r}] must be Real, Integer or Categorical, got {dim!r}"
                 )
-        if acquisition not in ACQUISITIONS:
-            raise ValidationError(
-                f"acquisition must be one of {', '.join(ACQUISITIONS)}, got {acquisition!r}"
-            )
+        self.acquisition = choice(acquisition, "acquisition", ACQUISITIONS)
         self.space = dict(space)
-        self.acquisition = acquisition
         self.dim = sum(d.width for d in self.space.values())
-        self.n_initial = max(5, 2 * self.dim) if n_initial is None else int(n_initial)
-        if self.n_initial < 1:
-            raise ValidationError(f"n_initial must be >= 1, got {n_initial!r}")
-        self.xi, self.kappa = float(xi), float(kappa)
-        self.n_candidates, self.n_polish = int(n_candidates), int(n_polish)
-        self.maximize = bool(maximize)
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        self.n_initial = (max(5, 2 * self.dim) if n_initial is None
+                          else integer(n_initial, "n_initial", 1, _MAX_POINTS))  # fmt: skip
+        self.xi, self.kappa = real(xi, "xi", 0.0), real(kappa, "kappa", 0.0)
+        self.n_candidates = integer(n_candidates, "n_candidates", 1, _MAX_POINTS)
+        self.n_polish = integer(n_polish, "n_polish", 0, _MAX_POINTS)
+        self.maximize = boolean(maximize, "maximize")
+        self.seed = None if seed is None else as_seed(seed)
+        self._rng = np.random.default_rng(self.seed)
         self._design = qmc.Sobol(self.dim, scramble=True, rng=self._rng)
         self._X: list[np.ndarray] = []  # encoded, told
         self._y: list[float] = []  # minimised sense
@@ -189,11 +201,15 @@ class BayesianOptimizer:
     # --- encoding -----------------------------------------------------------------------------
 
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
+        if not isinstance(params, Mapping):
+            raise ArgumentTypeError(
+                f"params must be a mapping of name -> value, got {params!r:.60}"
+            )
         missing = set(self.space) - set(params)
         extra = set(params) - set(self.space)
         if missing or extra:
             raise ValidationError(
-                f"parameters must name exactly {sorted(self.space)}; missing {sorted(missing)}, "
+                f"params must name exactly {sorted(self.space)}; missing {sorted(missing)}, "
                 f"unknown {sorted(extra)}"
             )
         out: list[float] = []
@@ -202,6 +218,16 @@ class BayesianOptimizer:
         return np.array(out)
 
     def decode(self, u: np.ndarray) -> dict[str, Any]:
+        try:
+            u = np.asarray(u, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValidationError(
+                f"u must be an encoded point of {self.dim} numbers: {exc}"
+            ) from exc
+        if u.shape != (self.dim,) or not np.isfinite(u).all():
+            raise ValidationError(
+                f"u must be an encoded point: {self.dim} finite numbers, got shape {u.shape}"
+            )
         params, k = {}, 0
         for name, dim in self.space.items():
             params[name] = dim.decode(u[k : k + dim.width])
@@ -224,12 +250,15 @@ class BayesianOptimizer:
     def tell(self, params: Any, values: Any) -> None:
         """Outcomes of evaluated parameters: one dict and one number, or lists of each (any
         parameters in the space, not only asked ones)."""
-        batch = isinstance(params, Sequence) and not isinstance(params, Mapping)
+        batch = isinstance(params, Sequence) and not isinstance(params, (Mapping, str))
         plist = list(params) if batch else [params]
-        v = np.atleast_1d(np.asarray(values, dtype=np.float64))
+        try:
+            v = np.atleast_1d(np.asarray(values, dtype=np.float64))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValidationError(f"values must be numbers: {exc}") from exc
         if v.ndim != 1 or v.size != len(plist):
             raise ValidationError(
-                f"values must hold one number per parameter set: {len(plist)} sets, "
+                f"values must hold one number per set of params: {len(plist)} sets, "
                 f"values of shape {np.shape(values)}"
             )
         if not np.isfinite(v).all():
@@ -260,12 +289,16 @@ class BayesianOptimizer:
                 warnings.simplefilter("ignore")  # Sobol prefers powers of two; any count is fine
                 return [self.decode(u) for u in self._design.random(k)]
         X, y = np.array(self._X), np.array(self._y)
-        shift, scale = float(y.mean()), float(y.std()) or 1.0
-        z = (y - shift) / scale
+        magnitude = float(np.abs(y).max()) or 1.0  # values near float's limit overflow std()
+        unit = y / magnitude
+        spread = float(unit.std()) or 1.0
+        z = (unit - unit.mean()) / spread
         model = self._fit(X, z)
         chosen: list[np.ndarray] = []
         for _ in range(k):
-            best = float(z.min()) - self.xi * max(abs(float(y.min())), 1e-12) / scale
+            best = (
+                float(z.min()) - self.xi * max(abs(float(unit.min())), 1e-12 / magnitude) / spread
+            )
             u = self._maximise_acquisition(model, best, X, z)
             chosen.append(u)
             if len(chosen) < k:  # constant liar: pretend u came out at the best value

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from .. import kpi as kpi_records
 from .._errors import ValidationError
+from .._validate import as_seed, boolean
 from .bandits import ThompsonSampling
 from .bo import BayesianOptimizer, Integer, Real
 
@@ -63,14 +64,15 @@ class Tuner:
                 raise ValidationError(
                     f"space[{name!r}] must be a list of choices, Real or Integer, got {dim!r}"
                 )
-        self.objective, self.maximize = objective, bool(maximize)
-        self._combos = list(itertools.product(*self.discrete.values()))
-        if len(self._combos) > MAX_COMBINATIONS:
+        self.objective, self.maximize = objective, boolean(maximize, "maximize")
+        combinations = math.prod(len(c) for c in self.discrete.values())
+        if combinations > MAX_COMBINATIONS:  # counted before any is made
             raise ValidationError(
-                f"{len(self._combos)} combinations of discrete choices (at most "
+                f"space has {combinations} combinations of discrete choices (at most "
                 f"{MAX_COMBINATIONS}); make some parameters Integer or Real"
             )
-        rng = np.random.default_rng(seed)
+        self._combos = list(itertools.product(*self.discrete.values()))
+        rng = np.random.default_rng(None if seed is None else as_seed(seed))
         self._bandit = ThompsonSampling(
             len(self._combos), likelihood="gaussian", seed=int(rng.integers(2**63))
         )
