@@ -78,3 +78,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"points: {t['refused']:,} refused with a ChimeraError naming the argument, "
             f"{t['taken']:,} taken as valid; failures are listed above"
         )
+    specs = sys.modules.get("test_hostile_specs")
+    if specs is not None and specs.TALLY["tried"]:
+        t = specs.TALLY
+        terminalreporter.write_line(
+            f"spec harness: {t['tried']:,} hostile specs ({len(specs.CASES)} keys of the "
+            f"examples): {t['refused']:,} refused by `chimera validate` with exit 2 naming the "
+            f"key, {t['valid']:,} valid"
+        )

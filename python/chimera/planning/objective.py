@@ -77,7 +77,9 @@ class Objective:
 
 def _bounds(o: ObjectiveSpec, dim: int | None) -> np.ndarray:
     """The spec's bounds as (dim, 2): one pair is repeated for every gene."""
-    assert o.bounds is not None
+    if o.bounds is None:
+        raise ValidationError(f"a {o.kind} objective needs objective.bounds: [[low, high]] for "
+                              "every gene, or one [low, high] per gene")  # fmt: skip
     pairs = np.asarray(o.bounds, dtype=np.float64)
     if pairs.shape[0] == 1:
         if dim is None:

@@ -32,7 +32,7 @@ from typing import Any
 
 from .. import algorithms
 from .._errors import ValidationError, listed
-from .._validate import did_you_mean
+from .._validate import MAX_COUNT, did_you_mean
 from ..loop import Budget
 from ..optimizer import OPERATOR_KEYS
 from ..refinement.bandits import POLICIES
@@ -56,6 +56,7 @@ _SECTIONS: dict[str, set[str]] = {
     "output": {"dir", "report"},
 }  # fmt: skip
 _BANDIT_KEYS = {"policy", "arms", "seed"}
+_MAX_SAMPLES = 10**6  # served evaluations a generation, or a side's samples: a canary settles
 _DEPLOY_KEYS = {"incumbent", "every", "canary_share", "episodes", "noise", "gate", "margin",
                 "alpha", "min_samples", "max_samples"}  # fmt: skip
 _LIMIT_KEYS = {"fuel", "timeout", "memory", "stack", "tables", "chunk", "worst_fitness"}
@@ -200,8 +201,8 @@ class _Checker:
         return value
 
 
-def _int(low: int) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+def _int(low: int, high: int = MAX_COUNT) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
 
 
 def _number(low: float, high: float = math.inf, *, open_low: bool = False) -> Callable[[Any], bool]:
@@ -222,6 +223,10 @@ def _bounds(v: Any) -> bool:
         return isinstance(p, list) and len(p) == 2 and _numbers(p)
 
     return isinstance(v, list) and len(v) > 0 and all(pair(p) for p in v)
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str) and bool(v.strip())
 
 
 def _is(kind: type) -> Callable[[Any], bool]:
@@ -252,7 +257,7 @@ def parse(raw: dict[str, Any], where: str = "spec", *, lenient: bool = False) ->
     t = {name: c.table(name, raw.get(name), keys) for name, keys in sections.items()}
 
     experiment = t["experiment"]
-    name = c.get("experiment", experiment, "name", _is(str), "a string", Path(where).stem)
+    name = c.get("experiment", experiment, "name", _text, "a non-empty string", Path(where).stem)
     seed = c.get("experiment", experiment, "seed", _int(0), "an integer >= 0")
 
     objective = _objective(c, t["objective"], Path(where).parent)
@@ -271,7 +276,7 @@ def parse(raw: dict[str, Any], where: str = "spec", *, lenient: bool = False) ->
                         "a positive number of GiB"),
     )  # fmt: skip
     out = t["output"]
-    output_dir = c.get("output", out, "dir", _is(str), "a folder path", "runs")
+    output_dir = c.get("output", out, "dir", _text, "a folder path", "runs")
     report = c.get("output", out, "report", _is(bool), "true or false", True)
     if c.problems and (not lenient or objective is None):
         raise SpecInvalid(where, c.problems)
@@ -399,15 +404,18 @@ def _deploy(c: _Checker, d: dict[str, Any]) -> DeploySpec | None:
         every=get(w, d, "every", _int(1), "a positive integer", default.every),
         canary_share=get(w, d, "canary_share", _number(0, 1, open_low=True),
                          "a number in (0, 1)", default.canary_share),
-        episodes=get(w, d, "episodes", _int(1), "a positive integer", default.episodes),
-        noise=get(w, d, "noise", _number(0), "a number >= 0", default.noise),
+        episodes=get(w, d, "episodes", _int(1, _MAX_SAMPLES), f"an integer in [1, {_MAX_SAMPLES}]",
+                     default.episodes),
+        noise=get(w, d, "noise", _number(0, 1), "a number in [0, 1] (a fraction of each gene's "
+                  "range)", default.noise),
         gate=str(get(w, d, "gate", _one_of(GATES), f"one of {', '.join(GATES)}",
                      default.gate)).lower(),
         margin=get(w, d, "margin", _number(0), "a number >= 0 in KPI units", default.margin),
         alpha=get(w, d, "alpha", _number(0, 0.5, open_low=True), "a number in (0, 0.5]",
                   default.alpha),
         min_samples=get(w, d, "min_samples", _int(2), "an integer >= 2", default.min_samples),
-        max_samples=get(w, d, "max_samples", _int(2), "an integer >= 2", default.max_samples),
+        max_samples=get(w, d, "max_samples", _int(2, _MAX_SAMPLES),
+                        f"an integer in [2, {_MAX_SAMPLES}]", default.max_samples),
     )  # fmt: skip
     if spec.canary_share >= 1:
         c.problems.append(f"{w}.canary_share must be below 1, got {spec.canary_share}")

@@ -60,7 +60,7 @@ def validate(spec: Spec | str | Path, *, snapshot: EnvSnapshot | None = None,
         o = planned.objective
         found += checks.module(o.target, o.limits, o.dim)
     objective = None
-    if not any(v.where == "objective.wasm" for v in found):
+    if not any(v.where in ("objective.wasm", "objective.bounds") for v in found):
         try:
             objective = resolve(planned.objective)
         except ChimeraError as exc:
