@@ -69,20 +69,8 @@ def side(request: pytest.FixtureRequest, cuda: ModuleType) -> Side:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The bad-input harness's count, when it ran (tests/test_hostile_inputs.py)."""
-    harness = sys.modules.get("test_hostile_inputs")
-    if harness is not None and harness.TALLY["tried"]:
-        t = harness.TALLY
-        terminalreporter.write_line(
-            f"bad-input harness: {t['tried']:,} hostile inputs to {len(harness.TARGETS)} entry "
-            f"points: {t['refused']:,} refused with a ChimeraError naming the argument, "
-            f"{t['taken']:,} taken as valid; failures are listed above"
-        )
-    specs = sys.modules.get("test_hostile_specs")
-    if specs is not None and specs.TALLY["tried"]:
-        t = specs.TALLY
-        terminalreporter.write_line(
-            f"spec harness: {t['tried']:,} hostile specs ({len(specs.CASES)} keys of the "
-            f"examples): {t['refused']:,} refused by `chimera validate` with exit 2 naming the "
-            f"key, {t['valid']:,} valid"
-        )
+    """The bad-input harnesses' counts, when they ran (each module's ``summary()``)."""
+    for name in ("test_hostile_inputs", "test_hostile_specs"):
+        harness = sys.modules.get(name)
+        if harness is not None and harness.TALLY["tried"]:
+            terminalreporter.write_line(harness.summary())

@@ -35,6 +35,13 @@ numbers = (st.integers(-1000, 5000) | st.floats() | st.booleans() | st.text(max_
            | st.none())  # fmt: skip
 
 
+def summary() -> str:
+    t = TALLY
+    return (f"bad-input harness: {t['tried']:,} hostile inputs to {len(TARGETS)} entry points: "
+            f"{t['refused']:,} refused with a ChimeraError naming the argument, {t['taken']:,} "
+            "taken as valid; failures are listed above")  # fmt: skip
+
+
 @contextmanager
 def seconds(limit: int) -> Any:
     """Fails a call that runs past ``limit`` seconds (a hang, a huge allocation)."""

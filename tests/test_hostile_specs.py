@@ -85,6 +85,13 @@ CASES = [(spec.name, path) for spec in sorted(EXAMPLES.glob("*.toml"))
          for path in leaves(tomllib.loads(spec.read_text(encoding="utf-8")))]  # fmt: skip
 
 
+def summary() -> str:
+    t = TALLY
+    return (f"spec harness: {t['tried']:,} hostile specs ({len(CASES)} keys of the examples): "
+            f"{t['refused']:,} refused by `chimera validate` with exit 2 naming the key, "
+            f"{t['valid']:,} valid")  # fmt: skip
+
+
 def test_the_writer_round_trips_every_example() -> None:
     for spec in EXAMPLES.glob("*.toml"):
         doc = tomllib.loads(spec.read_text(encoding="utf-8"))
