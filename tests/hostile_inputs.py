@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import inspect
 import math
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,21 @@ BOUNDS = [(-1.0, 1.0)] * 3
 
 def _ragged() -> Any:
     return np.array([[1.0, 2.0], [3.0]], dtype=object)
+
+
+_DAMAGED = Path(tempfile.mkdtemp(prefix="chimera-damaged-"))
+
+
+def _damaged(name: str) -> Callable[[], Path]:
+    """A file of that name whose bytes are not what its suffix says (a torn write, a wrong
+    download): a path to it must be refused by what reads it, and by everything else."""
+
+    def make() -> Path:
+        path = _DAMAGED / name
+        path.write_bytes(b"\x00\xffnot what it claims\x89" * 8)
+        return path
+
+    return make
 
 
 #: Values no well-guarded argument takes for the wrong type, named for the report.
@@ -62,6 +79,10 @@ HOSTILE: dict[str, Callable[[], Any]] = {
     "str array": lambda: np.array(["a", "b"]),
     "inf array": lambda: np.full((3, 2), np.inf),
     "nan array": lambda: np.full(3, np.nan),
+    "damaged .parquet": _damaged("kpis.parquet"),
+    "damaged .sqlite": _damaged("genomes.sqlite"),
+    "damaged .wasm": _damaged("agent.wasm"),
+    "damaged .csv": _damaged("kpis.csv"),
 }
 
 

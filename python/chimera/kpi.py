@@ -92,7 +92,7 @@ def read(path: str | Path) -> pa.Table:
         try:
             table = pq.read_table(p)
         except (pa.ArrowException, OSError) as exc:
-            raise ValidationError(f"{p}: not a readable KPI Parquet file: {exc}") from exc
+            raise ValidationError(f"path {p}: not a readable KPI Parquet file: {exc}") from exc
     elif suffix == ".csv":
         import pyarrow.csv as pcsv
 
@@ -102,7 +102,7 @@ def read(path: str | Path) -> pa.Table:
         try:
             table = pcsv.read_csv(p, convert_options=options)
         except pa.ArrowInvalid as exc:
-            raise ValidationError(f"{p}: not a readable KPI CSV: {exc}") from exc
+            raise ValidationError(f"path {p}: not a readable KPI CSV: {exc}") from exc
         if "tags" in table.column_names:
             i = table.column_names.index("tags")
             table = table.set_column(i, "tags", _csv_tags(table.column("tags"), p))

@@ -49,7 +49,7 @@ def from_file(path: str | Path) -> pa.Table:
             with ipc.open_stream(p) as stream:
                 table = stream.read_all()
         except pa.ArrowInvalid as exc:
-            raise ValidationError(f"{p}: not an Arrow IPC file or stream: {exc}") from exc
+            raise ValidationError(f"path {p}: not an Arrow IPC file or stream: {exc}") from exc
     return kpi.from_table(table, str(p))
 
 
