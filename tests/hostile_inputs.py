@@ -12,8 +12,10 @@ still works.
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import math
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
@@ -36,6 +38,7 @@ def _ragged() -> Any:
 
 
 _DAMAGED = Path(tempfile.mkdtemp(prefix="chimera-damaged-"))
+atexit.register(shutil.rmtree, _DAMAGED, ignore_errors=True)
 
 
 def _damaged(name: str) -> Callable[[], Path]:

@@ -6,7 +6,10 @@ the object a refused call was made on still works."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import signal
+import tempfile
 import warnings
 from collections import Counter
 from contextlib import contextmanager
@@ -22,7 +25,19 @@ from chimera import ChimeraError
 from hostile_inputs import HOSTILE, Target, must_refuse, targets
 
 TALLY: Counter[str] = Counter()  # inputs tried, refused, taken: for the session's summary
-TARGETS = targets(Path(__import__("tempfile").mkdtemp(prefix="chimera-harness-")))
+WORK = Path(tempfile.mkdtemp(prefix="chimera-harness-"))  # what the targets' objects write
+atexit.register(shutil.rmtree, WORK, ignore_errors=True)
+TARGETS = targets(WORK)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _in_a_scratch_folder() -> Any:
+    """A drawn string given as a path names a file in the working folder: keep those out of
+    the checkout."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(WORK)
+        yield
+
 
 # Arrays of any shape (0-d to 3-d, empty sides) and dtype, NaN and infinities among them.
 arrays = hnp.arrays(

@@ -303,6 +303,7 @@ def test_process_stats() -> None:
         assert values["open_files"] >= 3  # stdin, stdout, stderr at least
     row = table.to_pylist()[0]
     assert dict(row["tags"])["pid"] == str(os.getpid())
+    assert process_stats(interval=None).num_rows >= 4  # psutil's reading without blocking
     assert process_stats(agent_id="worker", interval=0.0).column("agent_id")[0].as_py() == "worker"
     with pytest.raises(ChimeraError, match="no statistics for process"):
         process_stats(2**22 + 12345)

@@ -130,6 +130,11 @@ def test_an_evaluation_counts_the_fuel_it_spent() -> None:
     out = starved.evaluate(np.array([balancing] * 3))
     # every call ran dry: the first had the three's fuel, then the other two went alone
     assert len(out.violations) == 3 and out.fuel == 3 * 5_000 + 2 * 5_000
+    # runaways cost at most three times their own fuel (the plan's bound), one alone once
+    looping = WasmAgent(HOSTILE, limits=Limits(fuel=100_000, memory=4 << 20, chunk=64))
+    for n in (1, 2, 8, 64, 200):
+        spent = looping.evaluate(np.column_stack([np.full(n, LOOP), np.zeros(n)])).fuel
+        assert spent is not None and n * 100_000 <= spent <= (3 if n > 1 else 1) * n * 100_000
 
 
 def test_hostile_individuals_are_contained_and_the_batch_carries_on(caplog) -> None:

@@ -83,6 +83,12 @@ def test_a_stuck_worker_is_replaced_and_the_pool_keeps_serving() -> None:
         assert hung.result(timeout=5).fitness.shape == (1,)
 
 
+def test_a_pool_that_never_calls_a_worker_stuck() -> None:
+    agent = WasmAgent(AGENTS / "rastrigin.wasm", dim=2)
+    with AgentPool(agent, workers=1, stuck_after=float("inf")) as pool:
+        assert pool.evaluate(np.zeros((3, 2))).fitness.tolist() == [0.0, 0.0, 0.0]
+
+
 def test_bad_pool_settings_are_refused() -> None:
     with pytest.raises(ValidationError, match=r"workers must be an integer in \[1, 1024\]"):
         AgentPool(WasmAgent(AGENTS / "rastrigin.wasm", dim=2), workers=0)

@@ -34,6 +34,11 @@ def parse(text: str, tmp_path: Path) -> planning.Spec:
     return planning.load(p)
 
 
+def test_a_seed_a_run_drew_reads_back(tmp_path: Path) -> None:
+    # a run without a seed draws 63 bits and records them: the spec must take them back
+    assert parse("[experiment]\nseed = 9223372036854775807\n" + SPHERE, tmp_path).seed == 2**63 - 1
+
+
 def test_quickstart_spec_reads_every_section() -> None:
     s = planning.load(EXAMPLES / "quickstart.toml")
     assert s.name == "quickstart" and s.seed == 42 and s.algorithm == "ga"

@@ -33,6 +33,13 @@ def test_non_inferior_is_promoted_worse_rolled_back_and_the_middle_undecided(mak
     assert gate.last is not None and f"{MARGIN:g}" in gate.last.verdict
 
 
+def test_an_undecided_look_reports_the_test_the_candidate_must_pass() -> None:
+    gate = non_inferiority(MARGIN)
+    assert gate(*kpis(4, MARGIN, n=20)) is None
+    # lower is better: not worse means "B - margin below A", an interval open downwards
+    assert gate.last is not None and gate.last.ci[0] == -np.inf and not gate.last.significant
+
+
 def test_the_direction_follows_higher_is_better() -> None:
     a, b = kpis(5, 1.2)  # the candidate's KPI is higher by more than the margin
     assert non_inferiority(MARGIN)(a, b) is False

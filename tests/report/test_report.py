@@ -97,7 +97,7 @@ def test_a_bandit_and_deploy_run_reports_its_arms_and_canaries(cartpole: Path,
     assert "cart &lt;pole&gt; &amp; co" in page and "<pole>" not in page
     assert "Canary verdicts" in page
     # each canary's training fitness against what it served, beside the served KPIs
-    assert "fitness in training against the mean served_fitness it served" in page
+    assert "fitness in training against the mean served_fitness the gate judged it by" in page
 
 
 def test_a_two_objective_run_plots_its_front(tmp_path: Path) -> None:

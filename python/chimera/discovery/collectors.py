@@ -128,7 +128,7 @@ def _when(timestamp: Any, now: dt.datetime) -> dt.datetime:
 
 
 def process_stats(
-    pid: int | None = None, *, agent_id: str | None = None, interval: float = 0.05
+    pid: int | None = None, *, agent_id: str | None = None, interval: float | None = 0.05
 ) -> pa.Table:
     """KPI records of one process (default: this one), measured now with psutil.
 
@@ -143,9 +143,10 @@ def process_stats(
         integer(pid, "pid", 0, 2**31 - 1)
     if agent_id is not None and not isinstance(agent_id, str):
         raise ArgumentTypeError(f"agent_id must be a str, got {agent_id!r:.40}")
-    interval = real(interval, "interval", 0.0, _MAX_INTERVAL,
-                    want=f"seconds in [0, {_MAX_INTERVAL:g}] (for a longer window, difference "
-                    "two readings of cpu_seconds)")  # fmt: skip
+    if interval is not None:  # None: psutil's reading since the last call, without blocking
+        interval = real(interval, "interval", 0.0, _MAX_INTERVAL,
+                        want=f"seconds in [0, {_MAX_INTERVAL:g}] (for a longer window, "
+                        "difference two readings of cpu_seconds)")  # fmt: skip
     try:
         proc = psutil.Process(pid)
         with proc.oneshot():

@@ -638,7 +638,7 @@ class GenomeStore:
         max_depth : int, optional
             Follow at most this many parent links back; None follows lineage to the start.
         """
-        gid = integer(genome_id, "genome_id", 0)
+        gid = integer(genome_id, "genome_id", 0, 2**63 - 1)  # ids fill SQLite's 63 bits
         depth = None if max_depth is None else integer(max_depth, "max_depth", 0)
         with self._read() as db:
             if db.execute("SELECT 1 FROM genome WHERE id = ?", (gid,)).fetchone() is None:

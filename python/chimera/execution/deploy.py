@@ -164,15 +164,16 @@ class Deployment:
             detail = f"; {test.verdict}" if test is not None and hasattr(test, "verdict") else ""
             over = (f"over {len(new)} and {len(old)} KPIs (mean {np.mean(new):.6g} against "
                     f"{np.mean(old):.6g}{detail})")  # fmt: skip
+            evidence = {"candidate_kpis": len(new), "candidate_mean": float(np.mean(new)),
+                        "incumbent_kpis": len(old), "incumbent_mean": float(np.mean(old))}  # fmt: skip
             if verdict is None:
                 if n < self.max_samples:
                     return None
-                return self._end(
-                    "rolled back", f"undecided {over} (max_samples={self.max_samples})"
-                )
+                return self._end("rolled back",
+                                 f"undecided {over} (max_samples={self.max_samples})", evidence)  # fmt: skip
             if verdict:
-                return self._end("promoted", f"not worse {over}")
-            return self._end("rolled back", f"worse {over}")
+                return self._end("promoted", f"not worse {over}", evidence)
+            return self._end("rolled back", f"worse {over}", evidence)
 
     def rollback(self, why: str) -> str | None:
         """Ends the running canary now, rolled back (say ``why``); None if none runs."""
@@ -209,11 +210,13 @@ class Deployment:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValidationError(f"deployment snapshot is malformed: {exc!r}") from exc
 
-    def _end(self, verdict: str, why: str) -> str:
+    def _end(self, verdict: str, why: str, evidence: dict[str, Any] | None = None) -> str:
+        """Ends the canary; its event holds the verdict, why, and the gate's evidence (each
+        side's KPI count and mean) when the gate decided."""
         candidate = self.candidate
         if verdict == "promoted" and candidate is not None:
             self.incumbent = candidate
         self.candidate = None
         self.events.append({"event": verdict, "version": candidate, "canary": self._canary,
-                            "why": why})  # fmt: skip
+                            "why": why, **(evidence or {})})  # fmt: skip
         return verdict

@@ -10,6 +10,7 @@ stuck one exits when it returns.
 from __future__ import annotations
 
 import itertools
+import math
 import queue
 import threading
 import time
@@ -44,7 +45,8 @@ class AgentPool:
         if not isinstance(agent, WasmAgent):
             raise ValidationError(f"agent must be a WasmAgent, got {type(agent).__name__}")
         workers = workers_(workers)
-        stuck_after = seconds(stuck_after, "stuck_after")
+        if not (isinstance(stuck_after, float) and stuck_after == math.inf):  # inf: never stuck
+            stuck_after = seconds(stuck_after, "stuck_after")
         if metrics is not None and not isinstance(metrics, Metrics):
             raise ArgumentTypeError(f"metrics must be a Metrics, got {type(metrics).__name__}")
         self.agent, self.size, self.stuck_after = agent, workers, stuck_after

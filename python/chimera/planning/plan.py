@@ -61,7 +61,8 @@ class Plan:
     options: dict[str, Any] = field(default_factory=dict)
     n_constr: int = 0
     #: For a wasm agent: a generation's seconds if every evaluation spent its whole fuel
-    #: limit (the prediction is for genomes as cheap as the probe's random ones).
+    #: limit, or ran out of it (the prediction is for genomes as cheap as the probe's random
+    #: ones).
     worst_seconds_per_generation: float | None = None
 
     @property
@@ -78,7 +79,8 @@ class Plan:
     @property
     def worst_seconds(self) -> float | None:
         """The most the planned generations can take when every evaluation spends its fuel
-        limit (the seconds budget still stops the run), for a wasm agent; else None."""
+        limit or runs out of it (the seconds budget still stops the run), for a wasm agent;
+        else None."""
         if self.worst_seconds_per_generation is None:
             return None
         worst = self.generations * self.worst_seconds_per_generation
@@ -126,7 +128,8 @@ class Plan:
                          f"{total:.1f} s in all ({cost['cpu_seconds']:.1f} CPU-seconds{gpu})")  # fmt: skip
             if self.worst_seconds is not None:
                 lines.append("            for genomes as cheap as random ones; at most "
-                             f"{self.worst_seconds:.1f} s if every evaluation spends its fuel")  # fmt: skip
+                             f"{self.worst_seconds:.1f} s if every evaluation spends its fuel, "
+                             "or runs out of it")  # fmt: skip
         else:
             lines.append("predicted   not probed (run `chimera plan` without --no-probe)")
         loop = [s.name + (f" ({self.shards} shards)" if s.name == "evaluate" and self.shards > 1
@@ -151,6 +154,13 @@ class Plan:
             "predicted_cost": self.predicted_cost(),
             "steps": [vars(s) for s in self.steps], "shards": self.shards,
         }  # fmt: skip
+
+
+def _runaways(k: int) -> float:
+    """How many evaluations' fuel a call of ``k`` can spend, each, when every one runs out
+    of it: after a trap the rest of the chunk is retried in calls of half the size, which
+    adds up to the chunk again, and then one call each (docs/agent-abi.md)."""
+    return 1.0 if k <= 1 else 3.0
 
 
 def _backend(spec: Spec, snapshot: EnvSnapshot, model: CostModel | None,
@@ -295,9 +305,14 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
     )
     worst = None
     if per_generation is not None and model is not None and model.fuel_per_evaluation:
-        assert objective.limits is not None and evaluate_s is not None
-        dearer = max(1.0, objective.limits.fuel / model.fuel_per_evaluation)
-        worst = per_generation + (dearer - 1) * (evaluate_s + (serve_s or 0.0))
+        limits = objective.limits
+        assert limits is not None and evaluate_s is not None
+        dearer = max(1.0, limits.fuel / model.fuel_per_evaluation)
+        shard = -(-pop // (min(workers, pop) if objective.kind == "wasm" else 1))
+        worst = per_generation + evaluate_s * (dearer * _runaways(shard) - 1)
+        if serve_s is not None and spec.deploy is not None:
+            served = dearer * _runaways(spec.deploy.episodes)
+            worst += serve_s * (served - 1)
     generations, limited_by = _generations(spec, pop, per_generation)
     shards = min(workers, pop) if objective.kind == "wasm" else 1
     steps = [Step("breed", breed_s), Step("evaluate", evaluate_s)]

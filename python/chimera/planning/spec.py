@@ -258,7 +258,7 @@ def parse(raw: dict[str, Any], where: str = "spec", *, lenient: bool = False) ->
 
     experiment = t["experiment"]
     name = c.get("experiment", experiment, "name", _text, "a non-empty string", Path(where).stem)
-    seed = c.get("experiment", experiment, "seed", _int(0), "an integer >= 0")
+    seed = c.get("experiment", experiment, "seed", _int(0, 2**64 - 1), "an integer in [0, 2**64)")
 
     objective = _objective(c, t["objective"], Path(where).parent)
     algorithm, options = _algorithm(c, t["algorithm"])
@@ -389,7 +389,7 @@ def _bandit(c: _Checker, b: dict[str, Any]) -> BanditSpec | None:
                 f"refinement.bandit.arms[{i}].{key} is not an operator"
                 f"{did_you_mean(key, OPERATOR_KEYS)}; allowed: {', '.join(OPERATOR_KEYS)}"
             )
-    seed = c.get("refinement.bandit", b, "seed", _int(0), "an integer >= 0")
+    seed = c.get("refinement.bandit", b, "seed", _int(0, 2**64 - 1), "an integer in [0, 2**64)")
     return BanditSpec(str(policy).lower(), tuple(dict(a) for a in arms), seed)
 
 

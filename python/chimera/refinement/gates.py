@@ -56,11 +56,14 @@ class NonInferiority:
         shifted = b + self.margin if self.higher_is_better else b - self.margin
         better, worse = ("greater", "less") if self.higher_is_better else ("less", "greater")
         moved = f"B moved {self.margin:g} towards better: a non-inferiority test"
+        tried = []
         for alternative, verdict in ((better, True), (worse, False)):
             r = run(incumbent, shifted, alpha=self.alpha, alternative=alternative)
-            self.last = replace(r, note="; ".join(filter(None, (r.note, moved))))
+            tried.append(replace(r, note="; ".join(filter(None, (r.note, moved)))))
             if r.significant:
+                self.last = tried[-1]
                 return verdict
+        self.last = tried[0]  # undecided: the test the candidate must pass, not yet passed
         return None
 
 

@@ -3,8 +3,9 @@ state): convergence, the Pareto front, the operator arms, and the served deploym
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import pyarrow as pa
@@ -238,9 +239,9 @@ def _plot_deployment(run: Run, path: Path) -> tuple[Path, str]:
     return _save(fig, path, f"Top: the {metric} KPI of each served evaluation by generation "
                             "(circles: the incumbent, triangles: the canary); dashed lines: the "
                             "gate's verdicts, numbered by canary. Bottom: each canary's fitness "
-                            f"in training against the mean {metric} it served; one far from the "
-                            "diagonal served worse than it trained, which is what the gate "
-                            "is for.")  # fmt: skip
+                            f"in training against the mean {metric} the gate judged it by; one "
+                            "far above the diagonal served worse than it trained, which is "
+                            "what the gate is for.")  # fmt: skip
 
 
 def _served(ax: Any, gen: np.ndarray, roles: np.ndarray, value: np.ndarray,
@@ -271,9 +272,12 @@ def _trained_and_served(ax: Any, run: Run, versions: np.ndarray, roles: np.ndarr
     points = []
     for v in verdicts:
         fitness = run.version_metadata(v.get("version")).get("fitness")
+        # The gate's own mean; a run written before verdicts kept it: the canary's records
+        # (which may include a few served after the verdict, in the same round)
         served = value[(versions == str(v.get("version"))[:12]) & (roles == "candidate")]
-        if isinstance(fitness, (int, float)) and not isinstance(fitness, bool) and len(served):
-            points.append((sign * float(fitness), float(served.mean()), v))
+        mean = v.get("candidate_mean", float(served.mean()) if len(served) else None)
+        if _number(fitness) and _number(mean):
+            points.append((sign * float(fitness), float(mean), v))
     for event, color in (("promoted", "C2"), ("rolled back", "C3")):
         mine = [(t, s, v) for t, s, v in points if v.get("event") == event]
         if mine:
@@ -291,10 +295,19 @@ def _trained_and_served(ax: Any, run: Run, versions: np.ndarray, roles: np.ndarr
     ax.grid(alpha=0.3)
 
 
+def _number(x: Any) -> TypeGuard[float]:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def _log_if_spread(ax: Any, values: np.ndarray, *axes: str) -> None:
-    """Log scale on ``axes`` when the values are positive and span more than 30x: a few
+    """Log scale on ``axes`` when the values are positive and span more than 10x: a few
     fallen episodes would otherwise flatten the rest against the bottom."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     finite = values[np.isfinite(values)]
-    if len(finite) and finite.min() > 0 and finite.max() > 30 * finite.min():
+    if len(finite) and finite.min() > 0 and finite.max() > 10 * finite.min():
         for name in axes:
             getattr(ax, f"set_{name}scale")("log")
+            axis = getattr(ax, f"{name}axis")  # plain numbers at the decades, none between
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_minor_formatter(NullFormatter())

@@ -120,7 +120,8 @@ def _time(run: Run) -> str:
         return f"not predicted (planned without probing); {taken}"
     ratio = f" ({took / predicted:.2f}x the prediction)" if took and predicted > 0 else ""
     worst = run.plan.get("worst_seconds")
-    bound = f" (at most {worst:.2f} s if every evaluation spent its fuel)" if worst else ""
+    bound = (f" (at most {worst:.2f} s if every evaluation spent its fuel or ran out of it)"
+             if worst else "")  # fmt: skip
     return f"predicted {predicted:.2f} s{bound}, {taken}{ratio}"
 
 
