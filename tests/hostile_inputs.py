@@ -109,6 +109,10 @@ def _kind(annotation: Any) -> str:
     return text if text in ("int", "float", "bool", "str", "int | None", "float | None") else ""
 
 
+# Words that name an argument as well as its own name does, in the domain's terms.
+ALIASES = {"run_dir": ("run folder",), "spec_path": ("spec file",), "path": ("spec file",)}
+
+
 def keyword_targets(label: str, make: Callable[..., Any], params: dict[str, inspect.Parameter],
                     base: dict[str, Any], skip: tuple[str, ...] = (),
                     usable: Callable[[], Any] | None = None) -> Iterator[Target]:  # fmt: skip
@@ -120,7 +124,8 @@ def keyword_targets(label: str, make: Callable[..., Any], params: dict[str, insp
         def call(value: Any, name: str = name) -> Any:
             return make(**(base | {name: value}))
 
-        yield Target(f"{label}({name}=)", call, (name,), _kind(p.annotation), usable)
+        yield Target(f"{label}({name}=)", call, (name, *ALIASES.get(name, ())),
+                     _kind(p.annotation), usable)  # fmt: skip
 
 
 def _algorithm_targets() -> Iterator[Target]:

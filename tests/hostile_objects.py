@@ -15,6 +15,7 @@ import atexit
 import functools
 import inspect
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,20 @@ CARTPOLE = AGENTS / "cartpole.wasm"
 ROW = {"agent_id": "a", "version": "v1", "metric": "latency", "value": 1.0,
        "timestamp": 0, "tags": {"k": "v"}}  # fmt: skip
 PROMETHEUS = '# TYPE latency gauge\nlatency{agent="a",version="v1"} 3.5\n'
+TINY_SPEC = """[experiment]
+name = "harness"
+seed = 1
+[objective]
+problem = "sphere"
+dim = 2
+[algorithm]
+name = "ga"
+pop_size = 8
+[budget]
+generations = 2
+[output]
+report = false
+"""
 
 
 def _lazy(make: Callable[[], Any]) -> Callable[[], Any]:
@@ -195,6 +210,7 @@ def object_targets(tmp: Path) -> Iterator[Target]:
             return _fun(**({k: v.by_name[k]() for k in _required if k not in given} | given))
 
         yield from keyword_targets(label, call, params, {})
+    yield from _run_targets(tmp)
     yield from _constructor_targets("GenomeStore", GenomeStore,
                                     lambda: {"path": tmp / "other.sqlite"})  # fmt: skip
     stored = lambda: v.store().genomes(v._run()).num_rows  # noqa: E731
@@ -229,3 +245,42 @@ def object_targets(tmp: Path) -> Iterator[Target]:
         skip=("metrics",))  # fmt: skip
     yield from _method_targets("ServingPool", v.serving, v, skip=("close",),
                                usable=lambda: v.serving().serve(np.zeros((1, 5))))  # fmt: skip
+
+
+def _run_targets(tmp: Path) -> Iterator[Target]:
+    """The pipeline's and the report's functions, and spec loading, validation and planning,
+    on a tiny spec (a run of it takes milliseconds)."""
+    from chimera import pipeline, planning, report, validation
+
+    spec = tmp / "tiny.toml"
+    spec.write_text(TINY_SPEC, encoding="utf-8")
+    fresh = lambda: Path(tempfile.mkdtemp(dir=tmp)) / "run"  # noqa: E731
+
+    @functools.cache
+    def done() -> Path:
+        run_dir = fresh()
+        pipeline.start(spec, run_dir, probe=False)
+        return run_dir
+
+    functions: list[tuple[Callable[..., Any], dict[str, Callable[[], Any]]]] = [
+        (pipeline.start, {"spec_path": lambda: spec, "run_dir": fresh}),
+        (pipeline.prepare, {"spec_path": lambda: spec, "run_dir": fresh}),
+        (pipeline.resume, {"run_dir": done}),
+        (report.write, {"run_dir": done}),
+        (planning.load, {"path": lambda: spec}),
+        (validation.validate, {"spec": lambda: spec}),
+        (planning.make_plan, {"spec": lambda: planning.load(spec)}),
+    ]
+    for fun, valid in functions:
+        params = dict(inspect.signature(fun).parameters)
+        required = [k for k, p in params.items() if p.default is p.empty]
+        label = f"{fun.__module__.split('.')[1]}.{fun.__name__}"
+
+        def call(_fun: Any = fun, _valid: Any = valid, _required: Any = required,
+                 **given: Any) -> Any:  # fmt: skip
+            base = {k: _valid[k]() for k in _required if k not in given}
+            if "probe" in inspect.signature(_fun).parameters and "probe" not in given:
+                base["probe"] = False  # a taken value runs the pipeline: no timing needed
+            return _fun(**(base | given))
+
+        yield from keyword_targets(label, call, params, {})

@@ -689,8 +689,11 @@ class GenomeStore:
         """
         info = self._run(run)
         choice(compression, "compression", _COMPRESSIONS)
+        target = path_(path, "path")
+        if target.is_dir():
+            raise ValidationError(f"path {target} is a folder; give the Parquet file's path")
         written = 0
-        with self._read() as db, replacing(path_(path, "path")) as partial:
+        with self._read() as db, replacing(target) as partial:
             cursor = db.execute(_GENOME_SELECT + " WHERE g.run_id = ?" + _RUN_ORDER, (info.id,))
             with pq.ParquetWriter(partial, _genome_schema(info), compression=compression) as out:
                 while rows := cursor.fetchmany(_EXPORT_BATCH):

@@ -22,8 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import _backend
 from .._durable import write_atomic
 from .._errors import RunFailed, ValidationError
+from .._validate import boolean, choice
+from .._validate import path as path_
 from ..evaluation import AgentEvaluator, Evaluator
 from ..evolution import checkpoints
 from ..evolution.store import GenomeStore
@@ -56,8 +59,9 @@ class Outcome:
 
 
 def _with_backend(spec: Spec, backend: str | None) -> Spec:
-    if not backend:
+    if backend is None:
         return spec
+    choice(backend, "backend", ("auto", *_backend.NAMES))
     options = {k: v for k, v in spec.options.items() if k != "backend"}
     resources = dataclasses.replace(spec.resources, backend=backend)
     return dataclasses.replace(spec, options=options, resources=resources)
@@ -67,6 +71,8 @@ def start(spec_path: str | Path, run_dir: Path, *, backend: str | None = None,
           progress: bool = False, probe: bool = True) -> Outcome:  # fmt: skip
     """Validate the spec at ``spec_path`` and run it in the new folder ``run_dir`` (refused if
     it holds anything): :func:`prepare`, then :func:`execute`."""
+    boolean(progress, "progress")
+    run_dir = path_(run_dir, "run_dir")
     validated = prepare(spec_path, run_dir, backend=backend, probe=probe)
     return execute(run_dir, validated, progress=progress)
 
@@ -75,6 +81,8 @@ def prepare(spec_path: str | Path, run_dir: Path, *, backend: str | None = None,
             probe: bool = True) -> ValidatedPlan:  # fmt: skip
     """Validates the spec at ``spec_path`` and starts the run folder ``run_dir`` with its
     plan: what :func:`execute` runs (the CLI shows the plan in between)."""
+    spec_path, run_dir = path_(spec_path, "spec_path"), path_(run_dir, "run_dir")
+    boolean(probe, "probe")
     spec = load(spec_path)
     if run_dir.exists() and not run_dir.is_dir():
         raise ValidationError(f"run folder {run_dir} is a file; give a folder with --out or "
@@ -104,6 +112,11 @@ def prepare(spec_path: str | Path, run_dir: Path, *, backend: str | None = None,
 def resume(run_dir: Path, spec_path: str | Path | None = None, *, backend: str | None = None,
            progress: bool = False) -> Outcome:  # fmt: skip
     """Continue the run in ``run_dir`` from its newest readable checkpoint."""
+    run_dir = path_(run_dir, "run_dir")
+    spec_path = None if spec_path is None else path_(spec_path, "spec_path")
+    boolean(progress, "progress")
+    if backend is not None:
+        choice(backend, "backend", ("auto", *_backend.NAMES))
     if not (run_dir / folder.SPEC).is_file():
         raise ValidationError(f"{run_dir} is not a Chimera run folder (it has no {folder.SPEC})")
     plan_path = run_dir / folder.PLAN

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from .. import algorithms
-from .._errors import ChimeraError, FitnessError, ValidationError
-from .._validate import check_objectives
+from .._errors import ArgumentTypeError, ChimeraError, FitnessError, ValidationError
+from .._validate import boolean, check_objectives, real
 from ..discovery import CostModel, EnvSnapshot, discover, probe
 from ..optimizer import Optimizer
 from .choice import choose_algorithm
@@ -28,6 +28,7 @@ from .spec import Spec
 # checkpoint with its two fsyncs.
 COMMIT_S = 0.0015
 CHECKPOINT_S = 0.0025
+_MAX_PROBE_S = 60.0  # a probe is a few milliseconds of measurement, not a benchmark
 _GPU_MIN_GENES = 1 << 16  # below this many genes a generation, a launch costs more than it saves
 
 
@@ -265,6 +266,17 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
     """Plan ``spec`` on this machine: resolve its objective (unless given, resolved already),
     probe it for ``probe_seconds`` (none with ``probe_objective=False``) and choose what the
     spec leaves to ``auto``."""
+    if not isinstance(spec, Spec):
+        raise ArgumentTypeError(f"spec must be a Spec (chimera.planning.load(path)), got "
+                                f"{type(spec).__name__}")  # fmt: skip
+    if snapshot is not None and not isinstance(snapshot, EnvSnapshot):
+        raise ArgumentTypeError(f"snapshot must be an EnvSnapshot (chimera.discovery.discover()), "
+                                f"got {type(snapshot).__name__}")  # fmt: skip
+    probe_seconds = real(probe_seconds, "probe_seconds", 0.0, _MAX_PROBE_S, open_low=True)
+    boolean(probe_objective, "probe_objective")
+    if objective is not None and not isinstance(objective, Objective):
+        raise ArgumentTypeError(f"objective must be an Objective (chimera.planning.resolve), "
+                                f"got {type(objective).__name__}")  # fmt: skip
     objective = resolve(spec.objective) if objective is None else objective
     snap = snapshot if snapshot is not None else discover()
     fun, n_constr = _constraints(objective)

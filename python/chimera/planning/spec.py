@@ -32,7 +32,8 @@ from typing import Any
 
 from .. import algorithms
 from .._errors import ValidationError, listed
-from .._validate import MAX_COUNT, did_you_mean
+from .._validate import MAX_COUNT, boolean, did_you_mean
+from .._validate import path as path_
 from ..loop import Budget
 from ..optimizer import OPERATOR_KEYS
 from ..refinement.bandits import POLICIES
@@ -159,7 +160,9 @@ def load(path: str | Path, *, where: str | Path | None = None, lenient: bool = F
     """Read and check the spec at ``path``; relative paths in it resolve from the folder of
     ``where`` (default: ``path``; a run folder's copy names the original). ``lenient``: see
     :func:`parse`."""
-    p = Path(path)
+    p = path_(path, "path")
+    where = None if where is None else path_(where, "where")
+    boolean(lenient, "lenient")
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

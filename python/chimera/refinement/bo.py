@@ -32,6 +32,10 @@ from .._validate import MAX_COUNT, as_seed, boolean, choice, integer, iterable, 
 from . import surrogate
 
 ACQUISITIONS = ("ei", "lcb")
+#: The largest batch one ask() proposes from one model: each proposal after the first is a
+#: constant liar's refit and search, and past a few hundred the lies outweigh the data (ask
+#: in rounds, telling between them).
+MAX_BATCH = 256
 _MAX_POINTS = 1 << 24  # candidates, design points or polish starts: past this, memory runs out
 
 
@@ -241,8 +245,9 @@ class BayesianOptimizer:
     # --- ask / tell ---------------------------------------------------------------------------
 
     def ask(self, n: int | None = None) -> Any:
-        """The next parameters to evaluate: one dict, or a list of ``n`` dicts (a batch)."""
-        k = 1 if n is None else integer(n, "n")
+        """The next parameters to evaluate: one dict, or a list of ``n`` dicts (a batch of at
+        most :data:`MAX_BATCH`)."""
+        k = 1 if n is None else integer(n, "n", 1, MAX_BATCH)
         if self._pending is None or len(self._pending) != k:
             self._pending = self._propose(k)
         return self._pending[0] if n is None else list(self._pending)

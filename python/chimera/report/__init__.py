@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from .._durable import write_atomic
+from .._errors import ValidationError
+from .._validate import path as path_
 from ..pipeline import folder
 from . import page, plots, read, text
 from .text import headline
@@ -35,9 +37,12 @@ def write(run_dir: Path, out: Path | None = None) -> tuple[str, list[Path]]:
 
     Raises ValidationError when ``run_dir`` is not a run folder or a file in it is damaged.
     """
-    run = read.load(Path(run_dir))
+    run = read.load(path_(run_dir, "run_dir"))
+    out = None if out is None else path_(out, "out")
+    if out is not None and out.exists() and not out.is_dir():
+        raise ValidationError(f"out {out} is a file; give a folder for the report")
     front, stored = read.front(run.path) if run.n_obj > 1 else (np.zeros((0, 0)), 0)
-    out = run.path if out is None else Path(out)
+    out = run.path if out is None else out
     out.mkdir(parents=True, exist_ok=True)
     figures = plots.draw(run, front, stored, out)
     html = out / folder.REPORT

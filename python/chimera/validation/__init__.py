@@ -14,10 +14,12 @@ once, each with where it is and how to fix it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .._errors import ChimeraError, ValidationError, listed
+from .._errors import ArgumentTypeError, ChimeraError, ValidationError, listed
+from .._validate import boolean
 from ..discovery import EnvSnapshot, discover
 from ..optimizer import OPERATOR_KEYS
 from ..planning import Plan, Spec, choose_algorithm, load, make_plan, resolve
@@ -47,7 +49,14 @@ def validate(spec: Spec | str | Path, *, snapshot: EnvSnapshot | None = None,
     """Plan ``spec`` (a :class:`Spec` or a path to one) and check the plan; raises
     :class:`PlanInvalid` naming every violation found. ``probe=False`` plans without timing
     the objective (no prediction)."""
+    if not isinstance(spec, (Spec, str, os.PathLike)) or not str(spec):
+        raise ArgumentTypeError(f"spec must be a Spec or a spec file's path, got "
+                                f"{type(spec).__name__}")  # fmt: skip
     s = spec if isinstance(spec, Spec) else load(spec, lenient=True)
+    if snapshot is not None and not isinstance(snapshot, EnvSnapshot):
+        raise ArgumentTypeError(f"snapshot must be an EnvSnapshot (chimera.discovery.discover()), "
+                                f"got {type(snapshot).__name__}")  # fmt: skip
+    boolean(probe, "probe")
     snap = snapshot if snapshot is not None else discover()
     found = [checks.from_spec(p) for p in s.problems]
     found += checks.resources(s, snap) + checks.limits(s) + checks.deployable(s)
