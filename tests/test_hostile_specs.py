@@ -1,5 +1,6 @@
-"""The bad-input harness for specs: every key of every example spec given hostile TOML values
-(and left out), then `chimera validate` on it. Each spec must be called valid (exit 0) or
+"""The bad-input harness for specs: every key of every example spec, and every key of the
+schema (chimera.planning.spec.keys()) that no example has, given hostile TOML values (and
+left out), then `chimera validate` on it. Each spec must be called valid (exit 0) or
 refused with exit 2 and a message that names the key; never a traceback, never another exit
 code. The keys are read from the examples, so a key an example gains later is covered."""
 
@@ -15,6 +16,7 @@ import pytest
 import tomllib
 
 from chimera.cli import main
+from chimera.planning.spec import keys as spec_keys
 from helpers import EXAMPLES
 
 # TOML values no well-guarded key takes for the wrong type, and the out-of-range ones.
@@ -77,19 +79,32 @@ def replaced(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
     return out
 
 
+def _has(doc: Any, path: tuple[Any, ...]) -> bool:
+    for p in path:
+        if not isinstance(doc, (dict, list)) or (isinstance(doc, dict) and p not in doc):
+            return False
+        doc = doc[p]
+    return True
+
+
 def _name(path: tuple[Any, ...]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 CASES = [(spec.name, path) for spec in sorted(EXAMPLES.glob("*.toml"))
          for path in leaves(tomllib.loads(spec.read_text(encoding="utf-8")))]  # fmt: skip
+# Every key of the schema that no example has, given to the quickstart (which has every table).
+_SEEN = {(s, p) for s, p in CASES}
+CASES += [("quickstart.toml", (*table.split("."), key))
+          for table, names in sorted(spec_keys().items()) for key in sorted(names)
+          if ("quickstart.toml", (*table.split("."), key)) not in _SEEN]  # fmt: skip
 
 
 def summary() -> str:
     t = TALLY
-    return (f"spec harness: {t['tried']:,} hostile specs ({len(CASES)} keys of the examples): "
-            f"{t['refused']:,} refused by `chimera validate` with exit 2 naming the key, "
-            f"{t['valid']:,} valid")  # fmt: skip
+    return (f"spec harness: {t['tried']:,} hostile specs ({len(CASES)} keys of the examples "
+            f"and the schema): {t['refused']:,} refused by `chimera validate` with exit 2 naming "
+            f"the key, {t['valid']:,} valid")  # fmt: skip
 
 
 def test_the_writer_round_trips_every_example() -> None:
@@ -104,7 +119,8 @@ def test_every_key_given_hostile_values(spec: str, path: tuple[Any, ...], tmp_pa
     doc = tomllib.loads((EXAMPLES / spec).read_text(encoding="utf-8"))
     target = tmp_path / spec
     (tmp_path / "agents").symlink_to(EXAMPLES / "agents")  # the spec's relative wasm path
-    for value in [*HOSTILE, MISSING]:
+    present = _has(doc, path)
+    for value in [*HOSTILE, MISSING] if present else HOSTILE:
         TALLY["tried"] += 1
         target.write_text(dumps(replaced(doc, path, value)), encoding="utf-8")
         shown = "left out" if value is MISSING else _value(value)

@@ -340,6 +340,15 @@ def _objective(c: _Checker, o: dict[str, Any], base: Path) -> ObjectiveSpec | No
     )
 
 
+def keys() -> dict[str, set[str]]:
+    """Every key a spec may hold, by its table's dotted name: what parsing checks against
+    (the algorithm's from the registry)."""
+    tables = {k: set(v) for k, v in _SECTIONS.items() if k != "refinement"}
+    return tables | {"algorithm": _algorithm_keys(), "objective.limits": set(_LIMIT_KEYS),
+                     "refinement.bandit": set(_BANDIT_KEYS),
+                     "refinement.deploy": set(_DEPLOY_KEYS)}  # fmt: skip
+
+
 def _algorithm_keys() -> set[str]:
     """Every key of ``[algorithm]``: the name and any registered algorithm's options."""
     return {"name"}.union(*(a.options for a in algorithms.ALGORITHMS.values()))
