@@ -9,11 +9,13 @@ from chimera import ValidationError, problems
 
 
 @pytest.mark.parametrize(
-    "name", ["sphere", "rastrigin", "rosenbrock", "ackley", "griewank", "schwefel"]
+    "name",
+    ["sphere", "rastrigin", "rosenbrock", "ackley", "griewank", "schwefel", "styblinski_tang"],
 )
 def test_continuous_optima(name: str) -> None:
     p = problems.get(name, 7)
-    x = {"rosenbrock": np.ones(7), "schwefel": np.full(7, 420.9687463)}.get(name, np.zeros(7))
+    x = {"rosenbrock": np.ones(7), "schwefel": np.full(7, 420.9687463),
+         "styblinski_tang": np.full(7, -2.903534027771177)}.get(name, np.zeros(7))  # fmt: skip
     assert p.fun(x[None, :])[0] == pytest.approx(0.0, abs=1e-6)
     X = np.random.default_rng(0).uniform(p.bounds[:, 0], p.bounds[:, 1], (50, 7))
     values = p.fun(X)
@@ -29,6 +31,15 @@ def test_known_values() -> None:
     assert problems.griewank(np.array([[np.pi * 2, 0.0]]))[0] == pytest.approx(
         1 + 4 * np.pi**2 / 4000 - 1
     )
+
+
+def test_styblinski_tang_is_the_textbook_function_shifted_to_zero() -> None:
+    X = np.random.default_rng(3).uniform(-5, 5, (20, 4))
+    textbook = 0.5 * (X**4 - 16 * X**2 + 5 * X).sum(axis=1)
+    np.testing.assert_allclose(problems.styblinski_tang(X), textbook + 39.16616570377142 * 4)
+    # the optimum is where each gene's derivative 2x^3 - 16x + 2.5 vanishes in the lower basin
+    x = -2.903534027771177
+    assert abs(2 * x**3 - 16 * x + 2.5) < 1e-9
 
 
 def test_binary_problems() -> None:

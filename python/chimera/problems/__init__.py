@@ -31,6 +31,7 @@ from .single import (
     rosenbrock,
     schwefel,
     sphere,
+    styblinski_tang,
 )
 from .zdt import ZDT1, ZDT2, ZDT3, ZDT4, ZDT6, ZDT6_F1_MIN
 
@@ -62,6 +63,7 @@ __all__ = [
     "rosenbrock",
     "schwefel",
     "sphere",
+    "styblinski_tang",
 ]
 
 
@@ -96,6 +98,7 @@ _CONTINUOUS: dict[str, tuple[Objective, float]] = {
     "ackley": (ackley, 32.768),
     "griewank": (griewank, 600.0),
     "schwefel": (schwefel, 500.0),
+    "styblinski_tang": (styblinski_tang, 5.0),
 }
 _BINARY: dict[str, Objective] = {"onemax": onemax, "leading_ones": leading_ones}
 _ZDT: dict[str, Callable[[], MultiObjective]] = {

@@ -65,6 +65,18 @@ def schwefel(X: Any) -> np.ndarray:
     return 418.9828872724338 * X.shape[1] - (X * np.sin(np.sqrt(np.abs(X)))).sum(axis=1)
 
 
+# Styblinski-Tang's minimum per gene, at x = -2.903534027771177 (a root of 4x^3 - 32x + 5).
+_STYBLINSKI_TANG_MIN = -39.16616570377142
+
+
+def styblinski_tang(X: Any) -> np.ndarray:
+    """0.5 sum(x^4 - 16 x^2 + 5 x), shifted so that the optimum, x_i = -2.9035 per gene, is 0:
+    separable, with 2^d local minima (each gene's other basin, near 2.7468, is 14.1 worse)."""
+    X = _rows(X).astype(np.float64, copy=False)
+    X2 = X * X
+    return 0.5 * (X2 * X2 - 16.0 * X2 + 5.0 * X).sum(axis=1) - _STYBLINSKI_TANG_MIN * X.shape[1]
+
+
 def onemax(X: Any) -> np.ndarray:
     """Number of ones (maximise)."""
     return _rows(X).astype(bool, copy=False).sum(axis=1).astype(np.float64)
