@@ -283,12 +283,15 @@ def workers(value: Any, name: str = "workers") -> int:
 def iterable(value: Any, name: str, what: str) -> list[Any]:
     """``value``'s items as a list, or an ArgumentTypeError naming ``name`` (a string or a
     mapping is not taken for a sequence of ``what``)."""
+    items = None
     if not isinstance(value, (str, bytes, dict)):
         try:
-            return list(value)
+            items = list(value)
         except TypeError:  # not iterable (a 0-d array says so only when iterated)
-            pass
-    raise ArgumentTypeError(f"{name} must be an iterable of {what}, got {value!r:.80}")
+            items = None
+    if items is None:
+        raise ArgumentTypeError(f"{name} must be an iterable of {what}, got {value!r:.80}")
+    return items
 
 
 def path(value: Any, name: str) -> Path:
@@ -296,3 +299,10 @@ def path(value: Any, name: str) -> Path:
     if isinstance(value, (str, os.PathLike)) and str(value):
         return Path(value)
     raise ArgumentTypeError(f"{name} must be a path (a str or pathlib.Path), got {value!r:.80}")
+
+
+def optional(value: Any, kind: type | tuple[type, ...], name: str, what: str) -> None:
+    """Refuses ``value`` unless it is None or a ``kind``: an ArgumentTypeError saying ``name``
+    must be ``what`` (the caller's words, e.g. "a Metrics")."""
+    if value is not None and not isinstance(value, kind):
+        raise ArgumentTypeError(f"{name} must be {what}, got {type(value).__name__}")

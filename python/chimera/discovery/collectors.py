@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from .. import kpi
 from .._errors import ArgumentTypeError, ChimeraError, ValidationError
-from .._validate import integer, real, seconds
+from .._validate import integer, optional, real, seconds
 from .._validate import path as path_
 
 # Arrow IPC files, which chimera.kpi's reader leaves to the collectors.
@@ -141,8 +141,7 @@ def process_stats(
 
     if pid is not None:
         integer(pid, "pid", 0, 2**31 - 1)
-    if agent_id is not None and not isinstance(agent_id, str):
-        raise ArgumentTypeError(f"agent_id must be a str, got {agent_id!r:.40}")
+    optional(agent_id, str, "agent_id", "a str")
     if interval is not None:  # None: psutil's reading since the last call, without blocking
         interval = real(interval, "interval", 0.0, _MAX_INTERVAL,
                         want=f"seconds in [0, {_MAX_INTERVAL:g}] (for a longer window, "

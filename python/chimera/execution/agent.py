@@ -21,7 +21,7 @@ import numpy.typing as npt
 import wasmtime
 
 from .._errors import ArgumentTypeError, SandboxViolation, ValidationError
-from .._validate import integer
+from .._validate import integer, optional
 from . import abi, runtime
 from .limits import Limits
 
@@ -149,8 +149,7 @@ class WasmAgent:
         self.limits = limits if limits is not None else Limits()
         if not isinstance(self.limits, Limits):
             raise ArgumentTypeError(f"limits must be a chimera.execution.Limits, got {limits!r}")
-        if name is not None and not isinstance(name, str):
-            raise ArgumentTypeError(f"name must be a str, got {type(name).__name__}")
+        optional(name, str, "name", "a str")
         data, self.name = _load(module, name)
         self.engine = runtime.engine(self.limits.stack)
         try:

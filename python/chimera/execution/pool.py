@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._errors import ArgumentTypeError, ValidationError
-from .._validate import integer, iterable, seconds
+from .._validate import integer, iterable, optional, seconds
 from .._validate import workers as workers_
 from .agent import Evaluation, WasmAgent
 from .metrics import Metrics
@@ -47,8 +47,7 @@ class AgentPool:
         workers = workers_(workers)
         if not (isinstance(stuck_after, float) and stuck_after == math.inf):  # inf: never stuck
             stuck_after = seconds(stuck_after, "stuck_after")
-        if metrics is not None and not isinstance(metrics, Metrics):
-            raise ArgumentTypeError(f"metrics must be a Metrics, got {type(metrics).__name__}")
+        optional(metrics, Metrics, "metrics", "a Metrics")
         self.agent, self.size, self.stuck_after = agent, workers, stuck_after
         self.metrics = metrics if metrics is not None else Metrics()
         self._tasks: queue.Queue[tuple[np.ndarray, int, Future[Evaluation]] | None] = queue.Queue()
@@ -108,9 +107,11 @@ class AgentPool:
     def submit(self, X: npt.ArrayLike, first: int = 0) -> Future[Evaluation]:
         """Evaluates X (one shard, whose first row is individual ``first``) on the next free
         worker."""
+        return self._submit(self.agent.genomes(X), integer(first, "first", 0))
+
+    def _submit(self, X: np.ndarray, first: int) -> Future[Evaluation]:
         if self._closed:
             raise ValidationError("this AgentPool is closed")
-        X, first = self.agent.genomes(X), integer(first, "first", 0)
         self._replace_stuck()
         future: Future[Evaluation] = Future()
         self.metrics.queue_depth.inc()
@@ -120,20 +121,22 @@ class AgentPool:
     def evaluate(self, X: npt.ArrayLike, shards: int | None = None) -> Evaluation:
         """Objectives of the rows of X, split into ``shards`` (default: one per worker)."""
         X = self.agent.genomes(X)  # checked once, before any shard runs
-        if shards is not None:
-            integer(shards, "shards")
+        shards = self.size if shards is None else integer(shards, "shards")
         if len(X) == 0:
             return self.agent.evaluate(X)
-        return self.gather(self.scatter(X, shards))
+        return self.gather(self._scatter(X, shards))
 
     def scatter(self, X: np.ndarray, shards: int | None = None) -> list[Future[Evaluation]]:
-        """Submits the checked genomes X in ``shards`` (default: one per worker) and returns
-        at once; ``gather`` waits for them. Batches scattered before any is gathered run side
-        by side."""
-        X = self.agent.genomes(X)
+        """Submits the genomes X in ``shards`` (default: one per worker) and returns at once;
+        ``gather`` waits for them. Batches scattered before any is gathered run side by
+        side."""
         shards = self.size if shards is None else integer(shards, "shards")
+        return self._scatter(self.agent.genomes(X), shards)
+
+    def _scatter(self, X: np.ndarray, shards: int) -> list[Future[Evaluation]]:
+        """``scatter`` of genomes and a shard count already checked."""
         parts = np.array_split(np.arange(len(X)), max(1, min(shards, len(X))))
-        return [self.submit(X[p], int(p[0]) if len(p) else 0) for p in parts]
+        return [self._submit(X[p], int(p[0]) if len(p) else 0) for p in parts]
 
     @staticmethod
     def gather(futures: list[Future[Evaluation]]) -> Evaluation:

@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import _core
 from .._errors import ArgumentTypeError, CircuitOpen, TaskCancelled, TaskTimeout, ValidationError
-from .._validate import as_seed, integer, iterable, seconds
+from .._validate import as_seed, integer, iterable, optional, seconds
 from .._validate import workers as workers_
 from .breaker import CircuitBreaker, Permit
 from .metrics import Metrics
@@ -197,10 +197,8 @@ class Scheduler:
             gpu_ids = list(range(integer(gpus, "gpus", 0, MAX_GPUS)))
         if stuck_after is not None:
             seconds(stuck_after, "stuck_after")
-        if retry is not None and not isinstance(retry, Retry):
-            raise ValidationError(f"retry must be a Retry, got {type(retry).__name__}")
-        if breaker is not None and not isinstance(breaker, CircuitBreaker):
-            raise ValidationError(f"breaker must be a CircuitBreaker, got {type(breaker).__name__}")
+        optional(retry, Retry, "retry", "a Retry")
+        optional(breaker, CircuitBreaker, "breaker", "a CircuitBreaker")
         self.size = workers
         self.capacity = {"cpus": workers if cpus is None else _count(cpus, "cpus"),
                          "gpus": len(gpu_ids),
@@ -342,10 +340,8 @@ class Scheduler:
                 )
         if opts.timeout is not None:
             seconds(opts.timeout, "timeout")
-        if opts.retry is not None and not isinstance(opts.retry, Retry):
-            raise ValidationError(f"retry must be a Retry, got {type(opts.retry).__name__}")
-        if opts.version is not None and not isinstance(opts.version, str):
-            raise ValidationError(f"version must be a string, got {type(opts.version).__name__}")
+        optional(opts.retry, Retry, "retry", "a Retry")
+        optional(opts.version, str, "version", "a string")
         return dataclasses.replace(opts, priority=priority)
 
     def _own(self, task: Any, name: str) -> Task:

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._errors import ArgumentTypeError, ValidationError
+from .._validate import optional
 from .._validate import workers as workers_
 from .agent import Evaluation
 from .artifacts import ArtifactStore
@@ -70,10 +71,8 @@ class ServingPool:
                 f"deployment must be a Deployment, got {type(deployment).__name__}"
             )
         workers = workers_(workers)
-        if limits is not None and not isinstance(limits, Limits):
-            raise ArgumentTypeError(f"limits must be a Limits, got {type(limits).__name__}")
-        if metrics is not None and not isinstance(metrics, Metrics):
-            raise ArgumentTypeError(f"metrics must be a Metrics, got {type(metrics).__name__}")
+        optional(limits, Limits, "limits", "a Limits")
+        optional(metrics, Metrics, "metrics", "a Metrics")
         for name, hook in (("kpi", kpi), ("inputs", inputs)):
             if hook is not None and not callable(hook):
                 raise ValidationError(f"{name} must be callable, got {type(hook).__name__}")

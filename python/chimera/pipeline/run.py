@@ -115,7 +115,7 @@ def resume(run_dir: Path, spec_path: str | Path | None = None, *, backend: str |
     run_dir = path_(run_dir, "run_dir")
     spec_path = None if spec_path is None else path_(spec_path, "spec_path")
     boolean(progress, "progress")
-    if backend is not None:
+    if backend is not None:  # checked before a complete run returns early, untouched
         choice(backend, "backend", ("auto", *_backend.NAMES))
     if not (run_dir / folder.SPEC).is_file():
         raise ValidationError(f"{run_dir} is not a Chimera run folder (it has no {folder.SPEC})")

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import algorithms
 from .._errors import ArgumentTypeError, ChimeraError, FitnessError, ValidationError
-from .._validate import boolean, check_objectives, real
+from .._validate import boolean, check_objectives, optional, real
 from ..discovery import CostModel, EnvSnapshot, discover, probe
 from ..optimizer import Optimizer
 from .choice import choose_algorithm
@@ -269,14 +269,10 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
     if not isinstance(spec, Spec):
         raise ArgumentTypeError(f"spec must be a Spec (chimera.planning.load(path)), got "
                                 f"{type(spec).__name__}")  # fmt: skip
-    if snapshot is not None and not isinstance(snapshot, EnvSnapshot):
-        raise ArgumentTypeError(f"snapshot must be an EnvSnapshot (chimera.discovery.discover()), "
-                                f"got {type(snapshot).__name__}")  # fmt: skip
+    optional(snapshot, EnvSnapshot, "snapshot", "an EnvSnapshot (chimera.discovery.discover())")
     probe_seconds = real(probe_seconds, "probe_seconds", 0.0, _MAX_PROBE_S, open_low=True)
     boolean(probe_objective, "probe_objective")
-    if objective is not None and not isinstance(objective, Objective):
-        raise ArgumentTypeError(f"objective must be an Objective (chimera.planning.resolve), "
-                                f"got {type(objective).__name__}")  # fmt: skip
+    optional(objective, Objective, "objective", "an Objective (chimera.planning.resolve)")
     objective = resolve(spec.objective) if objective is None else objective
     snap = snapshot if snapshot is not None else discover()
     fun, n_constr = _constraints(objective)

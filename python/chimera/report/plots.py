@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from .. import problems
 from .._durable import replacing
 from .._errors import ValidationError
-from .read import Run
+from .read import Run, number
 from .text import arm_label
 
 _CREDIT_WINDOW = 5  # generations of an arm's credit in its rolling mean
@@ -276,7 +276,7 @@ def _trained_and_served(ax: Any, run: Run, versions: np.ndarray, roles: np.ndarr
         # (which may include a few served after the verdict, in the same round)
         served = value[(versions == str(v.get("version"))[:12]) & (roles == "candidate")]
         mean = v.get("candidate_mean", float(served.mean()) if len(served) else None)
-        if _number(fitness) and _number(mean):
+        if number(fitness) and number(mean) and math.isfinite(fitness) and math.isfinite(mean):
             points.append((sign * float(fitness), float(mean), v))
     for event, color in (("promoted", "C2"), ("rolled back", "C3")):
         mine = [(t, s, v) for t, s, v in points if v.get("event") == event]
@@ -293,10 +293,6 @@ def _trained_and_served(ax: Any, run: Run, versions: np.ndarray, roles: np.ndarr
     ax.set_xlabel("fitness in training (the version's own evaluation)")
     ax.set_ylabel(f"mean {metric} as canary")
     ax.grid(alpha=0.3)
-
-
-def _number(x: Any) -> TypeGuard[float]:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _log_if_spread(ax: Any, values: np.ndarray, *axes: str) -> None:

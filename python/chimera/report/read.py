@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import pyarrow as pa
@@ -90,6 +90,11 @@ class Run:
             return list(self.deployments["verdicts"])
         events = (self.result or {}).get("deployment", {}).get("events", [])
         return [e for e in events if e.get("event") != "canary"]
+
+
+def number(value: Any) -> TypeGuard[float]:
+    """Whether a value read from a run's JSON is a number (not a bool, not a string)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def load(run_dir: Path) -> Run:

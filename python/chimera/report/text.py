@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .read import Run
+from .read import Run, number
 
 
 def headline(summary: dict[str, Any]) -> str:
@@ -187,8 +187,7 @@ def _version_names(run: Run) -> Any:
         gen = meta.get("generation")
         what = "the spec's incumbent" if gen == -1 else f"generation {gen}'s champion"
         fitness = meta.get("fitness")
-        number = isinstance(fitness, (int, float)) and not isinstance(fitness, bool)
-        fit = f", fitness {fitness:.6g}" if number else ""
+        fit = f", fitness {fitness:.6g}" if number(fitness) else ""
         return f"{str(version)[:12]} ({what}{fit})"
 
     return name

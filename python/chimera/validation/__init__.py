@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._errors import ArgumentTypeError, ChimeraError, ValidationError, listed
-from .._validate import boolean
+from .._validate import boolean, optional
 from ..discovery import EnvSnapshot, discover
 from ..optimizer import OPERATOR_KEYS
 from ..planning import Plan, Spec, choose_algorithm, load, make_plan, resolve
@@ -53,9 +53,7 @@ def validate(spec: Spec | str | Path, *, snapshot: EnvSnapshot | None = None,
         raise ArgumentTypeError(f"spec must be a Spec or a spec file's path, got "
                                 f"{type(spec).__name__}")  # fmt: skip
     s = spec if isinstance(spec, Spec) else load(spec, lenient=True)
-    if snapshot is not None and not isinstance(snapshot, EnvSnapshot):
-        raise ArgumentTypeError(f"snapshot must be an EnvSnapshot (chimera.discovery.discover()), "
-                                f"got {type(snapshot).__name__}")  # fmt: skip
+    optional(snapshot, EnvSnapshot, "snapshot", "an EnvSnapshot (chimera.discovery.discover())")
     boolean(probe, "probe")
     snap = snapshot if snapshot is not None else discover()
     found = [checks.from_spec(p) for p in s.problems]
