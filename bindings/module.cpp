@@ -10,6 +10,7 @@ void register_ga(py::module_& m);
 void register_moo(py::module_& m);
 void register_bandit(py::module_& m);
 void register_scheduler(py::module_& m);
+void register_es(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Chimera's native kernels (C++17, OpenMP). Use the chimera package, not this module.";
@@ -24,4 +25,6 @@ PYBIND11_MODULE(_core, m) {
   register_bandit(bandit);
   auto scheduler = m.def_submodule("scheduler", "HEFT planning of task graphs, ready queues");
   register_scheduler(scheduler);
+  auto es = m.def_submodule("es", "Evolution strategies: the samples of a generation");
+  register_es(es);
 }

@@ -144,12 +144,31 @@ def _algorithm_targets() -> Iterator[Target]:
 
         yield Target(f"{entry.name}.tell(F)", lambda v, opt=made: opt.tell(v),
                      ("fitness", "objectives", "f "), usable=usable)  # fmt: skip
+        for method, arg in _own_methods(entry.cls):  # inject and whatever an algorithm adds
+
+            def call(v: Any, opt: Any = made, method: str = method) -> Any:
+                return getattr(opt, method)(v)
+
+            yield Target(f"{entry.name}.{method}({arg})", call, (arg,), usable=usable)
         donor = entry.create(BOUNDS, seed=0, pop_size=8, n_obj=n_obj.get("n_obj"))
         donor.ask()
         donor.tell(np.ones((8, donor.n_obj)))
         state = donor.state_dict()
         target = entry.create(BOUNDS, seed=0, pop_size=8, n_obj=n_obj.get("n_obj"))
         yield from _state_targets(entry.name, target, state, "checkpoint")
+
+
+def _own_methods(cls: type) -> Iterator[tuple[str, str]]:
+    """The public one-argument methods a class adds to the optimizer protocol."""
+    from chimera.optimizer import Optimizer
+
+    for name in sorted(set(dir(cls)) - set(dir(Optimizer))):
+        attr = inspect.getattr_static(cls, name)
+        if name.startswith("_") or not inspect.isfunction(attr):
+            continue
+        args = list(inspect.signature(attr).parameters)[1:]
+        if len(args) == 1:
+            yield name, args[0]
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -136,7 +136,7 @@ def test_registry_refusals(random_search: algorithms.Algorithm) -> None:
 
     with pytest.raises(chimera.ValidationError, match="has no pop_size: override population_size"):
         algorithms.register("sized", Sized, "fixed size")
-    Sized.population_size = classmethod(lambda cls, options, n_obj=1: 8)  # type: ignore[assignment]
+    Sized.population_size = classmethod(lambda cls, options, n_obj=1, dim=None: 8)  # type: ignore[assignment]
     sized = algorithms.register("sized", Sized, "fixed size")
     try:  # a positional-or-keyword option is an option too
         assert list(sized.parameters) == ["seed"] and sized.population_size({}) == 8

@@ -158,7 +158,8 @@ def test_the_loop_refuses_a_run_that_cannot_end() -> None:
 
 
 def test_the_result_reads_like_scipys() -> None:
-    res = chimera.minimize(problems.sphere, [(-1, 1)] * 12, max_evals=400, seed=1)
+    res = chimera.minimize(problems.sphere, [(-1, 1)] * 12, max_evals=400, seed=1,
+                           algorithm="ga")  # fmt: skip
     assert res.success and res.status == 0 and res.nit == res.ngen == 4
     assert res["x"] is res.x and res["fun"] == res.fun and "nfev" in res and "jac" not in res
     assert repr(res).startswith("OptimizeResult(x=[") and "..." in repr(res)  # 12 genes, cut

@@ -25,7 +25,7 @@ log = logging.getLogger("chimera.backend")
 
 NAMES = ("cuda", "cpp", "numba")
 AUTO = "cpp"
-AREAS = ("ga", "moo", "bandit", "scheduler")
+AREAS = ("ga", "moo", "bandit", "scheduler", "es")
 # Areas with no CUDA kernels by design (the scheduler's work is pointer-chasing on the host):
 # ``auto`` leaves CHIMERA_BACKEND=cuda to the other areas.
 CPU_ONLY = ("scheduler",)
@@ -111,8 +111,8 @@ def backends() -> dict[str, BackendStatus]:
 def resolve(name: str = "auto", area: str = "ga") -> tuple[str, ModuleType]:
     """The backend to use for ``name`` (``auto`` honours ``CHIMERA_BACKEND``) and its kernels
     of ``area``: ``ga`` (init_uniform, breed), ``moo`` (pareto_rank, crowding_distance, ...),
-    ``bandit`` (the Bandit class) or ``scheduler`` (heft and the ReadyQueue class; cpp and
-    numba only)."""
+    ``bandit`` (the Bandit class), ``scheduler`` (heft and the ReadyQueue class; cpp and
+    numba only) or ``es`` (the evolution strategies' samples)."""
     if area not in AREAS:
         raise ValidationError(f"unknown kernel area {area!r}; choose one of {', '.join(AREAS)}")
     if not isinstance(name, str):

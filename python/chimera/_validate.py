@@ -125,8 +125,8 @@ def check_objectives(
         )
     if a.ndim != 2 or a.shape[0] != n:
         raise FitnessError(
-            f"objectives must have shape ({n}, {n_obj}), one row per individual asked, "
-            f"got {np.shape(F)}"
+            f"objectives must have shape ({n}, {n_obj}), one row per individual asked and "
+            f"n_obj={n_obj} columns, got {np.shape(F)}"
         )
     if a.shape[1] != n_obj:
         raise FitnessError(

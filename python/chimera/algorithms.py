@@ -25,6 +25,7 @@ from ._errors import ValidationError
 from ._validate import did_you_mean, integer
 from .evolution import GA, NSGA2, NSGA3
 from .optimizer import Optimizer
+from .strategies import CMAES, LMMAES, SepCMAES
 
 #: Constructor arguments a run sets, not the algorithm's table in a spec: the experiment's seed
 #: and the objective's count and sense.
@@ -75,9 +76,11 @@ class Algorithm:
         """The options a spec's ``[algorithm]`` table may set."""
         return {k: v for k, v in self.parameters.items() if k not in RUN_ARGUMENTS}
 
-    def population_size(self, options: Mapping[str, Any], n_obj: int = 1) -> int:
-        """The population these options give, from the class, without building it."""
-        return self.cls.population_size(options, n_obj)
+    def population_size(self, options: Mapping[str, Any], n_obj: int = 1,
+                        dim: int | None = None) -> int:  # fmt: skip
+        """The population these options give for ``dim`` genes, from the class, without
+        building it."""
+        return self.cls.population_size(options, n_obj, dim)
 
     def create(self, bounds: npt.ArrayLike, *, seed: int | None = None,
                n_obj: int | None = None, **options: Any) -> Optimizer:  # fmt: skip
@@ -148,7 +151,7 @@ def _check_constructor(cls: type[Optimizer]) -> None:
     own = cls.population_size.__func__ is not Optimizer.population_size.__func__  # type: ignore[attr-defined]
     if "pop_size" not in names and not own:
         raise ValidationError(f"{where} has no pop_size: override population_size(options, "
-                              "n_obj) to say the population its options give")  # fmt: skip
+                              "n_obj, dim) to say the population its options give")  # fmt: skip
 
 
 def get(name: str) -> Algorithm:
@@ -225,3 +228,6 @@ def _parameter_docs(doc: str) -> dict[str, str]:
 register("ga", GA, "a generational genetic algorithm with elitism")
 register("nsga2", NSGA2, "NSGA-II: non-dominated sorting and crowding distance")
 register("nsga3", NSGA3, "NSGA-III: non-dominated sorting and niching on reference directions")
+register("cmaes", CMAES, "CMA-ES with active covariance updates and BIPOP restarts")
+register("sep_cmaes", SepCMAES, "separable CMA-ES: a diagonal covariance, O(n) a sample")
+register("lm_maes", LMMAES, "LM-MA-ES: limited-memory CMA-ES for thousands of genes")

@@ -154,6 +154,8 @@ class Loop:
         (a resumed run's bar starts where it resumed)."""
         with Progress(total, enabled=progress, completed=self.optimizer.generation) as bar:
             while (reason := self.budget.spent(self.optimizer, self.elapsed())) is None:
+                if self.optimizer.stop_reason is not None:
+                    return self.optimizer.stop_reason
                 self.generation()
                 bar.advance(self.history.status())
                 if self.callback is not None and self.callback(self.optimizer):

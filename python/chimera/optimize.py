@@ -18,7 +18,8 @@ from ._validate import MAX_COUNT, boolean, integer
 from .evaluation import Evaluator
 from .history import History
 from .loop import Budget, Loop
-from .optimizer import Optimizer
+from .optimizer import GenomeSpace, Optimizer
+from .planning.choice import choose_algorithm, evolutionary_only
 
 __all__ = ["OptimizeResult", "minimize"]
 
@@ -129,7 +130,7 @@ def minimize(
     fun: Callable[..., Any],
     bounds: npt.ArrayLike,
     *,
-    algorithm: str = "ga",
+    algorithm: str = "auto",
     max_evals: int,
     seed: int | None = None,
     n_obj: int | None = None,
@@ -153,9 +154,12 @@ def minimize(
         through ``executor`` (a thread pool by default).
     bounds : array_like, shape (dim, 2)
         ``(low, high)`` per gene.
-    algorithm : {"ga", "nsga2", "nsga3"}
-        The optimizer; ``options`` go to its constructor (``pop_size``, operators, ``dtype``,
-        ``backend``, ...).
+    algorithm : str
+        The optimizer (``chimera algorithms`` lists them); ``options`` go to its constructor
+        (``pop_size``, operators, ``dtype``, ``backend``, ...). ``auto`` picks by the rule
+        :mod:`chimera.planning.choice` states: CMA-ES with restarts for real genes (LM-MA-ES
+        past 1,000), the GA for integer or boolean genes or when operators are given,
+        NSGA-II/III for several objectives.
     max_evals : int
         Evaluation budget; whole generations run while they fit in it.
     seed : int, optional
@@ -182,6 +186,8 @@ def minimize(
     if executor is not None and not callable(getattr(executor, "map", None)):
         raise ValidationError(f"executor must be a concurrent.futures.Executor (anything with "
                               f"map), got {type(executor).__name__}")  # fmt: skip
+    if isinstance(algorithm, str) and algorithm.strip().lower() == "auto":
+        algorithm = _auto(bounds, n_obj, options)
     opt = algorithms.create(algorithm, bounds, seed=seed, n_obj=n_obj, **options)
     integer(max_evals, "max_evals", 0, MAX_COUNT)
     boolean(vectorized, "vectorized")
@@ -204,3 +210,12 @@ def minimize(
             pool.shutdown()
     name = algorithms.get(algorithm).name
     return OptimizeResult.of(opt, history, message, name, time.perf_counter() - start)
+
+
+def _auto(bounds: npt.ArrayLike, n_obj: int | None, options: dict[str, Any]) -> str:
+    """The rule's algorithm for these bounds, objectives and options."""
+    dtype = options.get("dtype", "float64")
+    n = 1 if n_obj is None else integer(n_obj, "n_obj", 1, 2**15)
+    name, _ = choose_algorithm("auto", n, dim=GenomeSpace.of(bounds, dtype).dim, dtype=dtype,
+                               operators=evolutionary_only(options))  # fmt: skip
+    return name

@@ -83,13 +83,20 @@ class Optimizer(ABC):
     """Base of every algorithm: ask/tell over batches of ``pop_size`` genomes.
 
     Subclasses declare ``multi_objective`` (takes ``n_obj`` >= 2), ``constraints`` (``tell``
-    takes constraint values) and ``operator_keys`` (variation operators it takes, switchable
-    with :meth:`set_operators`), and a checkpoint ``_FORMAT``.
+    takes constraint values), ``operator_keys`` (variation operators it takes, switchable
+    with :meth:`set_operators`), ``resizes`` (``pop_size`` changes between generations) and a
+    checkpoint ``_FORMAT``. One that ends by itself (a strategy whose restarts are spent)
+    says why in :attr:`stop_reason`.
     """
 
     multi_objective: ClassVar[bool] = False
     constraints: ClassVar[bool] = False
     operator_keys: ClassVar[tuple[str, ...]] = ()
+    #: Whether ``pop_size`` may change between generations (restarts, population reduction):
+    #: a checkpoint then holds the current one, and the population the last batch told.
+    resizes: ClassVar[bool] = False
+    #: The kernel backends it runs on.
+    backends: ClassVar[tuple[str, ...]] = ("cuda", "cpp", "numba")
     _FORMAT: ClassVar[str] = ""
 
     def __init__(
@@ -107,6 +114,7 @@ class Optimizer(ABC):
         self.space = space = GenomeSpace.of(bounds, dtype)
         self.dtype, self.low, self.high, self.dim = space.dtype, space.low, space.high, space.dim
         self.pop_size = integer(pop_size, "pop_size", 2, 2**31 - 1)
+        self._initial_pop_size = self.pop_size  # a strategy that restarts larger changes pop_size
         self.seed = as_seed(seed)
         if self.multi_objective:
             self.n_obj = integer(n_obj, "n_obj", 2, 2**15)
@@ -158,11 +166,10 @@ class Optimizer(ABC):
         copy = _state_dict.copy
         return {"objectives": copy(self._F), "violation": copy(self._cv)}
 
-    def _load_state(self, state: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    def _load_state(self, state: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
         """The checkpoint's population objectives ``(n, n_obj)`` and violations ``(n,)`` (both
         None before the first tell) and whatever else the subclass keeps, checked; nothing
         is assigned yet, so that a refused checkpoint changes nothing."""
-        n = self.pop_size
         F = _state_dict.array(state, "objectives", (n, self.n_obj), np.float64)
         cv = _state_dict.array(state, "violation", (n,), np.float64)
         return F, cv, None
@@ -266,6 +273,11 @@ class Optimizer(ABC):
     # results ------------------------------------------------------------------------------
 
     @property
+    def stop_reason(self) -> str | None:
+        """Why this optimizer has nothing more to try (None while it has): a run ends there."""
+        return None
+
+    @property
     def sign(self) -> float:
         """From the caller's sense to the minimising one (-1 when maximising)."""
         return -1.0 if self.maximize else 1.0
@@ -352,7 +364,7 @@ class Optimizer(ABC):
 
     def config(self) -> dict[str, Any]:
         """Everything that defines this optimizer's trajectory (the backend aside)."""
-        return {**self.space.config(), "pop_size": self.pop_size, "seed": self.seed,
+        return {**self.space.config(), "pop_size": self._initial_pop_size, "seed": self.seed,
                 "nan_policy": self.nan_policy, **self._config()}  # fmt: skip
 
     def state_dict(self) -> dict[str, Any]:
@@ -365,6 +377,7 @@ class Optimizer(ABC):
             "backend": self.backend,
             "generation": self.generation,
             "nfev": self.nfev,
+            "pop_size": self.pop_size,
             "n_constraints": self.n_constraints,
             "population": copy(self._pop),
             "pending": copy(self._pending),
@@ -381,17 +394,29 @@ class Optimizer(ABC):
         name = type(self).__name__
         _state_dict.check(state, self._FORMAT, self.config(), name)
         array = functools.partial(_state_dict.array, state)
-        n, d = self.pop_size, self.dim
-        pop = array("population", (n, d), self.dtype)
+        n, d = self._initial_pop_size, self.dim
+        rows = n  # of the population: a resizing optimizer's is the batch last told
+        if "pop_size" in state:  # checkpoints from before resizing optimizers have none
+            (n,) = _state_dict.counters(state, "pop_size")
+            rows = n
+            if self.resizes:
+                held = state.get("population")
+                rows = int(np.shape(held)[0]) if held is not None and np.ndim(held) == 2 else n
+            elif n != self._initial_pop_size:
+                raise ValidationError(f"{name} checkpoint's pop_size {n} is not this "
+                                      f"optimizer's {self._initial_pop_size}")  # fmt: skip
+            if not 2 <= min(n, rows) <= max(n, rows) <= 2**31 - 1:
+                raise ValidationError(f"{name} checkpoint's pop_size must be in [2, 2**31)")
+        pop = array("population", (rows, d), self.dtype)
         pending = array("pending", (n, d), self.dtype)
         parents = array("parents", (n, 2), np.int32)
-        survivors = array("survivors", (n,), np.intp)
+        survivors = array("survivors", (rows,), np.intp)
         best_x = array("best_x", (d,), self.dtype)
         generation, nfev = _state_dict.counters(state, "generation", "nfev")
-        if parents is not None and ((parents < 0) | (parents >= n)).any():
-            raise ValidationError(f"{name} checkpoint's parents must be rows in [0, {n})")
-        if survivors is not None and ((survivors < 0) | (survivors >= 2 * n)).any():
-            raise ValidationError(f"{name} checkpoint's survivors must be rows in [0, {2 * n})")
+        if parents is not None and ((parents < 0) | (parents >= rows)).any():
+            raise ValidationError(f"{name} checkpoint's parents must be rows in [0, {rows})")
+        if survivors is not None and ((survivors < 0) | (survivors >= 2 * rows)).any():
+            raise ValidationError(f"{name} checkpoint's survivors must be rows in [0, {2 * rows})")
         try:
             best_f = float(state.get("best_f", np.inf))
         except (TypeError, ValueError, OverflowError) as exc:
@@ -401,7 +426,7 @@ class Optimizer(ABC):
         n_con = state.get("n_constraints")
         if n_con is not None:
             (n_con,) = _state_dict.counters(state, "n_constraints")
-        F, cv, extra = self._load_state(state)
+        F, cv, extra = self._load_state(state, rows)
         if (pop is None) != (F is None) or (F is None) != (cv is None):
             raise ValidationError(f"{name} checkpoint has a partial population")
         self._apply_state(extra)
@@ -409,13 +434,16 @@ class Optimizer(ABC):
         self._pending, self._parents, self._survivors = pending, parents, survivors
         self._best_x, self._best_f = best_x, best_f
         self.generation, self.nfev, self.n_constraints = generation, nfev, n_con
+        self.pop_size = n
 
     # planning -----------------------------------------------------------------------------
 
     @classmethod
-    def population_size(cls, options: Mapping[str, Any], n_obj: int = 1) -> int:
-        """The ``pop_size`` these constructor options give, without constructing anything
-        (a subclass whose size follows from other options overrides this)."""
+    def population_size(cls, options: Mapping[str, Any], n_obj: int = 1,
+                        dim: int | None = None) -> int:  # fmt: skip
+        """The ``pop_size`` these constructor options give for ``dim`` genes, without
+        constructing anything (a subclass whose size follows from other options overrides
+        this)."""
         default = inspect.signature(cls).parameters["pop_size"].default
         return integer(options.get("pop_size", default), "pop_size", 2, 2**31 - 1)
 

@@ -114,7 +114,8 @@ def test_a_callable_objective_resolves_and_evaluates(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("objective", "algorithm"),
-    [('problem = "rastrigin"\ndim = 8', "ga"), ('problem = "zdt1"', "nsga2"),
+    [('problem = "rastrigin"\ndim = 8', "cmaes"), ('problem = "rastrigin"\ndim = 1500', "lm_maes"),
+     ('problem = "knapsack"\ndim = 20', "ga"), ('problem = "zdt1"', "nsga2"),
      ('problem = "dtlz2"\nn_obj = 5', "nsga3")],
 )  # fmt: skip
 def test_auto_picks_the_algorithm_and_says_why(tmp_path: Path, objective: str,
@@ -128,7 +129,7 @@ def test_auto_picks_the_algorithm_and_says_why(tmp_path: Path, objective: str,
 
 def test_plan_predicts_from_the_probe_each_step_of_the_loop(tmp_path: Path) -> None:
     plan = planning.make_plan(parse(SPHERE, tmp_path), snapshot=discover())
-    assert plan.algorithm == "ga" and plan.workers == 1 and plan.backend in ("cpp", "numba")
+    assert plan.algorithm == "cmaes" and plan.workers == 1 and plan.backend in ("cpp", "numba")
     assert plan.generations == 20 and plan.limited_by == "budget.evals = 400"  # 400 // 20 < 50
     assert plan.seconds_per_generation is not None and plan.seconds_per_generation > 0
     assert plan.predicted_seconds is not None and plan.predicted_seconds > 0

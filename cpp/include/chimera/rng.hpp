@@ -51,6 +51,8 @@ enum Purpose : std::uint32_t {
   kBandit = 6,
   kBanditTable = 7,    // a Thompson batch's bucket bytes (beta_argmax.hpp)
   kBanditResolve = 8,  // and its in-bucket draws
+  kSample = 9,         // an evolution strategy's standard normal samples (es.hpp)
+  kRestart = 10,       // a restart's start point and regime draws
 };
 
 CHIMERA_HD Block philox4x32_10(Block ctr, Key key) {

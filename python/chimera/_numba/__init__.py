@@ -3,7 +3,8 @@
 
 ``rng`` holds Philox4x32-10 and the streams, ``ga`` the genetic-algorithm kernels with the
 signatures of ``chimera._core.ga``, ``moo`` the multi-objective ones of ``chimera._core.moo``,
-``scheduler`` HEFT and the ready queue of ``chimera._core.scheduler``.
+``scheduler`` HEFT and the ready queue of ``chimera._core.scheduler``, ``es`` the evolution
+strategies' samples of ``chimera._core.es``.
 The submodules load on first access, and nothing is compiled until a kernel is first called.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["ga", "moo", "rng", "scheduler"]
+__all__ = ["es", "ga", "moo", "rng", "scheduler"]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -33,6 +33,8 @@ CROSSOVER = 2
 MUTATE = 3
 SHUFFLE = 4
 NICHE = 5
+SAMPLE = 9  # an evolution strategy's standard normal samples
+RESTART = 10  # a restart's start point and regime draws
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)

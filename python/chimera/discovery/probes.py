@@ -5,8 +5,9 @@
 - the objective's evaluation of a batch of ``n`` random genomes within the bounds, on each
   worker count ``k`` (a ``WasmAgent`` on an ``AgentPool`` of ``k`` workers; a vectorised
   callable on ``k`` threads, one shard each);
-- one generation of the GA's own work, ``ask()`` (the backend's ``breed`` kernel) and
-  ``tell()`` (survival), for a population of ``n`` on each kernel backend.
+- one generation of the planned algorithm's own work (the GA's by default), ``ask()`` (the
+  backend's ``breed`` kernel, or a strategy's sampling) and ``tell()`` (survival, or its
+  adaptation), for a population of ``n`` on each kernel backend.
 
 Each is timed at a small size and at the largest size (up to ``batch``) whose single call fits
 its share of the time, and fitted with a line, ``seconds(n) = fixed + per_item * n``: the
@@ -232,18 +233,28 @@ def _check_output(objective: Any, X: np.ndarray) -> None:
         )
 
 
-def _generation(bounds: Any, backend: str, pop: int) -> Callable[[], None]:
-    """One GA generation's ask (the backend's breed kernel) and tell (survival) for ``pop``."""
-    from ..evolution import GA  # the kernels a plan will run, timed as a GA drives them
+def _generation(bounds: Any, algorithm: str, n_obj: int, backend: str,
+                pop: int) -> Callable[[], None]:  # fmt: skip
+    """One generation of ``algorithm``: its ask (breeding or sampling on the backend's kernels)
+    and tell (survival or adaptation) for ``pop``."""
+    from .. import algorithms  # the registry: the optimizer a plan will run, timed as it runs
 
-    ga = GA(bounds, pop_size=pop, seed=0, backend=backend)
-    fitness = np.random.default_rng(0).random(pop)
-    ga.ask()  # the first ask draws the initial population; breeding starts after it
-    ga.tell(fitness)
+    F = np.random.default_rng(0).random((pop, n_obj))
+
+    def fresh() -> Any:
+        opt = algorithms.create(algorithm, bounds, seed=0, pop_size=pop, backend=backend,
+                                n_obj=n_obj)  # fmt: skip
+        opt.ask()  # the first ask draws the initial population; breeding starts after it
+        opt.tell(F)
+        return opt
+
+    held = [fresh()]
 
     def generation() -> None:
-        ga.ask()
-        ga.tell(fitness)
+        if held[0].pop_size != pop:  # a strategy restarted larger: time the asked size
+            held[0] = fresh()
+        held[0].ask()
+        held[0].tell(F)
 
     return generation
 
@@ -257,8 +268,11 @@ def probe(
     seconds: float = 0.05,
     batch: int = 1024,
     seed: int = 0,
+    algorithm: str = "ga",
+    n_obj: int = 1,
 ) -> CostModel:
-    """Measure ``objective`` and the GA kernels here; see the module docstring for the model.
+    """Measure ``objective`` and the algorithm's generations here; see the module docstring
+    for the model.
 
     Parameters
     ----------
@@ -277,6 +291,8 @@ def probe(
         The largest batch (and population) timed.
     seed : int
         Seed of the random genomes.
+    algorithm : str
+        The registered algorithm whose generations are timed, on ``n_obj`` objectives.
     """
     from .._backend import backends as backend_statuses
 
@@ -306,9 +322,9 @@ def probe(
             evaluation[k] = _fit(batches, min(k, batch), batch, budget)
         finally:
             close()
+    generations = {name: partial(_generation, bounds, algorithm, n_obj, name) for name in names}
     breeding = {
-        name: _fit(partial(_generation, bounds, name), min(_MIN_POP, batch), batch, budget)
-        for name in names
+        name: _fit(g, min(_MIN_POP, batch), batch, budget) for name, g in generations.items()
     }
     fuel = _fuel_per_evaluation(objective, X[: min(batch, 64)])
     return CostModel(low.size, evaluation, breeding, time.perf_counter() - start, fuel)

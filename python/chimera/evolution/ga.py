@@ -131,8 +131,8 @@ class GA(EvolutionaryAlgorithm):
     def _state(self) -> dict[str, Any]:
         return {"fitness": None if self._F is None else self._F[:, 0].copy()}
 
-    def _load_state(self, state: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-        fit = _state_dict.array(state, "fitness", (self.pop_size,), np.float64)
+    def _load_state(self, state: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
+        fit = _state_dict.array(state, "fitness", (n,), np.float64)
         if fit is None:
             return None, None, None
-        return fit[:, None], np.zeros(self.pop_size), None
+        return fit[:, None], np.zeros(n), None

@@ -117,9 +117,9 @@ class MOEA(EvolutionaryAlgorithm):
     def _state(self) -> dict[str, Any]:
         return {**super()._state(), "key": _state_dict.copy(self._key)}
 
-    def _load_state(self, state: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-        F, cv, _ = super()._load_state(state)
-        key = _state_dict.array(state, "key", (self.pop_size,), np.float64)
+    def _load_state(self, state: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
+        F, cv, _ = super()._load_state(state, n)
+        key = _state_dict.array(state, "key", (n,), np.float64)
         if len({F is None, cv is None, key is None}) != 1:
             raise ValidationError(f"{type(self).__name__} checkpoint has a partial population")
         return F, cv, {"key": key}

@@ -73,11 +73,12 @@ class NSGA3(MOEA):
         self._extremes: np.ndarray | None = None
 
     @classmethod
-    def population_size(cls, options: Mapping[str, Any], n_obj: int = 3) -> int:
+    def population_size(cls, options: Mapping[str, Any], n_obj: int = 3,
+                        dim: int | None = None) -> int:  # fmt: skip
         """``pop_size`` if given, else the number of reference directions rounded up to a
         multiple of 4."""
         if options.get("pop_size") is not None:
-            return super().population_size(options, n_obj)
+            return super().population_size(options, n_obj, dim)
         W = reference_directions(n_obj, options.get("ref_dirs"), options.get("n_partitions"), None)
         return _rounded(W)
 
@@ -152,8 +153,8 @@ class NSGA3(MOEA):
         return {**super()._state(), "ideal": self._ideal.copy(), "worst": self._worst.copy(),
                 "extremes": _state_dict.copy(self._extremes)}  # fmt: skip
 
-    def _load_state(self, state: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-        F, cv, extra = super()._load_state(state)
+    def _load_state(self, state: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
+        F, cv, extra = super()._load_state(state, n)
         m, array = self.n_obj, _state_dict.array
         ideal = array(state, "ideal", (m,), np.float64)
         worst = array(state, "worst", (m,), np.float64)

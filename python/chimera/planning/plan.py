@@ -19,7 +19,7 @@ from .._errors import ArgumentTypeError, ChimeraError, FitnessError, ValidationE
 from .._validate import boolean, check_objectives, optional, real
 from ..discovery import CostModel, EnvSnapshot, discover, probe
 from ..optimizer import Optimizer
-from .choice import choose_algorithm
+from .choice import for_spec
 from .objective import Objective, resolve
 from .spec import Spec
 
@@ -165,9 +165,9 @@ def _runaways(k: int) -> float:
 
 
 def _backend(spec: Spec, snapshot: EnvSnapshot, model: CostModel | None,
-             pop: int, dim: int) -> tuple[str, str]:  # fmt: skip
+             pop: int, dim: int, runs_on: tuple[str, ...]) -> tuple[str, str]:  # fmt: skip
     asked = spec.options.get("backend", spec.resources.backend)
-    available = snapshot.available_backends
+    available = [b for b in snapshot.available_backends if b in runs_on]
     if asked != "auto":
         return asked, "as the spec asks"
     candidates = [b for b in available if b != "cuda" or pop * dim >= _GPU_MIN_GENES]
@@ -181,7 +181,9 @@ def _backend(spec: Spec, snapshot: EnvSnapshot, model: CostModel | None,
             return best, (f"breeds a generation of {pop} in {timed[best] * 1e3:.3f} ms"
                           + (f" (probed: {others})" if others else ""))  # fmt: skip
     why = f"the first available of {', '.join(available)}"
-    if "cuda" in available and "cuda" not in candidates:
+    if "cuda" in snapshot.available_backends and "cuda" not in runs_on:
+        why += " (the algorithm has no cuda kernels)"
+    elif "cuda" in available and "cuda" not in candidates:
         why += f" (cuda skipped: {pop * dim} genes a generation is too few to pay off a launch)"
     return candidates[0], why
 
@@ -276,9 +278,10 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
     objective = resolve(spec.objective) if objective is None else objective
     snap = snapshot if snapshot is not None else discover()
     fun, n_constr = _constraints(objective)
-    algorithm, why_algorithm = choose_algorithm(spec.algorithm, objective.n_obj)
+    algorithm, why_algorithm = for_spec(spec, objective)
     options = base_options(spec, objective, algorithm)
-    pop = algorithms.get(algorithm).population_size(options, objective.n_obj)
+    pop = algorithms.get(algorithm).population_size(options, objective.n_obj, objective.dim)
+    runs_on = algorithms.get(algorithm).cls.backends
     model = None
     if probe_objective:
         cores = max(1, snap.cores_logical)
@@ -286,10 +289,11 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
         if spec.resources.workers is not None:
             counts = sorted({*counts, spec.resources.workers})
         # Numba is an alternative chosen by name: timing it here would cost its compilation.
-        native = [b for b in snap.available_backends if b != "numba"]
+        native = [b for b in snap.available_backends if b != "numba" and b in runs_on]
         try:
             model = probe(fun, objective.bounds, workers=counts, backends=native or None,
-                          seconds=probe_seconds, batch=max(2, pop))  # fmt: skip
+                          seconds=probe_seconds, batch=max(2, pop), algorithm=algorithm,
+                          n_obj=objective.n_obj)  # fmt: skip
         except ChimeraError:
             raise
         except Exception as exc:  # the user's objective failed: bad input, said plainly
@@ -297,7 +301,7 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
                 f"objective {objective.problem.name} failed on random genomes in its bounds "
                 f"while probed: {exc!r}"
             ) from exc
-    backend, why_backend = _backend(spec, snap, model, pop, objective.dim)
+    backend, why_backend = _backend(spec, snap, model, pop, objective.dim, runs_on)
     workers, why_workers = _workers(spec, objective, model, pop)
     evaluate_s = breed_s = serve_s = None
     if model is not None:

@@ -22,7 +22,8 @@ from .._errors import ArgumentTypeError, ChimeraError, ValidationError, listed
 from .._validate import boolean, optional
 from ..discovery import EnvSnapshot, discover
 from ..optimizer import OPERATOR_KEYS
-from ..planning import Plan, Spec, choose_algorithm, load, make_plan, resolve
+from ..planning import Plan, Spec, load, make_plan, resolve
+from ..planning.choice import for_spec
 from . import checks
 from .checks import Violation
 
@@ -76,7 +77,7 @@ def validate(spec: Spec | str | Path, *, snapshot: EnvSnapshot | None = None,
     if objective is None:
         found += checks.operator_names(planned)
     else:
-        algorithm = choose_algorithm(planned.algorithm, objective.n_obj)[0]
+        algorithm = for_spec(planned, objective)[0]
         found += checks.sense(s, objective, algorithm)
         wrong = checks.operators(planned, objective, algorithm)
         found += wrong

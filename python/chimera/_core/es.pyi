@@ -1,0 +1,3 @@
+import numpy as np
+
+def standard_normal(out: np.ndarray, seed: int, generation: int, purpose: int) -> None: ...

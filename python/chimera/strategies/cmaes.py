@@ -1,0 +1,460 @@
+"""CMA-ES and its large-scale variants on the optimizer protocol, with restarts.
+
+One generation, top-down (``ask`` then ``tell``):
+
+1. sample: ``z`` from the generation's Philox rows (``docs/kernels.md``), mirrored in pairs
+   if asked; the model turns ``z`` into steps ``y``; genotypes ``g = mean + sigma y`` (injected
+   solutions replace the first rows); the bound handling maps ``g`` into the box, and that is
+   what ``ask`` returns;
+2. rank: by the objective (plus the bound penalty, if that is the handling; with mirrored
+   sampling only the better of each pair is ranked among the best);
+3. move: ``mean += sigma y_w``, the step-size path ``ps`` and cumulative step-size adaptation;
+4. learn: the model adapts its shape from the ranked steps;
+5. stop or restart: the run's stopping criteria (:mod:`.termination`); when one is met the
+   restart policy (:mod:`.restarts`) starts the next run from a new start point, or the
+   optimizer stops (``stop_reason``).
+
+Every random number comes from a counter-based stream keyed by the seed and the generation
+(counted across restarts) or the restart, so a checkpoint taken anywhere resumes bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import _backend, _state_dict
+from .._errors import ValidationError
+from .._validate import boolean, choice, integer, real
+from ..optimizer import Optimizer, Survival
+from . import bounds as bounding
+from .models import MODELS, Model
+from .parameters import default_pop_size, parameters
+from .restarts import POLICIES, Restarts, Run
+from .termination import Termination, Tolerances
+
+SAMPLE, RESTART = 9, 10  # Philox purposes (docs/kernels.md)
+
+#: The central part of the box a restart's start point is drawn from (BBOB practice: a start
+#: in [-4, 4]^n for a search space of [-5, 5]^n).
+START_MARGIN = 0.1
+
+
+class EvolutionStrategy(Optimizer):
+    """An evolution strategy sampling ``mean + sigma * y`` with ``y`` from a learnt
+    distribution, restarted by a policy when a run stops (see :mod:`chimera.strategies`).
+
+    Parameters
+    ----------
+    bounds : array_like, shape (dim, 2)
+        ``(low, high)`` per gene; what ``ask()`` returns always lies within them.
+    pop_size : int, optional
+        Samples per generation of the first run (lambda); default ``4 + floor(3 ln dim)``.
+        Restarts may enlarge it: ``pop_size`` is then the current run's.
+    seed : int, optional
+        Seed of the counter-based streams; the same seed gives the same run on any thread
+        count and after any number of checkpoints and resumes.
+    sigma0 : float, optional
+        Initial step size in the units of the bounds; default 0.2 times the mean width of the
+        box. A box with unequal widths also scales each gene's initial deviation by its width.
+    x0 : array_like, optional
+        The first run's initial mean (inside the bounds); default, as every restart's: uniform
+        in the central 80 % of the box.
+    restarts : {"bipop", "ipop", "none"}
+        What follows a run that stopped: BIPOP's two regimes (large populations and small
+        runs with small steps), IPOP's doubling population, or nothing (the optimizer stops).
+    max_restarts : int
+        Restarts allowed (for bipop, runs of its large regime).
+    mirrored : bool
+        Mirrored sampling (``z`` and ``-z`` in pairs) with pairwise selection: only the better
+        of a pair is ranked among the best.
+    bound_handling : {"transform", "penalty"}
+        Keep samples in the box by a smooth periodic map (as pycma's default) or evaluate the
+        nearest point in the box and rank by an adaptive quadratic penalty on the distance.
+    tolfun : float
+        A run stops when its recent values all lie within this.
+    tolx : float
+        A run stops when every coordinate's standard deviation is below this.
+    maximize : bool
+        Maximise the objective instead of minimising it.
+    nan_policy : {"raise", "worst"}
+        NaN or infinite values raise (naming the individuals) or rank last.
+    backend : {"auto", "cpp", "numba"}
+        Where the samples are drawn; the matrix work goes through BLAS on every backend.
+    """
+
+    resizes = True
+    backends = ("cpp", "numba")
+    #: The model of the distribution (:data:`chimera.strategies.models.MODELS`).
+    model: ClassVar[str] = "full"
+    active: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        bounds: npt.ArrayLike,
+        *,
+        pop_size: int | None = None,
+        seed: int | None = None,
+        sigma0: float | None = None,
+        x0: npt.ArrayLike | None = None,
+        restarts: str = "bipop",
+        max_restarts: int = 9,
+        mirrored: bool = False,
+        bound_handling: str = "transform",
+        tolfun: float = 1e-11,
+        tolx: float = 1e-11,
+        maximize: bool = False,
+        nan_policy: str = "raise",
+        backend: str = "auto",
+    ) -> None:
+        dim = np.shape(bounds)[0] if np.ndim(bounds) == 2 else None
+        lam = self.population_size({"pop_size": pop_size}, 1, dim)
+        super().__init__(bounds, pop_size=lam, seed=seed, dtype="float64", maximize=maximize,
+                         nan_policy=nan_policy, backend=backend)  # fmt: skip
+        if self.backend not in self.backends:
+            raise ValidationError(f"backend {self.backend!r}: {type(self).__name__} samples on "
+                                  "the CPU (backend 'cpp' or 'numba')")  # fmt: skip
+        _, self._kernels = _backend.resolve(self.backend, "es")
+        n = self.dim
+        width = self.high - self.low
+        self.sigma0 = (real(sigma0, "sigma0", 0.0, open_low=True) if sigma0 is not None
+                       else 0.2 * float(width.mean()))  # fmt: skip
+        self._stds0 = width / width.mean()  # each gene's initial deviation, in units of sigma
+        self.x0 = None if x0 is None else self._start_point(x0)
+        self.restarts = choice(restarts, "restarts", POLICIES)
+        self.max_restarts = integer(max_restarts, "max_restarts", 0, 1000)
+        self.mirrored = boolean(mirrored, "mirrored")
+        self.bound_handling = choice(bound_handling, "bound_handling", tuple(bounding.BOUNDS))
+        self.tolerances = Tolerances(tolfun=real(tolfun, "tolfun", 0.0, open_low=True),
+                                     tolx=real(tolx, "tolx", 0.0, open_low=True))  # fmt: skip
+        self._bounds = bounding.BOUNDS[self.bound_handling](self.low, self.high)
+        self._policy = Restarts(self.restarts, self.max_restarts, self.pop_size)
+        self._injected = np.zeros((0, n))
+        self._Y: np.ndarray | None = None  # the pending ask's steps and their samples
+        self._Z: np.ndarray | None = None
+        self._stop: str | None = None
+        self.runs: list[dict[str, Any]] = []  # each finished run: regime, lam, evals, stop
+        self._begin(self._policy.first(), restart=0)
+
+    # a run ------------------------------------------------------------------------------
+
+    def _begin(self, run: Run, restart: int) -> None:
+        """Starts a run: its parameters, model, stopping criteria and start point."""
+        n = self.dim
+        u = self._kernels_uniform(restart, n + 2)
+        self._run, self._restart, self._run_evals = run, restart, 0
+        self.pop_size = run.lam
+        self._p = p = parameters(n, run.lam, active=self.active,
+                                 separable=self.model == "diagonal")  # fmt: skip
+        self._model: Model = MODELS[self.model](p, self._stds0)
+        maxiter = math.ceil(100 + 150 * (n + 3) ** 2 / math.sqrt(run.lam))
+        self._term = Termination(n, run.lam, min(maxiter, run.maxiter or maxiter),
+                                 self.tolerances)  # fmt: skip
+        span = self.high - self.low
+        start = self.low + span * (START_MARGIN + (1 - 2 * START_MARGIN) * u[:n])
+        self.mean = self.x0.copy() if restart == 0 and self.x0 is not None else start
+        self.sigma = self.sigma0 * run.sigma_factor
+        self._sigma_start = self.sigma
+        self.ps = np.zeros(n)
+        self.t = 0  # generations of this run
+        self._u_next = (float(u[n]), float(u[n + 1]))  # the draws that shape the next restart
+
+    def _kernels_uniform(self, restart: int, k: int) -> np.ndarray:
+        from .._core import rng  # the restart stream: a handful of words, drawn once a run
+
+        return np.asarray(rng.uniform(self.seed, restart, 0, RESTART, k))
+
+    def _end(self, reason: str) -> None:
+        """The run stopped: record it, then restart or stop the optimizer."""
+        evals = self._run_evals
+        self.runs.append({"restart": self._restart, "regime": self._run.regime,
+                          "pop_size": self._run.lam, "sigma0": self._sigma_start,
+                          "generations": self.t, "evals": evals, "stop": reason})  # fmt: skip
+        self._policy.ended(evals)
+        nxt = self._policy.next(*self._u_next)
+        if nxt is None:
+            self._stop = f"stopped: {reason} after {len(self.runs)} run(s) of {self.restarts}"
+            if self.restarts != "none":
+                self._stop += " (no restart left)"
+            return
+        self._begin(nxt, self._restart + 1)
+
+    # ask / tell ------------------------------------------------------------------------
+
+    def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
+        lam, n = self._p.lam, self.dim
+        self._model.prepare(self.t)
+        Z = np.empty((lam, n))
+        self._kernels.standard_normal(Z, self.seed, self.generation, SAMPLE)
+        if self.mirrored:
+            half = lam // 2
+            np.negative(Z[:half], out=Z[half : 2 * half])
+        Y = self._model.sample(Z)
+        k = min(lam, self._injected.shape[0])
+        if k:
+            Yi = self._clipped((self._injected[:k] - self.mean) / self.sigma)
+            Y[:k], Z[:k] = Yi, self._model.whiten(Yi)
+            self._injected = self._injected[k:]
+        self._Y, self._Z = Y, Z
+        return self._bounds.phenotype(self.mean + self.sigma * Y), None
+
+    def _clipped(self, Y: np.ndarray) -> np.ndarray:
+        """Injected steps shortened to a Mahalanobis length a sample could have (pycma's
+        ``chi_n + 2 n / (n + 2)``), so that a far-away solution cannot blow up C."""
+        Z = self._model.whiten(Y)
+        length = np.sqrt(np.einsum("ij,ij->i", Z, Z))
+        cap = self._p.chi_n + 2 * self.dim / (self.dim + 2)
+        return Y * np.minimum(1.0, cap / np.maximum(length, 1e-300))[:, None]
+
+    def _survive(self, X: np.ndarray, F: np.ndarray, cv: np.ndarray) -> Survival:
+        assert self._Y is not None and self._Z is not None
+        p, n = self._p, self.dim
+        G = self.mean + self.sigma * self._Y
+        f = self._bounds.penalty(G, X, F[:, 0])
+        w = p.weights
+        if self.mirrored:
+            f, w = _pairwise(f, w)
+        order = np.argsort(f, kind="stable")
+        Y, Z = self._Y[order], self._Z[order]
+        y_w = p.positive @ Y[: p.mu]
+        z_w = p.positive @ Z[: p.mu]
+        self.mean = self.mean + self.sigma * y_w
+        self.ps *= 1 - p.cs
+        self.ps += math.sqrt(p.cs * (2 - p.cs) * p.mueff) * self._model.rotate(z_w)
+        norm2 = float(self.ps @ self.ps)
+        hsig = norm2 / (1 - (1 - p.cs) ** (2 * (self.t + 1))) / n < 2 + 4 / (n + 1)
+        self._model.adapt(Y, Z, w, y_w, hsig)
+        if self.model == "limited_memory":  # LM-MA-ES's rule: the squared length against n
+            self.sigma *= math.exp(min(1.0, p.cs / 2 * (norm2 / n - 1)))
+        else:
+            self.sigma *= math.exp(min(1.0, p.cs / p.damps * (math.sqrt(norm2) / p.chi_n - 1)))
+        self.t += 1
+        self._run_evals += p.lam
+        stds = self._model.stds()
+        self._bounds.adapt(f, self.mean, self.sigma, stds, p.mueff)
+        has_axes = self.model == "full"
+        reason = self._term.check(
+            self.t, f[order], self.mean, self.sigma, self._sigma_start, stds,
+            getattr(self._model, "pc", None), self._model.axis_ratio(),
+            self._model.principal_axis if has_axes else None,
+        )  # fmt: skip
+        self._Y = self._Z = None
+        if reason is not None and self._stop is None:  # asked on after the last run stopped
+            self._end(reason)
+        return Survival(X, F, cv, None)
+
+    def inject(self, solutions: npt.ArrayLike) -> None:
+        """Solutions (``(k, dim)`` or one ``(dim,)``, inside the bounds) to take the place of
+        samples in the next asks: the strategy learns from them as from its own samples, their
+        steps shortened to a length a sample could have."""
+        if not self._model.injects:
+            self._model.whiten(np.zeros((1, self.dim)))  # raises, saying what can inject
+        try:
+            S = np.array(solutions, dtype=np.float64, ndmin=2)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValidationError(f"solutions must be a numeric (k, {self.dim}) array: "
+                                  f"{exc}") from None  # fmt: skip
+        if S.ndim != 2 or S.shape[1] != self.dim:
+            raise ValidationError(f"solutions must have shape (k, {self.dim}), got {S.shape}")
+        if not np.isfinite(S).all():
+            raise ValidationError("solutions must be finite")
+        if ((self.low > S) | (self.high < S)).any():
+            raise ValidationError("solutions must lie within the bounds")
+        if self._injected.shape[0] + S.shape[0] > 2**20:
+            raise ValidationError("more than 2**20 solutions wait to be injected")
+        self._injected = np.concatenate([self._injected, S])
+
+    @property
+    def stop_reason(self) -> str | None:
+        return self._stop
+
+    def _start_point(self, x0: npt.ArrayLike) -> np.ndarray:
+        try:
+            x = np.array(x0, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValidationError(f"x0 must be {self.dim} numbers: {exc}") from None
+        if x.shape != (self.dim,):
+            raise ValidationError(f"x0 must have shape ({self.dim},), got {x.shape}")
+        if not np.isfinite(x).all() or ((x < self.low) | (x > self.high)).any():
+            raise ValidationError("x0 must be finite and lie within the bounds")
+        return x
+
+    # checkpoints --------------------------------------------------------------------------
+
+    def _config(self) -> dict[str, Any]:
+        return {"model": self.model, "sigma0": self.sigma0,
+                "x0": None if self.x0 is None else self.x0.tolist(), "restarts": self.restarts,
+                "max_restarts": self.max_restarts, "mirrored": self.mirrored,
+                "bound_handling": self.bound_handling, "tolfun": self.tolerances.tolfun,
+                "tolx": self.tolerances.tolx, "maximize": self.maximize}  # fmt: skip
+
+    def _state(self) -> dict[str, Any]:
+        copy = _state_dict.copy
+        run = self._run
+        return {
+            **super()._state(),
+            "run": {"lam": run.lam, "sigma_factor": run.sigma_factor, "maxiter": run.maxiter,
+                    "regime": run.regime, "restart": self._restart, "evals": self._run_evals,
+                    "t": self.t, "sigma": self.sigma, "sigma_start": self._sigma_start,
+                    "u_next": list(self._u_next)},
+            "mean": self.mean.copy(), "ps": self.ps.copy(), "Y": copy(self._Y),
+            "Z": copy(self._Z), "injected": self._injected.copy(), "stop": self._stop,
+            "runs": [dict(r) for r in self.runs], "model_state": self._model.state(),
+            "termination": self._term.state(), "bound_state": self._bounds.state(),
+            "policy": self._policy.state(),
+        }  # fmt: skip
+
+    def _load_state(self, state: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
+        F, cv, _ = super()._load_state(state, n)
+        run_state = state.get("run")
+        if not isinstance(run_state, Mapping):
+            raise ValidationError(f"{type(self).__name__} checkpoint has no run")
+        lam, restart, run_evals, t = _state_dict.counters(run_state, "lam", "restart", "evals",
+                                                         "t")  # fmt: skip
+        maxiter = run_state.get("maxiter")
+        if maxiter is not None:
+            (maxiter,) = _state_dict.counters(run_state, "maxiter")
+        sigma, sigma_start, factor = (_finite(run_state, k) for k in
+                                      ("sigma", "sigma_start", "sigma_factor"))  # fmt: skip
+        u_next = np.asarray(run_state.get("u_next"), dtype=object)
+        regime = run_state.get("regime")
+        if lam < 2 or regime not in ("small", "large") or u_next.shape != (2,):
+            raise ValidationError(f"{type(self).__name__} checkpoint's run is inconsistent")
+        u = tuple(_finite({"u": v}, "u") for v in u_next)
+        pending = state.get("pending")
+        d = self.dim
+        Y = _state_dict.array(state, "Y", (lam, d), np.float64)
+        Z = _state_dict.array(state, "Z", (lam, d), np.float64)
+        if (Y is None) != (pending is None) or (Z is None) != (Y is None):
+            raise ValidationError(f"{type(self).__name__} checkpoint's pending samples are "
+                                  "partial")  # fmt: skip
+        mean = _vector(state, "mean", d)
+        ps = _vector(state, "ps", d)
+        injected = _state_dict.array(state, "injected", (_rows(state.get("injected")), d),
+                                     np.float64)  # fmt: skip
+        if injected is None:
+            raise ValidationError("checkpoint injected must be a (k, dim) array")
+        stop = state.get("stop")
+        runs = state.get("runs")
+        if (stop is not None and not isinstance(stop, str)) or not isinstance(runs, list):
+            raise ValidationError(f"{type(self).__name__} checkpoint's stop and runs are bad")
+        run = Run(lam, factor, maxiter, str(regime))
+        p = parameters(d, lam, active=self.active, separable=self.model == "diagonal")
+        model = MODELS[self.model](p, self._stds0)
+        maxiter0 = math.ceil(100 + 150 * (d + 3) ** 2 / math.sqrt(lam))
+        term = Termination(d, lam, min(maxiter0, maxiter or maxiter0), self.tolerances)
+        loads = [model.load(_mapping(state, "model_state")),
+                 term.load(_mapping(state, "termination")),
+                 self._bounds.load(_mapping(state, "bound_state")),
+                 self._policy.load(_mapping(state, "policy"))]  # fmt: skip
+        values = dict(run=run, restart=restart, run_evals=run_evals, t=t, sigma=sigma,
+                      sigma_start=sigma_start, u_next=u, Y=Y, Z=Z, mean=mean, ps=ps,
+                      injected=injected, stop=stop, runs=[dict(r) for r in runs], p=p,
+                      model=model, term=term)  # fmt: skip
+        return F, cv, (loads, values)
+
+    def _apply_state(self, extra: Any) -> None:
+        loads, v = extra
+        for apply in loads:
+            apply()
+        self._run, self._restart, self._run_evals = v["run"], v["restart"], v["run_evals"]
+        self.t = v["t"]
+        self.sigma, self._sigma_start, self._u_next = v["sigma"], v["sigma_start"], v["u_next"]
+        self._Y, self._Z, self.mean, self.ps = v["Y"], v["Z"], v["mean"], v["ps"]
+        self._injected, self._stop, self.runs = v["injected"], v["stop"], v["runs"]
+        self._p, self._model, self._term = v["p"], v["model"], v["term"]
+
+    # planning -----------------------------------------------------------------------------
+
+    @classmethod
+    def population_size(cls, options: Mapping[str, Any], n_obj: int = 1,
+                        dim: int | None = None) -> int:  # fmt: skip
+        """``pop_size`` if given, else ``4 + floor(3 ln dim)``."""
+        if options.get("pop_size") is not None:
+            return integer(options["pop_size"], "pop_size", 4 if cls.model == "full" else 2,
+                           2**31 - 1)  # fmt: skip
+        if dim is None:
+            raise ValidationError(f"{cls.__name__}'s default pop_size follows from the "
+                                  "dimension: give the bounds, or pop_size")  # fmt: skip
+        return default_pop_size(integer(dim, "dim", 1, 2**31 - 1))
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(dim={self.dim}, pop_size={self.pop_size}, "
+                f"sigma={self.sigma:.3g}, restarts={self.restarts!r}, run={len(self.runs) + 1}, "
+                f"generation={self.generation})")  # fmt: skip
+
+
+class CMAES(EvolutionStrategy):
+    """CMA-ES (Hansen and Ostermeier 2001; Hansen 2016) with pycma's defaults: weighted
+    recombination, cumulative step-size adaptation, rank-one and active rank-mu covariance
+    updates, a lazy eigendecomposition, and BIPOP restarts by default."""
+
+    _FORMAT = "chimera.CMAES/1"
+
+
+class SepCMAES(EvolutionStrategy):
+    """Separable CMA-ES (Ros and Hansen 2008): a diagonal covariance learnt ``(n + 2) / 3``
+    times faster, O(n) a sample; for many genes, and for problems close to separable."""
+
+    model = "diagonal"
+    _FORMAT = "chimera.SepCMAES/1"
+
+
+class LMMAES(EvolutionStrategy):
+    """LM-MA-ES (Loshchilov, Glasmachers and Beyer 2018): ``4 + floor(3 ln n)`` direction
+    vectors in place of a covariance matrix, O(m n) memory and time a sample, for thousands
+    of genes."""
+
+    model = "limited_memory"
+    active = False
+    _FORMAT = "chimera.LMMAES/1"
+
+
+def _pairwise(f: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise selection of mirrored pairs (row i and row i + lam // 2): the worse of each
+    ranks after every better one and gets no weight (its step is its partner's, negated, so
+    an active weight on it would undo the partner's)."""
+    half = f.size // 2
+    a, b = f[:half], f[half : 2 * half]
+    worse = np.concatenate([np.flatnonzero(a > b), half + np.flatnonzero(a <= b)])
+    f = f.copy()
+    f[worse] = np.inf
+    w = w.copy()
+    w[f.size - half :] = 0.0
+    return f, w
+
+
+def _rows(value: Any) -> int:
+    """The rows of a 2-d array-like (-1 for anything else: the shape check then refuses it)."""
+    try:
+        return int(np.shape(value)[0]) if np.ndim(value) == 2 else -1
+    except (TypeError, ValueError):
+        return -1
+
+
+def _finite(state: Mapping[str, Any], key: str) -> float:
+    try:
+        v = float(state.get(key))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        v = math.nan
+    if not math.isfinite(v):
+        raise ValidationError(f"checkpoint {key} must be a finite number")
+    return v
+
+
+def _vector(state: Mapping[str, Any], key: str, d: int) -> np.ndarray:
+    a = _state_dict.array(state, key, (d,), np.float64)
+    if a is None or not np.isfinite(a).all():
+        raise ValidationError(f"checkpoint {key} must be {d} finite numbers")
+    return a
+
+
+def _mapping(state: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    v = state.get(key)
+    if not isinstance(v, Mapping):
+        raise ValidationError(f"checkpoint {key} must be a dict")
+    return v

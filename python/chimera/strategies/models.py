@@ -1,0 +1,283 @@
+"""The search distributions of the evolution strategies: how a standard normal sample ``z``
+becomes a step ``y`` (``x = mean + sigma * y``) and how the distribution learns from the
+ranked steps. The strategy (:mod:`chimera.strategies.cmaes`) owns the mean, the step size and
+its path; a model owns the shape.
+
+- :class:`FullCovariance`: CMA-ES, ``C = B D^2 B^T`` with rank-one and (active) rank-mu updates
+  and a lazy eigendecomposition: O(n^2) work a generation amortised, not an ``eigh`` every one.
+- :class:`DiagonalCovariance`: sep-CMA-ES (Ros and Hansen 2008), O(n) a sample.
+- :class:`LimitedMemory`: LM-MA-ES (Loshchilov, Glasmachers and Beyer 2018), ``m`` direction
+  vectors in place of C: O(m n) memory and work a sample, for thousands of genes.
+
+``state()`` returns the arrays a checkpoint holds; ``load(state)`` checks them and returns a
+function that assigns them, so that a refused checkpoint changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from scipy.linalg.lapack import dsyevd as _syevd
+
+from .. import _state_dict
+from .._errors import ValidationError
+from .parameters import Parameters
+
+#: The eigendecomposition waits ``1 / (LAG * n * (c1 + cmu))`` generations (at least one):
+#: C moves by about ``c1 + cmu`` a generation, so B and D stay accurate to ``1 / (LAG n)``.
+LAG = 10.0
+
+
+class FullCovariance:
+    """A full covariance matrix ``C`` (initially ``diag(stds^2)``), its eigendecomposition
+    ``B diag(D^2) B^T`` refreshed lazily, and the evolution path ``pc``."""
+
+    name = "full"
+    injects = True
+
+    def __init__(self, p: Parameters, stds: np.ndarray) -> None:
+        n = p.dim
+        self.p = p
+        self.C = np.diag(stds**2)
+        self.B = np.eye(n)
+        self.D = stds.copy()
+        self.pc = np.zeros(n)
+        self.decomposed_at = 0
+        self.gap = max(1.0, 1.0 / (LAG * n * (p.c1 + p.cmu)))
+
+    def prepare(self, t: int) -> None:
+        """Refreshes B and D when C has moved enough since the last decomposition."""
+        if t - self.decomposed_at < self.gap:
+            return
+        # LAPACK reads the upper triangle only: rounding in the updates' other half is moot.
+        d2, B, info = _syevd(self.C, compute_v=1, lower=0, overwrite_a=0)
+        if info != 0 or not np.isfinite(d2).all():
+            raise FloatingPointError(f"the covariance's eigendecomposition failed (info={info})")
+        # Rounding can leave an eigenvalue at or below zero when C is ill-conditioned: floor it
+        # (the conditioncov criterion ends such a run long before it matters).
+        d2 = np.maximum(d2, d2[-1] * 1e-20 if d2[-1] > 0 else 1e-300)
+        # C order, as a checkpoint restores it: BLAS may round differently by memory layout.
+        self.B, self.D = np.ascontiguousarray(B), np.sqrt(d2)
+        self.decomposed_at = t
+
+    def sample(self, Z: np.ndarray) -> np.ndarray:
+        return (Z * self.D) @ self.B.T
+
+    def whiten(self, Y: np.ndarray) -> np.ndarray:
+        """``C^-1/2 y`` per row (rows of an injected step): what ``sample`` would have taken."""
+        return Y @ self.B / self.D
+
+    def rotate(self, z: np.ndarray) -> np.ndarray:
+        """``C^-1/2 y`` of a step ``y`` sampled from ``z``: ``B z``."""
+        return self.B @ z
+
+    def adapt(self, Y: np.ndarray, Z: np.ndarray, w: np.ndarray, y_w: np.ndarray,
+              hsig: bool) -> None:  # fmt: skip
+        """Rank-one update from the path ``pc`` and (active) rank-mu update from the steps
+        ``Y`` (sorted best first, their samples ``Z``, their weights ``w``)."""
+        p = self.p
+        decay, wc = _covariance_step(p, self.pc, y_w, hsig, w, Z)
+        self.C *= decay
+        self.C += p.c1 * np.outer(self.pc, self.pc)
+        used = wc != 0
+        Yu = Y[used]
+        self.C += p.cmu * ((Yu.T * wc[used]) @ Yu)
+
+    def stds(self) -> np.ndarray:
+        """``sqrt(diag C)``: each coordinate's standard deviation in units of sigma."""
+        return np.sqrt(np.diag(self.C))
+
+    def axis_ratio(self) -> float:
+        return float(self.D.max() / self.D.min())
+
+    def principal_axis(self, i: int) -> np.ndarray:
+        """The ``i``-th principal axis scaled by its standard deviation, ``D_i B[:, i]``."""
+        return self.D[i] * self.B[:, i]
+
+    def state(self) -> dict[str, Any]:
+        return {"C": self.C.copy(), "B": self.B.copy(), "D": self.D.copy(),
+                "pc": self.pc.copy(), "decomposed_at": self.decomposed_at}  # fmt: skip
+
+    def load(self, state: Mapping[str, Any]) -> Callable[[], None]:
+        n = self.p.dim
+        C, B, D, pc = (_array(state, k, s) for k, s in (("C", (n, n)), ("B", (n, n)),
+                                                        ("D", (n,)), ("pc", (n,))))  # fmt: skip
+        (at,) = _state_dict.counters(state, "decomposed_at")
+        if not (D > 0).all():
+            raise ValidationError("checkpoint D must be positive")
+
+        def apply() -> None:
+            self.C, self.B, self.D, self.pc, self.decomposed_at = C, B, D, pc, at
+
+        return apply
+
+
+class DiagonalCovariance:
+    """A diagonal covariance ``diag(D^2)`` (sep-CMA-ES) and its path ``pc``: no decomposition,
+    O(n) a sample and an update."""
+
+    name = "diagonal"
+    injects = True
+
+    def __init__(self, p: Parameters, stds: np.ndarray) -> None:
+        self.p = p
+        self.D = stds.copy()
+        self.pc = np.zeros(p.dim)
+
+    def prepare(self, t: int) -> None:
+        pass
+
+    def sample(self, Z: np.ndarray) -> np.ndarray:
+        return Z * self.D
+
+    def whiten(self, Y: np.ndarray) -> np.ndarray:
+        return Y / self.D
+
+    def rotate(self, z: np.ndarray) -> np.ndarray:
+        return z
+
+    def adapt(self, Y: np.ndarray, Z: np.ndarray, w: np.ndarray, y_w: np.ndarray,
+              hsig: bool) -> None:  # fmt: skip
+        p = self.p
+        decay, wc = _covariance_step(p, self.pc, y_w, hsig, w, Z)
+        c = self.D**2
+        c *= decay
+        c += p.c1 * self.pc**2 + p.cmu * (wc @ Y**2)
+        self.D = np.sqrt(np.maximum(c, 1e-300))
+
+    def stds(self) -> np.ndarray:
+        return self.D
+
+    def axis_ratio(self) -> float:
+        return float(self.D.max() / self.D.min())
+
+    def principal_axis(self, i: int) -> np.ndarray:
+        axis = np.zeros(self.p.dim)
+        axis[i] = self.D[i]
+        return axis
+
+    def state(self) -> dict[str, Any]:
+        return {"D": self.D.copy(), "pc": self.pc.copy()}
+
+    def load(self, state: Mapping[str, Any]) -> Callable[[], None]:
+        n = self.p.dim
+        D, pc = _array(state, "D", (n,)), _array(state, "pc", (n,))
+        if not (D > 0).all():
+            raise ValidationError("checkpoint D must be positive")
+
+        def apply() -> None:
+            self.D, self.pc = D, pc
+
+        return apply
+
+
+class LimitedMemory:
+    """LM-MA-ES: ``m = 4 + floor(3 ln n)`` direction vectors ``M_i`` learnt at rates
+    ``lam / (n 4^i)``; a sample ``z`` becomes ``d`` by ``d <- (1 - c_i) d + c_i M_i (M_i . d)``
+    with ``c_i = 1 / (n 1.5^i)``, i over the vectors learnt so far. No matrix is ever formed.
+    Only its positive weights count (the method has no active update)."""
+
+    name = "limited_memory"
+    injects = False
+
+    def __init__(self, p: Parameters, stds: np.ndarray) -> None:
+        n = p.dim
+        self.p = p
+        self.stds0 = stds.copy()
+        m = 4 + int(3 * math.log(n))
+        i = np.arange(m)
+        self.c_d = 1.0 / (n * 1.5**i)
+        self.c_c = np.minimum(1.0, p.lam / (n * 4.0**i))
+        self.M = np.zeros((m, n))
+        self.learnt = 0  # how many vectors have been updated at least once
+
+    def prepare(self, t: int) -> None:
+        pass
+
+    def sample(self, Z: np.ndarray) -> np.ndarray:
+        Y = Z.copy()
+        for i in range(self.learnt):
+            projection = Y @ self.M[i]
+            Y *= 1 - self.c_d[i]
+            Y += self.c_d[i] * np.outer(projection, self.M[i])
+        return Y * self.stds0
+
+    def whiten(self, Y: np.ndarray) -> np.ndarray:
+        raise ValidationError("lm_maes cannot take injected solutions (its transform has no "
+                              "cheap inverse); use cmaes or sep_cmaes to inject")  # fmt: skip
+
+    def rotate(self, z: np.ndarray) -> np.ndarray:
+        return z
+
+    def adapt(self, Y: np.ndarray, Z: np.ndarray, w: np.ndarray, y_w: np.ndarray,
+              hsig: bool) -> None:  # fmt: skip
+        p = self.p
+        z_w = p.positive @ Z[: p.mu]
+        rate = np.sqrt(p.mueff * self.c_c * (2 - self.c_c))
+        self.M *= (1 - self.c_c)[:, None]
+        self.M += rate[:, None] * z_w
+        self.learnt = min(self.learnt + 1, self.M.shape[0])
+
+    def stds(self) -> np.ndarray:
+        return self.stds0
+
+    def axis_ratio(self) -> float:
+        return 1.0
+
+    def principal_axis(self, i: int) -> np.ndarray:
+        raise NotImplementedError  # no axes: the strategy skips the noeffectaxis criterion
+
+    def state(self) -> dict[str, Any]:
+        return {"M": self.M.copy(), "learnt": self.learnt}
+
+    def load(self, state: Mapping[str, Any]) -> Callable[[], None]:
+        M = _array(state, "M", self.M.shape)
+        (learnt,) = _state_dict.counters(state, "learnt")
+        if learnt > M.shape[0]:
+            raise ValidationError(f"checkpoint learnt must be at most {M.shape[0]}")
+
+        def apply() -> None:
+            self.M, self.learnt = M, learnt
+
+        return apply
+
+
+Model = FullCovariance | DiagonalCovariance | LimitedMemory
+
+#: The models by the name a strategy gives.
+MODELS: dict[str, type[Model]] = {
+    m.name: m for m in (FullCovariance, DiagonalCovariance, LimitedMemory)
+}
+
+
+def _covariance_step(p: Parameters, pc: np.ndarray, y_w: np.ndarray, hsig: bool, w: np.ndarray,
+                     Z: np.ndarray) -> tuple[float, np.ndarray]:  # fmt: skip
+    """Moves the path ``pc`` (in place; stalled while ``hsig`` is False) and returns the factor
+    on the old covariance and the rank-mu weights: ``C <- decay C + c1 pc pc^T + cmu sum wc_i
+    y_i y_i^T``, the stalled path's missing variance made up in ``decay`` (Hansen 2016, eq. 47)."""
+    pc *= 1 - p.cc
+    if hsig:
+        pc += math.sqrt(p.cc * (2 - p.cc) * p.mueff) * y_w
+    c1a = p.c1 * (1 - (1 - hsig) * p.cc * (2 - p.cc))
+    return 1 - c1a - p.cmu * float(w.sum()), _active_weights(w, Z, p.dim)
+
+
+def _active_weights(w: np.ndarray, Z: np.ndarray, n: int) -> np.ndarray:
+    """The rank-mu weights of active CMA: a negative weight is scaled by ``n / ||z_i||^2``
+    (``z_i = C^-1/2 y_i``) so that a long unlucky step cannot make C indefinite."""
+    if not (w < 0).any():
+        return w
+    neg = w < 0
+    out = w.copy()
+    out[neg] *= n / np.maximum(np.einsum("ij,ij->i", Z[neg], Z[neg]), 1e-300)
+    return out
+
+
+def _array(state: Mapping[str, Any], key: str, shape: tuple[int, ...]) -> np.ndarray:
+    a = _state_dict.array(state, key, shape, np.float64)
+    if a is None or not np.isfinite(a).all():
+        raise ValidationError(f"checkpoint {key} must be a finite array of shape {shape}")
+    return a

@@ -1,0 +1,124 @@
+"""When one run of a strategy has nothing more to gain: pycma's default stopping criteria,
+checked after every generation. A restart policy then starts another run, or the optimizer
+stops.
+
+``tolfun``: this generation's values and the best of the recent generations all lie within
+tolfun. ``tolfunhist``: the recent bests alone do. ``tolx``: every coordinate's standard
+deviation and path component below tolx. ``conditioncov``: the covariance's condition number
+above its limit. ``noeffectaxis``: a step of a tenth of a standard deviation along a principal
+axis leaves the mean unchanged (one axis a generation, in turn). ``noeffectcoord``: one of a
+fifth along a coordinate does. ``stagnation``: over the recent history (20 % of the run, at
+least ``120 + 30 n / lam`` generations), the median of the latest 30 % of both the best and the
+median values is no better than that of the oldest 30 % (Hansen 2009, the BIPOP paper).
+(Checked every fifth generation.) ``flatfitness``: the best and the ``ceil(0.1 + lam / 4)``-th value are equal. ``tolupsigma``:
+sigma grew by 1e20 against the largest standard deviation. ``maxiter``: the run's generations.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import _state_dict
+from .._errors import ValidationError
+
+#: The stagnation history never holds more generations than this.
+MAX_HISTORY = 20_000
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """The criteria's thresholds (pycma's defaults)."""
+
+    tolfun: float = 1e-11
+    tolfunhist: float = 1e-12
+    tolx: float = 1e-11
+    conditioncov: float = 1e14
+    tolupsigma: float = 1e20
+
+
+class Termination:
+    """The histories of one run and the test of every criterion."""
+
+    def __init__(self, dim: int, lam: int, maxiter: int, tol: Tolerances) -> None:
+        self.dim, self.lam, self.maxiter, self.tol = dim, lam, maxiter, tol
+        self.recent = 10 + math.ceil(30 * dim / lam)  # generations tolfun looks back
+        # The best and the median value of each generation, the latest last.
+        self.best: deque[float] = deque(maxlen=MAX_HISTORY)
+        self.median: deque[float] = deque(maxlen=MAX_HISTORY)
+
+    def check(self, t: int, f_sorted: np.ndarray, mean: np.ndarray, sigma: float,
+              sigma0: float, stds: np.ndarray, pc: np.ndarray | None, axis_ratio: float,
+              axis: Callable[[int], np.ndarray] | None) -> str | None:  # fmt: skip
+        """Records generation ``t`` (its values ``f_sorted``, best first) and returns the first
+        criterion met, or None. ``axis(i)``: the i-th principal axis times its deviation
+        (None for a model without axes); ``pc``: the path (None for a model without one)."""
+        tol = self.tol
+        m = f_sorted.size // 2
+        self.best.append(float(f_sorted[0]))
+        self.median.append(float(f_sorted[m] if f_sorted.size % 2 else
+                                 (f_sorted[m - 1] + f_sorted[m]) / 2))  # fmt: skip
+        if t >= self.maxiter:
+            return "maxiter"
+        recent = list(itertools.islice(self.best, max(0, len(self.best) - self.recent), None))
+        finite = np.isfinite(f_sorted)
+        if finite.all():
+            if t >= self.recent and max(recent) - min(recent) < tol.tolfunhist:
+                return "tolfunhist"
+            if max(f_sorted[-1], *recent) - min(f_sorted[0], *recent) < tol.tolfun:
+                return "tolfun"
+        k = min(f_sorted.size - 1, math.ceil(0.1 + self.lam / 4))
+        if f_sorted[0] == f_sorted[k]:
+            return "flatfitness"
+        devs = sigma * stds
+        if (devs < tol.tolx).all() and (pc is None or (sigma * np.abs(pc) < tol.tolx).all()):
+            return "tolx"
+        if axis_ratio**2 > tol.conditioncov:
+            return "conditioncov"
+        if (mean == mean + 0.2 * devs).any():
+            return "noeffectcoord"
+        if axis is not None and (mean == mean + 0.1 * sigma * axis(t % self.dim)).all():
+            return "noeffectaxis"
+        if sigma > tol.tolupsigma * sigma0 * float(stds.max()):
+            return "tolupsigma"
+        return "stagnation" if t % 5 == 0 and self._stagnates(t) else None
+
+    def _stagnates(self, t: int) -> bool:
+        window = min(MAX_HISTORY, max(120 + math.ceil(30 * self.dim / self.lam), t // 5))
+        if len(self.best) < window:
+            return False
+        k = max(1, int(0.3 * window))
+        for history in (self.best, self.median):
+            h = np.fromiter(itertools.islice(history, len(history) - window, None), np.float64)
+            if np.median(h[-k:]) < np.median(h[:k]):
+                return False
+        return True
+
+    def state(self) -> dict[str, Any]:
+        return {"best": np.asarray(self.best, dtype=np.float64),
+                "median": np.asarray(self.median, dtype=np.float64)}  # fmt: skip
+
+    def load(self, state: Mapping[str, Any]) -> Callable[[], None]:
+        out = []
+        for key in ("best", "median"):
+            a = state.get(key)
+            a = np.asarray([] if a is None else a)
+            h = _state_dict.array(state, key, (a.size,), np.float64) if a.ndim == 1 else None
+            if h is None or h.size > MAX_HISTORY or np.isnan(h).any():
+                raise ValidationError(f"checkpoint {key} must be a 1-d history of at most "
+                                      f"{MAX_HISTORY} values, not NaN")  # fmt: skip
+            out.append(h.tolist())
+        if len(out[0]) != len(out[1]):
+            raise ValidationError("checkpoint best and median histories differ in length")
+
+        def apply() -> None:
+            self.best = deque(out[0], maxlen=MAX_HISTORY)
+            self.median = deque(out[1], maxlen=MAX_HISTORY)
+
+        return apply
