@@ -12,7 +12,7 @@ import pytest
 import chimera
 from chimera import _core
 from chimera.evolution import checkpoints
-from chimera.strategies import CMAES, LMMAES, SepCMAES
+from chimera.strategies import CMAES, LMMAES, SepCMAES, models
 from chimera.strategies.parameters import parameters
 
 WIDE = [(-1e6, 1e6)]  # bounds far enough that no sample is transformed
@@ -103,7 +103,7 @@ def test_the_decomposition_is_lazy_in_large_dimensions() -> None:
     n = 200
     es = CMAES([(-5, 5)] * n, seed=0, restarts="none")
     p = parameters(n, es.pop_size)
-    gap = 1 / (10 * n * (p.c1 + p.cmu))
+    gap = 1 / (models.LAG * n * (p.c1 + p.cmu))
     assert gap > 2
     decompositions = 0
     last = es._model.decomposed_at

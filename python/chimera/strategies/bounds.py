@@ -36,20 +36,23 @@ class BoundTransform:
         self._inner_low, self._inner_high = low + self.al, high - self.au
 
     def phenotype(self, G: np.ndarray) -> np.ndarray:
-        if (self._inner_low <= G).all() and (self._inner_high >= G).all():
-            return G.copy()  # the identity: nothing near a bound
-        lo, al, au = self.low, self.al, self.au
+        out = G.copy()
+        rows, cols = np.nonzero((self._inner_low > G) | (self._inner_high < G))
+        if rows.size:  # the identity elsewhere: only genes near or past a bound are mapped
+            out[rows, cols] = self._map(G[rows, cols], cols)
+        return out
+
+    def _map(self, g: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Genes ``g`` of coordinates ``j``: reflected into ``[low - al, high + au]``, then
+        quadratic within ``al`` (``au``) of the bound."""
+        lo, hi, al, au = self.low[j], self.high[j], self.al[j], self.au[j]
         a = lo - al
-        r = self.high + au - a
-        y = np.mod(G - a, 2 * r)
-        y = a + np.where(y > r, 2 * r - y, y)  # reflected into [low - al, high + au]
-        out = y.copy()
-        below = y < lo + al
-        above = y > self.high - au
-        out[below] = np.broadcast_to(lo + (y - a) ** 2 / (4 * al), y.shape)[below]
-        top = self.high + au
-        out[above] = np.broadcast_to(self.high - (y - top) ** 2 / (4 * au), y.shape)[above]
-        return np.clip(out, lo, self.high)  # rounding at the bounds
+        r = hi + au - a
+        y = np.mod(g - a, 2 * r)
+        y = a + np.where(y > r, 2 * r - y, y)
+        y = np.where(y < lo + al, lo + (y - a) ** 2 / (4 * al), y)
+        y = np.where(y > hi - au, hi - (y - hi - au) ** 2 / (4 * au), y)
+        return np.clip(y, lo, hi)  # rounding at the bounds
 
     def penalty(self, G: np.ndarray, X: np.ndarray, f: np.ndarray) -> np.ndarray:
         return f
