@@ -12,7 +12,7 @@ import pytest
 import chimera
 from chimera import _core
 from chimera.evolution import checkpoints
-from chimera.strategies import CMAES, LMMAES, SepCMAES, models
+from chimera.strategies import CMAES, LMMAES, SepCMAES, models, noise
 from chimera.strategies.parameters import parameters
 
 WIDE = [(-1e6, 1e6)]  # bounds far enough that no sample is transformed
@@ -247,7 +247,9 @@ def run_to(es: CMAES, fun: object, generations: int) -> None:
 
 
 @pytest.mark.parametrize("cls", [CMAES, SepCMAES, LMMAES])
-@pytest.mark.parametrize("options", [{}, {"mirrored": True, "bound_handling": "penalty"}])
+@pytest.mark.parametrize(
+    "options", [{}, {"mirrored": True, "bound_handling": "penalty"}, {"noise_handling": True}]
+)
 def test_resume_anywhere_is_bit_identical(cls: type, options: dict) -> None:
     def fun(X: np.ndarray) -> np.ndarray:
         return np.round(sphere(X - 0.3), 2)  # plateaus: many restarts within the run
@@ -348,3 +350,34 @@ def test_backends_draw_the_same_samples(backend: str) -> None:
         np.testing.assert_allclose(X, R, rtol=1e-12)
         es.tell(sphere(X))
         ref.tell(sphere(R))
+
+
+def test_rank_change_is_negative_without_noise_and_positive_in_it() -> None:
+    rng = np.random.default_rng(0)
+    f = rng.random(20)
+    assert noise.rank_change(f, f[:3].copy()) < 0  # the same values again: nothing moved
+    drawn = [noise.rank_change(rng.random(20), rng.random(3)) for _ in range(200)]
+    assert np.mean(drawn) > 0  # values unrelated to the first: the ranking is noise
+
+
+def test_noise_handling_keeps_the_step_size_up_in_noise() -> None:
+    """On a sphere under heavy additive noise the rank change turns positive and sigma stays
+    far above the run without noise handling, whose steps collapse into the noise."""
+
+    def noisy(seed: int) -> object:
+        rng = np.random.default_rng(seed)
+        return lambda X: sphere(X) + rng.normal(0, 1.0, len(X))
+
+    plain = CMAES([(-5, 5)] * 5, seed=3, restarts="none")
+    handled = CMAES([(-5, 5)] * 5, seed=3, restarts="none", noise_handling=True)
+    assert handled.pop_size == plain.pop_size + 2
+    f1, f2 = noisy(1), noisy(1)
+    for _ in range(150):
+        plain.tell(f1(plain.ask()))  # type: ignore[operator]
+        X = handled.ask()
+        handled.tell(f2(X))  # type: ignore[operator]
+    assert handled.rank_change > 0
+    assert handled.sigma > 3 * plain.sigma
+    clean = CMAES([(-5, 5)] * 5, seed=3, restarts="none", noise_handling=True)
+    run_to(clean, sphere, 120)
+    assert clean.rank_change < 0 and clean.best_f < 1e-8

@@ -4,8 +4,8 @@ the problem's scale and shape.
 - :class:`CMAES`, :class:`SepCMAES`, :class:`LMMAES` (:mod:`.cmaes`): CMA-ES with a full, a
   diagonal and a limited-memory model (:mod:`.models`) of the search distribution, restarted by
   IPOP or BIPOP (:mod:`.restarts`) when a run meets a stopping criterion (:mod:`.termination`),
-  kept in the box by a transform or a penalty (:mod:`.bounds`); their parameters from
-  :mod:`.parameters`.
+  kept in the box by a transform or a penalty (:mod:`.bounds`), with uncertainty handling for
+  noisy objectives (:mod:`.noise`); their parameters from :mod:`.parameters`.
 """
 
 from .cmaes import CMAES, LMMAES, EvolutionStrategy, SepCMAES

@@ -32,6 +32,7 @@ from .._errors import ValidationError
 from .._validate import boolean, choice, integer, real
 from ..optimizer import Optimizer, Survival
 from . import bounds as bounding
+from . import noise
 from .models import MODELS, Model
 from .parameters import default_pop_size, parameters
 from .restarts import POLICIES, Restarts, Run
@@ -69,6 +70,11 @@ class EvolutionStrategy(Optimizer):
         runs with small steps), IPOP's doubling population, or nothing (the optimizer stops).
     max_restarts : int
         Restarts allowed (for bipop, runs of its large regime).
+    noise_handling : bool
+        Uncertainty handling for noisy objectives (UH-CMA-ES): ``2 + lam // 20`` samples a
+        generation are evaluated twice (``ask`` returns them again at the end, so the batch has
+        that many more rows), ranked by the mean of their two values, and sigma grows while the
+        re-evaluations reorder the ranking more than harmless noise would.
     mirrored : bool
         Mirrored sampling (``z`` and ``-z`` in pairs) with pairwise selection: only the better
         of a pair is ranked among the best.
@@ -103,6 +109,7 @@ class EvolutionStrategy(Optimizer):
         x0: npt.ArrayLike | None = None,
         restarts: str = "bipop",
         max_restarts: int = 9,
+        noise_handling: bool = False,
         mirrored: bool = False,
         bound_handling: str = "transform",
         tolfun: float = 1e-11,
@@ -128,6 +135,8 @@ class EvolutionStrategy(Optimizer):
         self.restarts = choice(restarts, "restarts", POLICIES)
         self.max_restarts = integer(max_restarts, "max_restarts", 0, 1000)
         self.mirrored = boolean(mirrored, "mirrored")
+        self.noise_handling = boolean(noise_handling, "noise_handling")
+        self.rank_change = 0.0  # the smoothed measure of UH-CMA-ES (negative: noise harmless)
         self.bound_handling = choice(bound_handling, "bound_handling", tuple(bounding.BOUNDS))
         self.tolerances = Tolerances(tolfun=real(tolfun, "tolfun", 0.0, open_low=True),
                                      tolx=real(tolx, "tolx", 0.0, open_low=True))  # fmt: skip
@@ -147,7 +156,7 @@ class EvolutionStrategy(Optimizer):
         n = self.dim
         u = self._kernels_uniform(restart, n + 2)
         self._run, self._restart, self._run_evals = run, restart, 0
-        self.pop_size = run.lam
+        self.pop_size = run.lam + self._reevaluations(run.lam)
         self._p = p = parameters(n, run.lam, active=self.active,
                                  separable=self.model == "diagonal")  # fmt: skip
         self._model: Model = MODELS[self.model](p, self._stds0)
@@ -200,7 +209,12 @@ class EvolutionStrategy(Optimizer):
             Y[:k], Z[:k] = Yi, self._model.whiten(Yi)
             self._injected = self._injected[k:]
         self._Y, self._Z = Y, Z
-        return self._bounds.phenotype(self.mean + self.sigma * Y), None
+        X = self._bounds.phenotype(self.mean + self.sigma * Y)
+        k = self._reevaluations(lam)
+        return (np.concatenate([X, X[:k]]) if k else X), None
+
+    def _reevaluations(self, lam: int) -> int:
+        return noise.reevaluations(lam) if self.noise_handling else 0
 
     def _clipped(self, Y: np.ndarray) -> np.ndarray:
         """Injected steps shortened to a Mahalanobis length a sample could have (pycma's
@@ -214,7 +228,15 @@ class EvolutionStrategy(Optimizer):
         assert self._Y is not None and self._Z is not None
         p, n = self._p, self.dim
         G = self.mean + self.sigma * self._Y
-        f = self._bounds.penalty(G, X, F[:, 0])
+        f = F[: p.lam, 0]
+        k = F.shape[0] - p.lam  # values of samples evaluated again (noise handling)
+        if k:
+            again = F[p.lam :, 0]
+            self.rank_change = (1 - noise.C_S) * self.rank_change + noise.C_S * noise.rank_change(
+                f, again)  # fmt: skip
+            f = f.copy()
+            f[:k] = (f[:k] + again) / 2
+        f = self._bounds.penalty(G, X[: p.lam], f)
         w = p.weights
         if self.mirrored:
             f, w = _pairwise(f, w)
@@ -232,8 +254,10 @@ class EvolutionStrategy(Optimizer):
             self.sigma *= math.exp(min(1.0, p.cs / 2 * (norm2 / n - 1)))
         else:
             self.sigma *= math.exp(min(1.0, p.cs / p.damps * (math.sqrt(norm2) / p.chi_n - 1)))
+        if k and self.rank_change > 0:  # selection sees noise more than differences: step up
+            self.sigma *= noise.sigma_factor(n)
         self.t += 1
-        self._run_evals += p.lam
+        self._run_evals += F.shape[0]
         stds = self._model.stds()
         self._bounds.adapt(f, self.mean, self.sigma, stds, p.mueff)
         has_axes = self.model == "full"
@@ -289,6 +313,7 @@ class EvolutionStrategy(Optimizer):
         return {"model": self.model, "sigma0": self.sigma0,
                 "x0": None if self.x0 is None else self.x0.tolist(), "restarts": self.restarts,
                 "max_restarts": self.max_restarts, "mirrored": self.mirrored,
+                "noise_handling": self.noise_handling,
                 "bound_handling": self.bound_handling, "tolfun": self.tolerances.tolfun,
                 "tolx": self.tolerances.tolx, "maximize": self.maximize}  # fmt: skip
 
@@ -300,7 +325,7 @@ class EvolutionStrategy(Optimizer):
             "run": {"lam": run.lam, "sigma_factor": run.sigma_factor, "maxiter": run.maxiter,
                     "regime": run.regime, "restart": self._restart, "evals": self._run_evals,
                     "t": self.t, "sigma": self.sigma, "sigma_start": self._sigma_start,
-                    "u_next": list(self._u_next)},
+                    "u_next": list(self._u_next), "rank_change": self.rank_change},
             "mean": self.mean.copy(), "ps": self.ps.copy(), "Y": copy(self._Y),
             "Z": copy(self._Z), "injected": self._injected.copy(), "stop": self._stop,
             "runs": [dict(r) for r in self.runs], "model_state": self._model.state(),
@@ -322,9 +347,11 @@ class EvolutionStrategy(Optimizer):
                                       ("sigma", "sigma_start", "sigma_factor"))  # fmt: skip
         u_next = np.asarray(run_state.get("u_next"), dtype=object)
         regime = run_state.get("regime")
-        if lam < 2 or regime not in ("small", "large") or u_next.shape != (2,):
+        if (lam < 2 or regime not in ("small", "large") or u_next.shape != (2,)
+                or state.get("pop_size") != lam + self._reevaluations(lam)):  # fmt: skip
             raise ValidationError(f"{type(self).__name__} checkpoint's run is inconsistent")
         u = tuple(_finite({"u": v}, "u") for v in u_next)
+        rank_change = _finite(run_state, "rank_change")
         pending = state.get("pending")
         d = self.dim
         Y = _state_dict.array(state, "Y", (lam, d), np.float64)
@@ -351,7 +378,7 @@ class EvolutionStrategy(Optimizer):
                  term.load(_mapping(state, "termination")),
                  self._bounds.load(_mapping(state, "bound_state")),
                  self._policy.load(_mapping(state, "policy"))]  # fmt: skip
-        values = dict(run=run, restart=restart, run_evals=run_evals, t=t, sigma=sigma,
+        values = dict(run=run, rank_change=rank_change, restart=restart, run_evals=run_evals, t=t, sigma=sigma,
                       sigma_start=sigma_start, u_next=u, Y=Y, Z=Z, mean=mean, ps=ps,
                       injected=injected, stop=stop, runs=[dict(r) for r in runs], p=p,
                       model=model, term=term)  # fmt: skip
@@ -362,7 +389,7 @@ class EvolutionStrategy(Optimizer):
         for apply in loads:
             apply()
         self._run, self._restart, self._run_evals = v["run"], v["restart"], v["run_evals"]
-        self.t = v["t"]
+        self.t, self.rank_change = v["t"], v["rank_change"]
         self.sigma, self._sigma_start, self._u_next = v["sigma"], v["sigma_start"], v["u_next"]
         self._Y, self._Z, self.mean, self.ps = v["Y"], v["Z"], v["mean"], v["ps"]
         self._injected, self._stop, self.runs = v["injected"], v["stop"], v["runs"]
