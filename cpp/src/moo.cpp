@@ -117,35 +117,178 @@ void rank3(const double* F, std::size_t n, std::int32_t* rank) {
   }
 }
 
-bool dominates(const double* a, const double* b, std::size_t m) {
-  bool strict = false;
-  for (std::size_t j = 0; j < m; ++j) {
-    if (a[j] > b[j]) return false;
-    strict = strict || a[j] < b[j];
+// More objectives: efficient non-dominated sort with binary search over fronts (Zhang et al.
+// 2015), with two ways of looking at fewer members of a front:
+//
+// - Every member precedes the row being placed in lexicographic order, so its first objective
+//   is no larger: whether it dominates the row is decided by the other m - 1 objectives (and
+//   by the two rows differing, which only duplicates fail). Members are kept in chunks of
+//   kChunk, objective-major, so that one chunk's test is a branch-free loop the compiler
+//   vectorises; the scan stops at the first chunk holding a dominator, newest chunks first.
+// - A grid over objectives 2, 3, ...: each is cut at quantiles of all n rows into bins, and a
+//   large front keeps its members per cell. A member can only dominate a row whose bins are
+//   all at least its own, so a row's test visits the cells below or at its own, the nearest
+//   first: on uniform data a sixth to a tenth of the front (make_grid).
+class Cell {
+ public:
+  static constexpr std::size_t kChunk = 32;
+
+  void add(const double* p, std::size_t width, Row row) {
+    if (rows_.size() % kChunk == 0) values_.resize(values_.size() + width * kChunk, kInf);
+    const std::size_t c = rows_.size() / kChunk, slot = rows_.size() % kChunk;
+    double* chunk = values_.data() + c * width * kChunk;
+    for (std::size_t j = 0; j < width; ++j) chunk[j * kChunk + slot] = p[j + 1];
+    rows_.push_back(row);
   }
-  return strict;
+
+  // Whether a member dominates p (row-major rows in S); padding slots hold +inf, never <= p.
+  bool dominates(const double* p, std::size_t width, const double* S) const {
+    const std::size_t m = width + 1;
+    for (std::size_t c = (rows_.size() + kChunk - 1) / kChunk; c-- > 0;) {
+      const double* chunk = values_.data() + c * width * kChunk;
+      unsigned char le[kChunk];
+      for (std::size_t s = 0; s < kChunk; ++s) le[s] = chunk[s] <= p[1];
+      for (std::size_t j = 1; j < width; ++j) {
+        const double* col = chunk + j * kChunk;
+        const double pj = p[j + 1];
+        for (std::size_t s = 0; s < kChunk; ++s) le[s] &= col[s] <= pj;
+      }
+      unsigned char any = 0;
+      for (std::size_t s = 0; s < kChunk; ++s) any |= le[s];
+      if (any == 0) continue;
+      const std::size_t members = std::min(kChunk, rows_.size() - c * kChunk);
+      for (std::size_t s = 0; s < members; ++s) {  // a duplicate of p does not dominate it
+        if (le[s] && !std::equal(p, p + m, S + std::size_t{rows_[c * kChunk + s]} * m)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::vector<double> values_;
+  std::vector<Row> rows_;
+};
+
+// The grid: how many objectives are cut into how many bins, and each sorted row's bins.
+struct Grid {
+  std::size_t dims = 0, bins = 1, cells = 1;
+  std::vector<std::uint32_t> cell;  // of each sorted row
+  std::vector<std::uint8_t> bin;    // dims bins of each sorted row
+};
+
+constexpr std::size_t kMaxGridDims = 16;
+
+// The (bins, dims) that leave the fewest members to test on uniform data, a member passing a
+// cut objective's filter with probability (bins + 1) / (2 bins), with at most n / 128 cells
+// (so that cells of the large fronts still fill a few chunks).
+Grid make_grid(const double* S, std::size_t n, std::size_t m) {
+  Grid g;
+  const double cap = static_cast<double>(n) / 128.0;
+  double best = 1.0;
+  for (std::size_t bins = 2; bins <= 8; ++bins) {
+    double cells = 1.0, pass = 1.0;
+    for (std::size_t dims = 1; dims <= std::min(m - 1, kMaxGridDims); ++dims) {
+      cells *= static_cast<double>(bins);
+      if (cells > cap) break;
+      pass *= static_cast<double>(bins + 1) / static_cast<double>(2 * bins);
+      if (pass < best) best = pass, g.bins = bins, g.dims = dims;
+    }
+  }
+  for (std::size_t d = 0; d < g.dims; ++d) g.cells *= g.bins;
+  g.cell.assign(n, 0);
+  g.bin.assign(n * g.dims, 0);
+  std::vector<double> column(n), sorted(n), edges;
+  std::size_t stride = 1;
+  for (std::size_t d = 0; d < g.dims; ++d, stride *= g.bins) {
+    for (std::size_t i = 0; i < n; ++i) column[i] = S[i * m + d + 1];
+    sorted = column;
+    std::sort(sorted.begin(), sorted.end());
+    edges.clear();  // bin b holds values in [edges[b - 1], edges[b])
+    for (std::size_t b = 1; b < g.bins; ++b) edges.push_back(sorted[b * n / g.bins]);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto b = static_cast<std::size_t>(
+          std::upper_bound(edges.begin(), edges.end(), column[i]) - edges.begin());
+      g.bin[i * g.dims + d] = static_cast<std::uint8_t>(b);
+      g.cell[i] += static_cast<std::uint32_t>(b * stride);
+    }
+  }
+  return g;
 }
 
-// More objectives: efficient non-dominated sort with binary search over fronts (Zhang et al.
-// 2015), checking the most recently added members first since they are the nearest.
+// A front: one cell while small, the grid's cells once it holds kGridAfter members (so that a
+// problem of many small fronts costs no memory per cell).
+class GridFront {
+ public:
+  static constexpr std::size_t kGridAfter = 128;
+
+  GridFront(const Grid& grid, std::size_t m) : grid_(&grid), width_(m - 1) {}
+
+  std::size_t size() const { return rows_.size(); }
+
+  void add(const double* S, std::size_t i) {
+    const std::size_t m = width_ + 1;
+    rows_.push_back(static_cast<Row>(i));
+    if (!cells_.empty()) {
+      cells_[grid_->cell[i]].add(S + i * m, width_, static_cast<Row>(i));
+    } else if (rows_.size() < kGridAfter || grid_->cells <= 1) {
+      flat_.add(S + i * m, width_, static_cast<Row>(i));
+    } else {  // large enough: spread the members over the grid, in their order
+      cells_.resize(grid_->cells);
+      for (const Row r : rows_) cells_[grid_->cell[r]].add(S + std::size_t{r} * m, width_, r);
+      flat_ = Cell();
+    }
+  }
+
+  // Whether a member dominates sorted row i (p): the cells whose bins are all <= row i's,
+  // its own first, then downward (an odometer over the cut objectives).
+  bool dominates(const double* p, std::size_t i, const double* S) const {
+    if (cells_.empty()) return flat_.dominates(p, width_, S);
+    const std::size_t dims = grid_->dims, bins = grid_->bins;
+    const std::uint8_t* top = grid_->bin.data() + i * dims;
+    std::uint8_t at[kMaxGridDims];
+    std::copy_n(top, dims, at);
+    while (true) {
+      std::size_t cell = 0, stride = 1;
+      for (std::size_t d = 0; d < dims; ++d, stride *= bins) cell += at[d] * stride;
+      if (cells_[cell].dominates(p, width_, S)) return true;
+      std::size_t d = 0;  // the next cell down: decrement with borrow
+      while (d < dims && at[d] == 0) at[d] = top[d], ++d;
+      if (d == dims) return false;
+      --at[d];
+    }
+  }
+
+ private:
+  const Grid* grid_;
+  std::size_t width_;
+  std::vector<Row> rows_;
+  Cell flat_;
+  std::vector<Cell> cells_;
+};
+
 void rank_ens(const double* F, std::size_t n, std::size_t m, std::int32_t* rank) {
   const auto order = lex_order(F, n, m);
-  std::vector<double> S(n * m);  // rows in sorted order, contiguous for the scans
+  std::vector<double> S(n * m);  // rows in sorted order, contiguous
   for (std::size_t i = 0; i < n; ++i) {
     std::copy_n(F + std::size_t{order[i]} * m, m, S.data() + i * m);
   }
-  std::vector<std::vector<Row>> fronts;
+  // The grid costs a sort per cut objective: made when the first front grows large enough to
+  // use it (a problem of many small fronts never pays for it).
+  Grid grid;
+  std::vector<GridFront> fronts;
   for (std::size_t i = 0; i < n; ++i) {
     const double* p = S.data() + i * m;
     const auto k = first_free_front(fronts.size(), [&](std::size_t f) {
-      const auto& members = fronts[f];
-      for (auto it = members.rbegin(); it != members.rend(); ++it) {
-        if (dominates(S.data() + std::size_t{*it} * m, p, m)) return true;
-      }
-      return false;
+      return fronts[f].dominates(p, i, S.data());
     });
-    if (static_cast<std::size_t>(k) == fronts.size()) fronts.emplace_back();
-    fronts[static_cast<std::size_t>(k)].push_back(static_cast<Row>(i));
+    if (static_cast<std::size_t>(k) == fronts.size()) fronts.emplace_back(grid, m);
+    auto& front = fronts[static_cast<std::size_t>(k)];
+    if (front.size() + 1 == GridFront::kGridAfter && grid.cell.empty()) {
+      grid = make_grid(S.data(), n, m);
+    }
+    front.add(S.data(), i);
     rank[order[i]] = k;
   }
 }

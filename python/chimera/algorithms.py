@@ -25,11 +25,12 @@ from ._errors import ValidationError
 from ._validate import did_you_mean, integer
 from .evolution import GA, NSGA2, NSGA3
 from .optimizer import Optimizer
-from .strategies import CMAES, LMMAES, SepCMAES
+from .strategies import CMAES, JSO, LMMAES, LSHADE, SepCMAES
 
-#: Constructor arguments a run sets, not the algorithm's table in a spec: the experiment's seed
-#: and the objective's count and sense.
-RUN_ARGUMENTS = ("bounds", "seed", "n_obj", "maximize")
+#: Constructor arguments a run sets, not the algorithm's table in a spec: the experiment's seed,
+#: the objective's count and sense, and the evaluation budget (for an algorithm whose schedules
+#: are planned over it).
+RUN_ARGUMENTS = ("bounds", "seed", "n_obj", "maximize", "max_evals")
 
 
 @dataclass(frozen=True)
@@ -231,3 +232,5 @@ register("nsga3", NSGA3, "NSGA-III: non-dominated sorting and niching on referen
 register("cmaes", CMAES, "CMA-ES with active covariance updates and BIPOP restarts")
 register("sep_cmaes", SepCMAES, "separable CMA-ES: a diagonal covariance, O(n) a sample")
 register("lm_maes", LMMAES, "LM-MA-ES: limited-memory CMA-ES for thousands of genes")
+register("lshade", LSHADE, "L-SHADE: adaptive DE with linear population size reduction")
+register("jso", JSO, "jSO: L-SHADE with budget schedules for F, CR and p")

@@ -188,6 +188,8 @@ def minimize(
                               f"map), got {type(executor).__name__}")  # fmt: skip
     if isinstance(algorithm, str) and algorithm.strip().lower() == "auto":
         algorithm = _auto(bounds, n_obj, options)
+    if "max_evals" in algorithms.get(algorithm).parameters:
+        options["max_evals"] = max_evals  # the budget its schedules are planned over
     opt = algorithms.create(algorithm, bounds, seed=seed, n_obj=n_obj, **options)
     integer(max_evals, "max_evals", 0, MAX_COUNT)
     boolean(vectorized, "vectorized")

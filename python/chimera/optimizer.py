@@ -205,7 +205,7 @@ class Optimizer(ABC):
         cv = self._violation(G, n)
         self._remember_best(X, objectives, cv)
         self._pop, self._F, self._cv, self._survivors = self._survive(X, objectives, cv)
-        self._pending = None
+        self._pending = self._parents = None  # the parents were the told batch's
         self.generation += 1
         self.nfev += n
 
@@ -415,8 +415,10 @@ class Optimizer(ABC):
         generation, nfev = _state_dict.counters(state, "generation", "nfev")
         if parents is not None and ((parents < 0) | (parents >= rows)).any():
             raise ValidationError(f"{name} checkpoint's parents must be rows in [0, {rows})")
-        if survivors is not None and ((survivors < 0) | (survivors >= 2 * rows)).any():
-            raise ValidationError(f"{name} checkpoint's survivors must be rows in [0, {2 * rows})")
+        # A shrinking population's survivors index a larger previous one and batch.
+        top = 2**31 - 1 if self.resizes else 2 * rows
+        if survivors is not None and ((survivors < 0) | (survivors >= top)).any():
+            raise ValidationError(f"{name} checkpoint's survivors must be rows in [0, {top})")
         try:
             best_f = float(state.get("best_f", np.inf))
         except (TypeError, ValueError, OverflowError) as exc:

@@ -230,6 +230,8 @@ def base_options(spec: Spec, objective: Objective, algorithm: str) -> dict[str, 
         options = {"dtype": objective.problem.dtype, **options}
     if "maximize" in takes:
         options["maximize"] = objective.problem.maximize
+    if "max_evals" in takes and spec.budget.evals is not None:
+        options["max_evals"] = spec.budget.evals
     return options
 
 
