@@ -1,6 +1,8 @@
 """Chimera: evolve, tune and safely run parameterised agents.
 
-The public API: :func:`minimize`, the optimizers (:class:`GA`, :class:`NSGA2`, :class:`NSGA3`) with ``ask()``/``tell()`` and
+The public API: :func:`minimize`, the optimizers (:class:`GA`, :class:`NSGA2`, :class:`NSGA3`,
+:class:`CMAES`, :class:`SepCMAES`, :class:`LMMAES`, :class:`LSHADE`, :class:`JSO`) with
+``ask()``/``tell()`` and
 ``state_dict()``/``load_state_dict()``, :func:`backends` to see which kernel backends work
 here, the built-in :mod:`chimera.problems`, and the layer subpackages (:mod:`chimera.discovery`,
 :mod:`chimera.evolution`, ...).
@@ -16,7 +18,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
         f"({exc}); reinstall with `pip install chimera-engine` or build with `pip install .`"
     ) from exc
 
-from . import algorithms, directions, discovery, evolution, indicators, kpi, problems
+from . import algorithms, directions, discovery, evolution, indicators, kpi, problems, strategies
 from ._backend import BackendStatus, backends, set_num_threads
 from ._errors import (
     BackendUnavailable,
@@ -34,11 +36,16 @@ from ._errors import (
 from .evolution import GA, NSGA2, NSGA3
 from .optimize import OptimizeResult, minimize
 from .optimizer import Optimizer
+from .strategies import CMAES, JSO, LMMAES, LSHADE, SepCMAES
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CMAES",
     "GA",
+    "JSO",
+    "LMMAES",
+    "LSHADE",
     "NSGA2",
     "NSGA3",
     "BackendStatus",
@@ -50,6 +57,7 @@ __all__ = [
     "Optimizer",
     "RunFailed",
     "SandboxViolation",
+    "SepCMAES",
     "StateError",
     "TaskCancelled",
     "TaskFailed",
@@ -66,4 +74,5 @@ __all__ = [
     "minimize",
     "problems",
     "set_num_threads",
+    "strategies",
 ]
