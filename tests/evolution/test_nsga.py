@@ -556,7 +556,7 @@ def test_crowding_refuses_fractional_ranks() -> None:
 
 
 def test_duplicate_rows_finds_repeats_of_parents_and_earlier_children() -> None:
-    from chimera.evolution.moea import _duplicate_rows
+    from chimera.evolution.variation import duplicate_rows as _duplicate_rows
 
     pop = np.array([[0.0, 1.0], [2.0, 3.0]])
     X = np.array([[2.0, 3.0], [4.0, 5.0], [4.0, 5.0], [0.0, 1.5], [-0.0, 1.0]])

@@ -9,9 +9,11 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _state_dict
-from .._validate import integer
+from .._errors import ValidationError
+from .._validate import boolean, integer
 from ..optimizer import OPERATOR_KEYS, Survival
 from .evolutionary import EvolutionaryAlgorithm
+from .self_adaptation import StepSizes
 
 
 def elitist_survival(
@@ -73,11 +75,16 @@ class GA(EvolutionaryAlgorithm):
         blend, sbx or none.
     mutation : operator, name or dict, optional
         Per-gene mutation at rate 1/dim by default; None takes the genome kind's: gaussian
-        (float), random_reset (int32) or bit_flip (bool).
+        (float), random_reset (int32) or bit_flip (bool). Float genomes may also adapt their
+        step size as they run: lognormal (self-adaptive, one per individual), one_fifth (the
+        1/5th success rule) or gesmr (group elite step-size mutation).
     elitism : int
         How many of the best parents compete with the offspring for a place: the next
         population is the best ``pop_size`` of the ``elitism`` best parents and the offspring
         (``elitism=pop_size`` is (mu + lambda) survival, 0 is purely generational).
+    eliminate_duplicates : bool
+        Redraw (up to three times) a child equal to a member of the population or to an
+        earlier child, so that no evaluation is spent on a point already held.
     repair : {"clip", "reflect"}
         What happens to a float gene that leaves its bounds.
     maximize : bool
@@ -102,6 +109,7 @@ class GA(EvolutionaryAlgorithm):
         crossover: Any = "single_point",
         mutation: Any = None,
         elitism: int = 1,
+        eliminate_duplicates: bool = False,
         repair: str = "clip",
         maximize: bool = False,
         nan_policy: str = "raise",
@@ -111,28 +119,68 @@ class GA(EvolutionaryAlgorithm):
                          crossover=crossover, mutation=mutation, repair=repair,
                          maximize=maximize, nan_policy=nan_policy, backend=backend)  # fmt: skip
         self.elitism = integer(elitism, "elitism", 0, self.pop_size)
+        self.eliminate_duplicates = boolean(eliminate_duplicates, "eliminate_duplicates")
+        self._steps = self._step_sizes()
+
+    def _step_sizes(self) -> StepSizes | None:
+        v = self._variation
+        return StepSizes.of(v.mutation, self.space, self.pop_size, self.seed, self.backend,
+                            v.repair)  # fmt: skip
+
+    def _set_operators(self, operators: dict[str, Any]) -> None:
+        before = self._variation.mutation
+        super()._set_operators(operators)
+        if self._variation.mutation != before:  # another mutation: its step sizes start afresh
+            self._steps = self._step_sizes()
 
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
         if self._pop is None or self._F is None:
             return self._variation.initial(), None
-        return self._variation.offspring(self._pop, self._F[:, 0], self.generation)
+        breed = (self._variation.unique_offspring if self.eliminate_duplicates
+                 else self._variation.offspring)  # fmt: skip
+        X, parents = breed(self._pop, self._F[:, 0], self.generation)
+        if self._steps is not None:
+            self._steps.mutate(X, parents, self.generation)
+        return X, parents
 
     def _survive(self, X: np.ndarray, F: np.ndarray, cv: np.ndarray) -> Survival:
         n = self.pop_size
         if self._pop is None or self._F is None:
-            survivors = np.arange(n, 2 * n)
-        else:
-            survivors = elitist_survival(self._pop, self._F[:, 0], X, F[:, 0], self.elitism)
+            return Survival(X, F, cv, np.arange(n, 2 * n))
+        learns = self._steps is not None and self._parents is not None
+        if learns:  # before survival, which reuses the batch's rows
+            assert self._parents is not None
+            f_children, f_parents = F[:, 0].copy(), self._F[self._parents[:, 0], 0]
+        survivors = elitist_survival(self._pop, self._F[:, 0], X, F[:, 0], self.elitism)
+        if learns:
+            assert self._steps is not None
+            self._steps.survived(f_children, f_parents, survivors)
         return Survival(X, F, cv, survivors)
 
     def _config(self) -> dict[str, Any]:
-        return {**super()._config(), "elitism": self.elitism, "maximize": self.maximize}
+        return {
+            **super()._config(),
+            "elitism": self.elitism,
+            "maximize": self.maximize,
+            **({"eliminate_duplicates": True} if self.eliminate_duplicates else {}),
+        }
 
     def _state(self) -> dict[str, Any]:
-        return {"fitness": None if self._F is None else self._F[:, 0].copy()}
+        steps = None if self._steps is None else self._steps.state()
+        return {"fitness": None if self._F is None else self._F[:, 0].copy(), "step_sizes": steps}
 
     def _load_state(self, state: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
         fit = _state_dict.array(state, "fitness", (n,), np.float64)
+        steps = state.get("step_sizes")
+        loaded = None
+        if isinstance(steps, Mapping) and self._steps is not None:
+            loaded = self._steps.load(steps, n)
+        elif steps is not None or self._steps is not None:
+            raise ValidationError("checkpoint step_sizes do not match this GA's mutation")
         if fit is None:
-            return None, None, None
-        return fit[:, None], np.zeros(n), None
+            return None, None, loaded
+        return fit[:, None], np.zeros(n), loaded
+
+    def _apply_state(self, extra: Any) -> None:
+        if extra is not None and self._steps is not None:
+            self._steps.sigma, self._steps.pending = extra

@@ -22,8 +22,6 @@ from ..optimizer import Survival
 from . import operators as ops
 from .evolutionary import EvolutionaryAlgorithm
 
-_REDRAWS = 3
-
 
 class MOEA(EvolutionaryAlgorithm):
     """A multi-objective evolutionary algorithm, minimising ``n_obj`` objectives under optional
@@ -86,19 +84,12 @@ class MOEA(EvolutionaryAlgorithm):
 
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
         """Children of the population; a child equal to a parent or to an earlier child (no
-        crossover and no mutation, on about 3% of them) is redrawn, up to ``_REDRAWS`` times,
-        so that no evaluation is spent on a point the population already holds."""
+        crossover and no mutation, on about 3% of them) is redrawn
+        (:meth:`~chimera.evolution.variation.Variation.unique_offspring`), so that no
+        evaluation is spent on a point the population already holds."""
         if self._pop is None or self._key is None:
             return self._variation.initial(), None
-        pop, key = self._pop, self._key
-        X, parents = self._variation.offspring(pop, key, self.generation)
-        for retry in range(1, _REDRAWS + 1):
-            dup = _duplicate_rows(X, pop)
-            if not dup.any():
-                break
-            Y, P = self._variation.offspring(pop, key, self.generation, retry)
-            X[dup], parents[dup] = Y[dup], P[dup]
-        return X, parents
+        return self._variation.unique_offspring(self._pop, self._key, self.generation)
 
     def _survive(self, X: np.ndarray, F: np.ndarray, cv: np.ndarray) -> Survival:
         n = self.pop_size
@@ -126,13 +117,3 @@ class MOEA(EvolutionaryAlgorithm):
 
     def _apply_state(self, extra: Any) -> None:
         self._key = extra["key"]
-
-
-def _duplicate_rows(X: np.ndarray, pop: np.ndarray) -> np.ndarray:
-    """Which rows of X repeat a row of ``pop`` or an earlier row of X, bit for bit."""
-    rows = np.ascontiguousarray(np.concatenate([pop, X]))
-    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-    _, first = np.unique(keys, return_index=True)
-    original = np.zeros(keys.size, dtype=bool)
-    original[first] = True
-    return ~original[pop.shape[0] :]

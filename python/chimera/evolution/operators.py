@@ -20,6 +20,7 @@ from .._validate import did_you_mean, integer, real
 MAX_MUTATION_TABLE = 64
 #: The largest tournament: a tournament larger than the population selects its best.
 MAX_TOURNAMENT = 1 << 16
+MAX_GROUPS = 1 << 16
 
 
 def _check(cond: bool, message: str) -> None:
@@ -183,6 +184,8 @@ class Mutation(Operator):
 
     rate: float | None = field(default=None, kw_only=True)
     kinds: ClassVar[tuple[str, ...]] = ("f",)
+    #: Whether the GA adapts its step size between generations (not the kernel's to apply).
+    adaptive: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         _check_probability(self.rate, f"{self.name} mutation rate")
@@ -237,6 +240,73 @@ class Polynomial(Mutation):
 
 
 @dataclass(frozen=True)
+class AdaptiveMutation(Mutation):
+    """Gaussian mutation of every gene, ``x += sigma * (high - low) * N(0, 1)``, whose step
+    size ``sigma`` the GA adapts as it runs (:mod:`chimera.evolution.self_adaptation`);
+    ``sigma`` is where it starts. The breeding kernel leaves these children unmutated and the
+    GA mutates them."""
+
+    sigma: float = 0.1
+    rate: float | None = field(default=1.0, kw_only=True)
+    code: ClassVar[int] = 0  # the kernel's "none"
+    adaptive: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        real(self.sigma, f"{self.name} sigma", 0.0, open_low=True)
+        if self.rate != 1.0:
+            raise ValidationError(f"{self.name} mutation moves every gene: its rate is 1.0, "
+                                  f"not {self.rate!r}")  # fmt: skip
+
+    def param(self) -> float:
+        return float(self.sigma)
+
+
+@dataclass(frozen=True)
+class LogNormal(AdaptiveMutation):
+    """Self-adaptation (Schwefel): each individual carries its own step size, a child takes
+    its first parent's times ``exp(tau N(0, 1))`` (``tau`` None: ``1 / sqrt(dim)``), and the
+    step sizes of the survivors survive with them."""
+
+    tau: float | None = None
+    name: ClassVar[str] = "lognormal"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.tau is not None:
+            real(self.tau, "lognormal tau", 0.0, open_low=True)
+
+
+@dataclass(frozen=True)
+class OneFifth(AdaptiveMutation):
+    """Rechenberg's 1/5th success rule, smoothly: one step size for all, multiplied each
+    generation by ``exp((p - 1/5) / (4/5) / damping)``, p the share of children better than
+    their first parent."""
+
+    damping: float = 1.0
+    name: ClassVar[str] = "one_fifth"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        real(self.damping, "one_fifth damping", 0.0, open_low=True)
+
+
+@dataclass(frozen=True)
+class GESMR(AdaptiveMutation):
+    """Group elite step-size mutation (Kumar et al. 2022): the population is split into
+    ``groups``; each child in a group tries its group's step size times ``2^U(-1, 1)`` (the
+    group's first child keeps it unchanged), and the group takes the step size of its child
+    that improved most on its first parent."""
+
+    groups: int = 8
+    name: ClassVar[str] = "gesmr"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        integer(self.groups, "gesmr groups", 1, MAX_GROUPS)
+
+
+@dataclass(frozen=True)
 class BitFlip(Mutation):
     """Bit-flip mutation for boolean genomes."""
 
@@ -260,9 +330,9 @@ SELECTIONS: dict[str, type[Operator]] = {
 CROSSOVERS: dict[str, type[Operator]] = {
     c.name: c for c in (NoCrossover, SinglePoint, TwoPoint, UniformCrossover, Blend, SBX)
 }
-MUTATIONS: dict[str, type[Operator]] = {
-    c.name: c for c in (NoMutation, Gaussian, Polynomial, BitFlip, RandomReset)
-}
+_MUTATION_CLASSES = (NoMutation, Gaussian, Polynomial, BitFlip, RandomReset, LogNormal, OneFifth,
+                     GESMR)  # fmt: skip
+MUTATIONS: dict[str, type[Operator]] = {c.name: c for c in _MUTATION_CLASSES}
 #: Each kind's operators by name.
 TABLES: dict[str, dict[str, type[Operator]]] = {
     "selection": SELECTIONS, "crossover": CROSSOVERS, "mutation": MUTATIONS,

@@ -21,6 +21,8 @@ REPAIRS = {"clip": 0, "reflect": 1}
 
 # Seeds of redrawn offspring: the run's seed plus multiples of the golden-ratio constant.
 _RETRY_STRIDE = 0x9E3779B97F4A7C15
+#: How many times a duplicate child is redrawn before it is kept.
+REDRAWS = 3
 
 
 def default_mutation(dtype: np.dtype) -> ops.Mutation:
@@ -95,6 +97,19 @@ class Variation:
         )  # fmt: skip
         return out, parents
 
+    def unique_offspring(self, X: np.ndarray, key: np.ndarray,
+                         generation: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """:meth:`offspring`, with a child equal to a row of X or to an earlier child redrawn
+        from the next retry streams, up to :data:`REDRAWS` times."""
+        children, parents = self.offspring(X, key, generation)
+        for retry in range(1, REDRAWS + 1):
+            dup = duplicate_rows(children, X)
+            if not dup.any():
+                break
+            Y, P = self.offspring(X, key, generation, retry)
+            children[dup], parents[dup] = Y[dup], P[dup]
+        return children, parents
+
     def config(self) -> dict[str, Any]:
         """The operators and repair, as an optimizer's config records them."""
         return {
@@ -112,3 +127,13 @@ class Variation:
             return f"{op.name}({params})"
 
         return "+".join(text(op) for op in (self.selection, self.crossover, self.mutation))
+
+
+def duplicate_rows(X: np.ndarray, pop: np.ndarray) -> np.ndarray:
+    """Which rows of X repeat a row of ``pop`` or an earlier row of X, bit for bit."""
+    rows = np.ascontiguousarray(np.concatenate([pop, X]))
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first = np.unique(keys, return_index=True)
+    original = np.zeros(keys.size, dtype=bool)
+    original[first] = True
+    return ~original[pop.shape[0] :]
