@@ -38,7 +38,8 @@ def samples(seed: int, generation: int, lam: int, n: int) -> np.ndarray:
 
 def reference_cma_step(s: dict, Z: np.ndarray, f: np.ndarray, t: int) -> dict:
     """One generation of CMA-ES written from Hansen's tutorial (2016), as plainly as it reads:
-    weights with active negatives (eq. 53), CSA, rank-one with h_sigma, active rank-mu."""
+    weights with active negatives (eq. 53), CSA, rank-one with h_sigma, active rank-mu (the
+    damping as pycma 4 computes it for large mueff)."""
     n, lam = Z.shape[1], Z.shape[0]
     mu = lam // 2
     raw = np.log((lam + 1) / 2) - np.log(np.arange(1, lam + 1))
@@ -49,7 +50,8 @@ def reference_cma_step(s: dict, Z: np.ndarray, f: np.ndarray, t: int) -> dict:
     cs = (mueff + 2) / (n + mueff + 3)
     c1 = 2 / ((n + 1.3) ** 2 + mueff)
     cmu = min(1 - c1, 2 * (mueff - 2 + 1 / mueff + 0.25) / ((n + 2) ** 2 + mueff))
-    damps = 1 + 2 * max(0, math.sqrt((mueff - 1) / (n + 1)) - 1) + cs
+    inner = max(1, 3 * (1 - 0.5 ** (n / 9)))  # pycma 4's scale for large mueff
+    damps = 1 + 2 * max(0, inner * math.sqrt((mueff - 1) / (n + 1)) - 1) + cs
     neg = raw[mu:]
     mueff_neg = neg.sum() ** 2 / np.sum(neg**2)
     w[mu:] = neg * min(1 + c1 / cmu, 1 + 2 * mueff_neg / (mueff + 2),
@@ -117,7 +119,17 @@ def test_the_decomposition_is_lazy_in_large_dimensions() -> None:
 
 def test_parameters_are_pycmas() -> None:
     cma = pytest.importorskip("cma")
-    for n, lam in [(3, 7), (10, 10), (10, 6), (100, 17), (1000, 24)]:
+    for n, lam in [
+        (3, 7),
+        (10, 10),
+        (10, 6),
+        (100, 17),
+        (1000, 24),
+        (5, 40),
+        (10, 320),
+        (10, 5120),
+        (40, 1000),
+    ]:
         es = cma.CMAEvolutionStrategy(
             np.zeros(n),
             1.0,

@@ -114,6 +114,9 @@ class Plan:
             f"budget      {self.generations} generations, {self.evals:,} evaluations "
             f"(limited by {self.limited_by})",
         ]
+        if algorithms.get(self.algorithm).cls.resizes:
+            lines.append(f"            at pop {self.pop_size}: restarts or population reduction "
+                         "change the generations, not the evaluations")  # fmt: skip
         if s.bandit is not None:
             lines.append(f"refinement  {s.bandit.policy} bandit over {len(s.bandit.arms)} "
                          "operator arms, credited by offspring that beat their parents")  # fmt: skip

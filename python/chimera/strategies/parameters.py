@@ -54,7 +54,11 @@ def parameters(dim: int, lam: int, *, active: bool = True, separable: bool = Fal
     if separable:
         c1 = min(1.0, c1 * (n + 2) / 3)
         cmu = min(1 - c1, cmu * (n + 2) / 3)
-    damps = 1 + 2 * max(0.0, math.sqrt((mueff - 1) / (n + 1)) - 1) + cs
+    # pycma 4's damping: the tutorial's 1 + 2 max(0, sqrt((mueff - 1) / (n + 1)) - 1) + cs with
+    # the inner root scaled up to 3 (from 9 dimensions on): slower step-size change for the
+    # large populations of IPOP/BIPOP restarts, where mueff exceeds n.
+    inner = max(1.0, 3 * (1 - 0.5 ** (n / 9)))
+    damps = 1 + 2 * max(0.0, inner * math.sqrt((mueff - 1) / (n + 1)) - 1) + cs
     weights = np.zeros(lam)
     weights[:mu] = pos
     neg = raw[mu:]
