@@ -146,14 +146,15 @@ class Cell {
     const std::size_t m = width + 1;
     for (std::size_t c = (rows_.size() + kChunk - 1) / kChunk; c-- > 0;) {
       const double* chunk = values_.data() + c * width * kChunk;
-      unsigned char le[kChunk];
-      for (std::size_t s = 0; s < kChunk; ++s) le[s] = chunk[s] <= p[1];
+      // Masks as wide as the doubles compared, so that the loops vectorise lane for lane.
+      std::uint64_t le[kChunk];
+      for (std::size_t s = 0; s < kChunk; ++s) le[s] = -std::uint64_t(chunk[s] <= p[1]);
       for (std::size_t j = 1; j < width; ++j) {
         const double* col = chunk + j * kChunk;
         const double pj = p[j + 1];
-        for (std::size_t s = 0; s < kChunk; ++s) le[s] &= col[s] <= pj;
+        for (std::size_t s = 0; s < kChunk; ++s) le[s] &= -std::uint64_t(col[s] <= pj);
       }
-      unsigned char any = 0;
+      std::uint64_t any = 0;
       for (std::size_t s = 0; s < kChunk; ++s) any |= le[s];
       if (any == 0) continue;
       const std::size_t members = std::min(kChunk, rows_.size() - c * kChunk);
