@@ -86,7 +86,7 @@ def test_a_registered_algorithm_runs_everywhere(
 def test_the_registry_reads_options_from_the_classes() -> None:
     ga = algorithms.get("GA")
     assert ga.cls is chimera.GA and ga.operators == ("selection", "crossover", "mutation")
-    assert ga.options["elitism"].default == 1 and "compete" in ga.options["elitism"].doc
+    assert ga.options["elitism"].default is None and "compete" in ga.options["elitism"].doc
     assert "seed" not in ga.options and "maximize" in ga.parameters
     nsga3 = algorithms.get("nsga3")
     assert nsga3.multi_objective and nsga3.constraints and nsga3.options["pop_size"].default is None

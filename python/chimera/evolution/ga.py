@@ -10,8 +10,9 @@ import numpy.typing as npt
 
 from .. import _state_dict
 from .._errors import ValidationError
-from .._validate import boolean, integer
+from .._validate import boolean, genome_dtype, integer
 from ..optimizer import OPERATOR_KEYS, Survival
+from . import operators as ops
 from .evolutionary import EvolutionaryAlgorithm
 from .self_adaptation import StepSizes
 
@@ -54,6 +55,10 @@ def elitist_survival(
     return sources
 
 
+#: The GA's parent selection when none is named: a binary tournament.
+DEFAULT_SELECTION = ops.Tournament(k=2)
+
+
 class GA(EvolutionaryAlgorithm):
     """A generational genetic algorithm with elitism, minimising by default.
 
@@ -69,19 +74,23 @@ class GA(EvolutionaryAlgorithm):
     dtype : {"float64", "float32", "int32", "bool"}
         Genome kind.
     selection : operator, name or dict
-        Parent selection (:mod:`chimera.evolution.operators`): tournament, truncation or sus.
-    crossover : operator, name or dict
-        Recombination of each parent pair: single_point (at rate 0.9), two_point, uniform,
-        blend, sbx or none.
+        Parent selection (:mod:`chimera.evolution.operators`): tournament (binary by
+        default), truncation or sus.
+    crossover : operator, name or dict, optional
+        Recombination of each parent pair at rate 0.9: single_point, two_point, uniform,
+        blend, sbx or none; None takes SBX (eta 15) for float genomes, single_point for
+        integer and boolean ones.
     mutation : operator, name or dict, optional
-        Per-gene mutation at rate 1/dim by default; None takes the genome kind's: gaussian
-        (float), random_reset (int32) or bit_flip (bool). Float genomes may also adapt their
-        step size as they run: lognormal (self-adaptive, one per individual), one_fifth (the
-        1/5th success rule) or gesmr (group elite step-size mutation).
-    elitism : int
+        Per-gene mutation at rate 1/dim by default; None takes the genome kind's: polynomial
+        (eta 20, float), random_reset (int32) or bit_flip (bool). Float genomes may also adapt
+        their step size as they run: lognormal (self-adaptive, one per individual), one_fifth
+        (the 1/5th success rule) or gesmr (group elite step-size mutation).
+    elitism : int, optional
         How many of the best parents compete with the offspring for a place: the next
         population is the best ``pop_size`` of the ``elitism`` best parents and the offspring
-        (``elitism=pop_size`` is (mu + lambda) survival, 0 is purely generational).
+        (None or ``pop_size``: (mu + lambda) survival; 0 is purely generational). The
+        defaults (binary tournament, SBX, polynomial mutation, (mu + lambda), duplicates
+        redrawn) were chosen by measurement: benchmarks/bench_ga_defaults.py.
     eliminate_duplicates : bool
         Redraw (up to three times) a child equal to a member of the population or to an
         earlier child, so that no evaluation is spent on a point already held.
@@ -105,20 +114,26 @@ class GA(EvolutionaryAlgorithm):
         pop_size: int = 100,
         seed: int | None = None,
         dtype: npt.DTypeLike = "float64",
-        selection: Any = "tournament",
-        crossover: Any = "single_point",
+        selection: Any = DEFAULT_SELECTION,
+        crossover: Any = None,
         mutation: Any = None,
-        elitism: int = 1,
-        eliminate_duplicates: bool = False,
+        elitism: int | None = None,
+        eliminate_duplicates: bool = True,
         repair: str = "clip",
         maximize: bool = False,
         nan_policy: str = "raise",
         backend: str = "auto",
     ) -> None:
+        real_genes = genome_dtype(dtype).kind == "f"
+        if crossover is None:
+            crossover = ops.SBX(15.0) if real_genes else ops.SinglePoint()
+        if mutation is None and real_genes:
+            mutation = ops.Polynomial(20.0)
         super().__init__(bounds, pop_size=pop_size, seed=seed, dtype=dtype, selection=selection,
                          crossover=crossover, mutation=mutation, repair=repair,
                          maximize=maximize, nan_policy=nan_policy, backend=backend)  # fmt: skip
-        self.elitism = integer(elitism, "elitism", 0, self.pop_size)
+        self.elitism = integer(self.pop_size if elitism is None else elitism, "elitism", 0,
+                               self.pop_size)  # fmt: skip
         self.eliminate_duplicates = boolean(eliminate_duplicates, "eliminate_duplicates")
         self._steps = self._step_sizes()
 

@@ -30,7 +30,8 @@ class BoundTransform:
     def __init__(self, low: np.ndarray, high: np.ndarray) -> None:
         self.low, self.high = low, high
         span = high - low
-        # Quadratic margins of pycma's width: at most half the span.
+        # Quadratic margins (older pycma's width; pycma 4.5's is a little narrower), at most
+        # half the span.
         self.al = np.minimum(span / 2, (1 + np.abs(low)) / 20)
         self.au = np.minimum(span / 2, (1 + np.abs(high)) / 20)
         self._inner_low, self._inner_high = low + self.al, high - self.au

@@ -157,8 +157,7 @@ class EvolutionStrategy(Optimizer):
         u = self._kernels_uniform(restart, n + 2)
         self._run, self._restart, self._run_evals = run, restart, 0
         self.pop_size = run.lam + self._reevaluations(run.lam)
-        self._p = p = parameters(n, run.lam, active=self.active,
-                                 separable=self.model == "diagonal")  # fmt: skip
+        self._p = p = parameters(n, run.lam, model=self.model, active=self.active)
         self._model: Model = MODELS[self.model](p, self._stds0)
         maxiter = math.ceil(100 + 150 * (n + 3) ** 2 / math.sqrt(run.lam))
         self._term = Termination(n, run.lam, min(maxiter, run.maxiter or maxiter),
@@ -370,7 +369,7 @@ class EvolutionStrategy(Optimizer):
         if (stop is not None and not isinstance(stop, str)) or not isinstance(runs, list):
             raise ValidationError(f"{type(self).__name__} checkpoint's stop and runs are bad")
         run = Run(lam, factor, maxiter, str(regime))
-        p = parameters(d, lam, active=self.active, separable=self.model == "diagonal")
+        p = parameters(d, lam, model=self.model, active=self.active)
         model = MODELS[self.model](p, self._stds0)
         maxiter0 = math.ceil(100 + 150 * (d + 3) ** 2 / math.sqrt(lam))
         term = Termination(d, lam, min(maxiter0, maxiter or maxiter0), self.tolerances)

@@ -38,10 +38,12 @@ class Parameters:
         return self.weights[: self.mu]
 
 
-def parameters(dim: int, lam: int, *, active: bool = True, separable: bool = False) -> Parameters:
-    """The parameters for ``dim`` genes and ``lam`` samples per generation; ``separable``
-    raises the covariance learning rates by ``(n + 2) / 3`` (Ros and Hansen 2008), as a
-    diagonal matrix has n, not n^2 / 2, entries to learn."""
+def parameters(dim: int, lam: int, *, model: str = "full", active: bool = True) -> Parameters:
+    """The parameters for ``dim`` genes and ``lam`` samples per generation and a ``model``:
+    ``diagonal`` raises the covariance learning rates by ``(n + 2) / 3`` (Ros and Hansen 2008),
+    as a diagonal matrix has n, not n^2 / 2, entries to learn; ``limited_memory`` takes
+    LM-MA-ES's path rate ``2 lam / n`` (at most 1/2, for small n)."""
+    separable = model == "diagonal"
     n = float(dim)
     mu = lam // 2
     raw = math.log((lam + 1) / 2) - np.log(np.arange(1, lam + 1))
@@ -69,5 +71,7 @@ def parameters(dim: int, lam: int, *, active: bool = True, separable: bool = Fal
         # the last keeping C positive definite whatever the negative steps are.
         scale = min(1 + c1 / cmu, 1 + 2 * mueff_neg / (mueff + 2), (1 - c1 - cmu) / (n * cmu))
         weights[mu:] = neg * scale / -neg.sum()
+    if model == "limited_memory":
+        cs = min(0.5, 2 * lam / n)
     chi_n = math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n))
     return Parameters(dim, lam, mu, weights, mueff, cc, cs, c1, cmu, damps, chi_n)

@@ -8,9 +8,10 @@ deviation and path component below tolx. ``conditioncov``: the covariance's cond
 above its limit. ``noeffectaxis``: a step of a tenth of a standard deviation along a principal
 axis leaves the mean unchanged (one axis a generation, in turn). ``noeffectcoord``: one of a
 fifth along a coordinate does. ``stagnation``: over the recent history (20 % of the run, at
-least ``120 + 30 n / lam`` generations), the median of the latest 30 % of both the best and the
-median values is no better than that of the oldest 30 % (Hansen 2009, the BIPOP paper).
-(Checked every fifth generation.) ``flatfitness``: the best and the ``ceil(0.1 + lam / 4)``-th value are equal. ``tolupsigma``:
+least pycma's ``100 + 100 n^1.5 / lam`` generations), the median of the latest 30 % of both the
+best and the median values is no better than that of the oldest 30 % (Hansen 2009, the BIPOP
+paper; checked every fifth generation). ``flatfitness``: the best three quarters of the values
+equal, two generations running. ``tolupsigma``:
 sigma grew by 1e20 against the largest standard deviation. ``maxiter``: the run's generations.
 """
 
@@ -49,6 +50,8 @@ class Termination:
     def __init__(self, dim: int, lam: int, maxiter: int, tol: Tolerances) -> None:
         self.dim, self.lam, self.maxiter, self.tol = dim, lam, maxiter, tol
         self.recent = 10 + math.ceil(30 * dim / lam)  # generations tolfun looks back
+        self.stagnation = int(100 + 100 * dim**1.5 / lam)  # the shortest stagnation window
+        self.flat = 0  # generations running with flat fitness
         # The best and the median value of each generation, the latest last.
         self.best: deque[float] = deque(maxlen=MAX_HISTORY)
         self.median: deque[float] = deque(maxlen=MAX_HISTORY)
@@ -73,8 +76,9 @@ class Termination:
                 return "tolfunhist"
             if max(f_sorted[-1], *recent) - min(f_sorted[0], *recent) < tol.tolfun:
                 return "tolfun"
-        k = min(f_sorted.size - 1, math.ceil(0.1 + self.lam / 4))
-        if f_sorted[0] == f_sorted[k]:
+        k = min(f_sorted.size - 1, math.ceil(0.1 + 3 * self.lam / 4) - 1)
+        self.flat = self.flat + 1 if f_sorted[0] == f_sorted[k] else 0
+        if self.flat >= 2:
             return "flatfitness"
         devs = sigma * stds
         if (devs < tol.tolx).all() and (pc is None or (sigma * np.abs(pc) < tol.tolx).all()):
@@ -90,7 +94,7 @@ class Termination:
         return "stagnation" if t % 5 == 0 and self._stagnates(t) else None
 
     def _stagnates(self, t: int) -> bool:
-        window = min(MAX_HISTORY, max(120 + math.ceil(30 * self.dim / self.lam), t // 5))
+        window = min(MAX_HISTORY, max(self.stagnation, t // 5))
         if len(self.best) < window:
             return False
         k = max(1, int(0.3 * window))
@@ -102,7 +106,7 @@ class Termination:
 
     def state(self) -> dict[str, Any]:
         return {"best": np.asarray(self.best, dtype=np.float64),
-                "median": np.asarray(self.median, dtype=np.float64)}  # fmt: skip
+                "median": np.asarray(self.median, dtype=np.float64), "flat": self.flat}  # fmt: skip
 
     def load(self, state: Mapping[str, Any]) -> Callable[[], None]:
         out = []
@@ -116,8 +120,10 @@ class Termination:
             out.append(h.tolist())
         if len(out[0]) != len(out[1]):
             raise ValidationError("checkpoint best and median histories differ in length")
+        (flat,) = _state_dict.counters({"flat": state.get("flat", 0)}, "flat")
 
         def apply() -> None:
+            self.flat = flat
             self.best = deque(out[0], maxlen=MAX_HISTORY)
             self.median = deque(out[1], maxlen=MAX_HISTORY)
 
