@@ -433,7 +433,8 @@ class SepCMAES(EvolutionStrategy):
 class LMMAES(EvolutionStrategy):
     """LM-MA-ES (Loshchilov, Glasmachers and Beyer 2018): ``4 + floor(3 ln n)`` direction
     vectors in place of a covariance matrix, O(m n) memory and time a sample, for thousands
-    of genes."""
+    of genes. Its learning rates assume a population much smaller than n: below about 20
+    genes, or with restarts' populations near n, use cmaes."""
 
     model = "limited_memory"
     active = False
