@@ -168,7 +168,7 @@ def test_validation_refuses_what_an_algorithm_cannot_do(
          "objective.maximize: random_search only minimises"),
         ('objective = { problem = "onemax", dim = 8 }', "random_search evolves float64 genomes"),
         ('objective = { callable = "constrained_sphere:f", bounds = [[-1.0, 1.0]], '
-         'dim = 3 }', "random_search does not rank by constraints (those that do: nsga2, nsga3)"),
+         'dim = 3 }', "random_search does not rank by constraints (those that do: nsga2, nsga3, sms_emoa)"),
     ]  # fmt: skip
     for objective, message in cases:
         spec = tmp_path / "spec.toml"

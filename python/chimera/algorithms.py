@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from ._errors import ValidationError
 from ._validate import did_you_mean, integer
-from .evolution import GA, NSGA2, NSGA3
+from .evolution import GA, MOEAD, NSGA2, NSGA3, SMSEMOA
 from .optimizer import Optimizer
 from .strategies import CMAES, JSO, LMMAES, LSHADE, SepCMAES
 
@@ -229,6 +229,8 @@ def _parameter_docs(doc: str) -> dict[str, str]:
 register("ga", GA, "a generational genetic algorithm with elitism")
 register("nsga2", NSGA2, "NSGA-II: non-dominated sorting and crowding distance")
 register("nsga3", NSGA3, "NSGA-III: non-dominated sorting and niching on reference directions")
+register("moead", MOEAD, "MOEA/D: Tchebycheff or PBI subproblems, neighbourhood replacement")
+register("sms_emoa", SMSEMOA, "SMS-EMOA: the least hypervolume contributor of the worst front goes")
 register("cmaes", CMAES, "CMA-ES with active covariance updates and BIPOP restarts")
 register("sep_cmaes", SepCMAES, "separable CMA-ES: a diagonal covariance, O(n) a sample")
 register("lm_maes", LMMAES, "LM-MA-ES: limited-memory CMA-ES for thousands of genes")
