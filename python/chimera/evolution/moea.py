@@ -74,8 +74,14 @@ class MOEA(EvolutionaryAlgorithm):
         super().__init__(bounds, pop_size=pop_size, seed=seed, dtype=dtype, n_obj=n_obj,
                          selection=ops.Tournament(k=2), crossover=crossover, mutation=mutation,
                          repair=repair, nan_policy=nan_policy, backend=backend)  # fmt: skip
+        ops.refuse_adaptive_mutation(self.mutation, type(self).__name__)
         _, self._moo = _backend.resolve(self.backend, "moo")
         self._key: np.ndarray | None = None
+
+    def _set_operators(self, operators: dict[str, Any]) -> None:
+        variation = self._variation.replace(operators)
+        ops.refuse_adaptive_mutation(variation.mutation, type(self).__name__)
+        self._variation = variation
 
     @abstractmethod
     def _rank(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -282,14 +282,14 @@ class MOEAD(EvolutionaryAlgorithm):
             crossover=self.crossover, mutation=self.mutation, repair=self.repair,
             backend=self.backend,
         )  # fmt: skip
-        refuse_adaptive_mutation(self.mutation, type(self).__name__)
+        ops.refuse_adaptive_mutation(self.mutation, type(self).__name__)
         self._ideal = np.full(self.n_obj, np.inf)
         self._unit = _unit(W)
         self._weights = np.where(W > 0.0, W, ZERO_WEIGHT)
 
     def _set_operators(self, operators: dict[str, Any]) -> None:
         variation = self._variation.replace(operators)
-        refuse_adaptive_mutation(variation.mutation, type(self).__name__)
+        ops.refuse_adaptive_mutation(variation.mutation, type(self).__name__)
         self._variation = variation
 
     @classmethod
@@ -437,14 +437,6 @@ def _floats(F: npt.ArrayLike, W: npt.ArrayLike,
             ideal: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     return (np.asarray(F, dtype=np.float64), np.asarray(W, dtype=np.float64),
             np.asarray(ideal, dtype=np.float64))  # fmt: skip
-
-
-def refuse_adaptive_mutation(mutation: ops.Operator, algorithm: str) -> None:
-    """The adaptive mutations' step sizes live in the GA, which mutates those children itself:
-    here the kernels would leave them unmutated."""
-    if getattr(mutation, "adaptive", False):
-        raise ValidationError(f"mutation {mutation.name!r} adapts its step size in the GA only; "
-                              f"{algorithm} takes gaussian or polynomial mutation")  # fmt: skip
 
 
 def _text(op: ops.Operator) -> str:

@@ -345,6 +345,14 @@ _ALIASES = {
 }
 
 
+def refuse_adaptive_mutation(mutation: Operator, algorithm: str) -> None:
+    """The adaptive mutations' step sizes live in the GA, which mutates those children itself:
+    here the kernels would leave them unmutated."""
+    if getattr(mutation, "adaptive", False):
+        raise ValidationError(f"mutation {mutation.name!r} adapts its step size in the GA only; "
+                              f"{algorithm} takes gaussian or polynomial mutation")  # fmt: skip
+
+
 def make(kind: str, spec: Any) -> Any:
     """An operator of ``kind`` (a key of :data:`TABLES`) from an instance, a name, or a dict
     ``{"name": ..., **params}``."""

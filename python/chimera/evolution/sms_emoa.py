@@ -28,8 +28,8 @@ import numpy.typing as npt
 from .. import _state_dict
 from .._errors import ValidationError
 from .._validate import integer, real
+from . import operators as ops
 from .moea import MOEA
-from .moead import refuse_adaptive_mutation
 from .pareto import ranks
 from .variation import Variation
 
@@ -163,7 +163,7 @@ class SMSEMOA(MOEA):
         super().__init__(bounds, n_obj=n_obj, pop_size=pop_size, seed=seed, dtype=dtype,
                          crossover=crossover, mutation=mutation, repair=repair,
                          nan_policy=nan_policy, backend=backend)  # fmt: skip
-        refuse_adaptive_mutation(self.mutation, type(self).__name__)
+        ops.refuse_adaptive_mutation(self.mutation, type(self).__name__)
         mu = self.pop_size
         self.n_offspring = mu if n_offspring is None else integer(n_offspring, "n_offspring", 1, mu)
         self.ref_offset = real(ref_offset, "ref_offset", 0.0, open_low=True)
@@ -176,7 +176,7 @@ class SMSEMOA(MOEA):
 
     def _set_operators(self, operators: dict[str, Any]) -> None:
         variation = self._variation.replace(operators)
-        refuse_adaptive_mutation(variation.mutation, type(self).__name__)
+        ops.refuse_adaptive_mutation(variation.mutation, type(self).__name__)
         self._variation = variation
 
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
