@@ -60,7 +60,7 @@ class BoundTransform:
 
     def adapt(self, f: np.ndarray, mean: np.ndarray, sigma: float, stds: np.ndarray,
               mueff: float) -> None:  # fmt: skip
-        pass
+        """Nothing to learn: the transform has no weights."""
 
     def state(self) -> dict[str, Any]:
         return {}

@@ -177,8 +177,8 @@ class AdaptiveDE(Optimizer):
 
     @staticmethod
     def default_pop_size(dim: int) -> int:
-        """The paper's initial population for ``dim`` genes."""
-        raise NotImplementedError
+        """The paper's initial population for ``dim`` genes (each subclass has its own)."""
+        raise NotImplementedError(f"an AdaptiveDE subclass gives its paper's pop_size for {dim}")
 
     def _pbest_rate(self, progress: float) -> float:
         """p after ``progress`` (evaluations spent / ``max_evals``)."""

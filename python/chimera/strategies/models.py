@@ -129,7 +129,7 @@ class DiagonalCovariance:
         self.pc = np.zeros(p.dim)
 
     def prepare(self, t: int) -> None:
-        pass
+        """Nothing to refresh: no decomposition."""
 
     def sample(self, Z: np.ndarray) -> np.ndarray:
         return Z * self.D
@@ -196,7 +196,7 @@ class LimitedMemory:
         self.learnt = 0  # how many vectors have been updated at least once
 
     def prepare(self, t: int) -> None:
-        pass
+        """Nothing to refresh: no decomposition."""
 
     def sample(self, Z: np.ndarray) -> np.ndarray:
         """The k transforms ``d <- (1 - c_i) d + c_i M_i (M_i . d)`` in closed form: ``d`` stays
@@ -244,7 +244,8 @@ class LimitedMemory:
         return 1.0
 
     def principal_axis(self, i: int) -> np.ndarray:
-        raise NotImplementedError  # no axes: the strategy skips the noeffectaxis criterion
+        raise ValidationError("LM-MA-ES has no principal axes: the noeffectaxis criterion is "
+                              "for the full covariance only")  # fmt: skip
 
     def state(self) -> dict[str, Any]:
         return {"M": self.M.copy(), "learnt": self.learnt}
