@@ -40,9 +40,10 @@ def threshold(p: float) -> int:
 
 
 class Stream:
-    def __init__(self, seed: int, generation: int, individual: int, purpose: int) -> None:
+    def __init__(self, seed: int, generation: int, individual: int, purpose: int,
+                 block: int = 0) -> None:  # fmt: skip
         self.key = [seed & MASK, seed >> 32]
-        self.ctr = [0, individual, generation, purpose]
+        self.ctr = [block, individual, generation, purpose]
         self.buf: list[int] = []
         self.spare: float | None = None
 

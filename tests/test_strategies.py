@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import chimera
-from chimera import _core
+import reference_es
 from chimera.evolution import checkpoints
 from chimera.strategies import CMAES, LMMAES, SepCMAES, models, noise
 from chimera.strategies.parameters import parameters
@@ -32,8 +32,8 @@ def rosenbrock(X: np.ndarray) -> np.ndarray:
 
 
 def samples(seed: int, generation: int, lam: int, n: int) -> np.ndarray:
-    """The documented sample rows: Stream(seed, generation, i, SAMPLE=9)."""
-    return np.stack([_core.rng.normal(seed, generation, i, 9, n) for i in range(lam)])
+    """The documented sample rows: Stream(seed, generation, i, SAMPLE=9) (reference_es)."""
+    return reference_es.standard_normal(seed, generation, lam, n)
 
 
 def reference_cma_step(s: dict, Z: np.ndarray, f: np.ndarray, t: int) -> dict:
@@ -196,7 +196,7 @@ def test_lm_maes_generation_matches_its_equations() -> None:
         D = Z.copy()
         for i in range(min(g, m_vecs)):
             D = (1 - cd[i]) * D + cd[i] * np.outer(D @ M[i], M[i])
-        np.testing.assert_allclose(X, mean + sigma * D, rtol=1e-12)
+        np.testing.assert_allclose(X, mean + sigma * D, rtol=1e-12, atol=1e-15)
         f = sphere(X)
         order = np.argsort(f, kind="stable")[: p.mu]
         w = p.weights[: p.mu]
@@ -268,7 +268,7 @@ def test_resume_anywhere_is_bit_identical(cls: type, options: dict) -> None:
         return sphere(X - 0.3)
 
     bounds = [(-3, 2)] * (20 if cls is LMMAES else 5)  # LM-MA-ES is for many genes
-    options = {"tolfun": 0.1, "tolx": 1e-2, **options}  # runs end early: many restarts
+    options = {"tolfun": 0.1, "tolx": 3e-2, **options}  # runs end early: many restarts
     straight = cls(bounds, seed=11, **options)
     run_to(straight, fun, 400)
     assert len(straight.runs) >= 2, "the run must cross restarts to test resuming in them"
@@ -395,3 +395,27 @@ def test_noise_handling_keeps_the_step_size_up_in_noise() -> None:
     clean = CMAES([(-5, 5)] * 5, seed=3, restarts="none", noise_handling=True)
     run_to(clean, sphere, 120)
     assert clean.rank_change < 0 and clean.best_f < 1e-8
+
+
+def test_mirrored_weights_are_those_of_the_pair_winners() -> None:
+    p, kept = parameters(20, 12, mirrored=True), parameters(20, 6)
+    np.testing.assert_array_equal(p.weights, np.r_[kept.weights, np.zeros(6)])
+    assert p.lam == 12 and (p.mu, p.mueff, p.cs, p.c1, p.cmu, p.damps) == (
+        kept.mu, kept.mueff, kept.cs, kept.c1, kept.cmu, kept.damps)  # fmt: skip
+
+
+@pytest.mark.parametrize("cls", [CMAES, SepCMAES, LMMAES])
+def test_mirrored_sampling_costs_few_more_evaluations_on_the_sphere(cls: type) -> None:
+    # measured, 4 seeds: full 0.78x plain, sep 0.93x, LM-MA-ES 1.14x (before the winners'
+    # weights: LM-MA-ES 3-4x with the box's transform)
+    def evaluations(mirrored: bool, seed: int) -> int:
+        es = cls(WIDE * 20, pop_size=24, seed=seed, restarts="none", mirrored=mirrored,
+                 x0=np.full(20, 2.0), sigma0=1.0)  # fmt: skip
+        while float(((es.mean - 0.3) ** 2).sum()) > 1e-10 and es.nfev < 50_000:
+            X = es.ask()
+            es.tell(sphere(X - 0.3))
+        return es.nfev
+
+    plain = np.median([evaluations(False, s) for s in range(4)])
+    mirrored = np.median([evaluations(True, s) for s in range(4)])
+    assert mirrored < 1.25 * plain, (mirrored, plain)

@@ -158,10 +158,12 @@ CHIMERA_HD std::uint64_t probability_threshold(double p) {
 template <int Blocks>
 class BasicStream {
  public:
+  // `block` is the first block's counter word: a stream from block 2^31 is a second,
+  // independent sequence under the same key and counter words (es.hpp's tail draws).
   CHIMERA_HD BasicStream(std::uint64_t seed, std::uint32_t generation, std::uint32_t individual,
-                    std::uint32_t purpose)
+                    std::uint32_t purpose, std::uint32_t block = 0)
       : key_{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)},
-        ctr_{0u, individual, generation, purpose} {}
+        ctr_{block, individual, generation, purpose} {}
 
   CHIMERA_HD std::uint32_t next_u32() {
     if (pos_ == kWords) {

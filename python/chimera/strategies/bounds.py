@@ -27,35 +27,24 @@ class BoundTransform:
 
     name = "transform"
 
-    def __init__(self, low: np.ndarray, high: np.ndarray) -> None:
-        self.low, self.high = low, high
+    def __init__(self, low: np.ndarray, high: np.ndarray, kernels: Any) -> None:
+        self.low, self.high, self._kernels = low, high, kernels
         span = high - low
         # Quadratic margins (older pycma's width; pycma 4.5's is a little narrower), at most
         # half the span.
         self.al = np.minimum(span / 2, (1 + np.abs(low)) / 20)
         self.au = np.minimum(span / 2, (1 + np.abs(high)) / 20)
-        self._inner_low, self._inner_high = low + self.al, high - self.au
 
-    def phenotype(self, G: np.ndarray) -> np.ndarray:
-        out = G.copy()
-        rows, cols = np.nonzero((self._inner_low > G) | (self._inner_high < G))
-        if rows.size:  # the identity elsewhere: only genes near or past a bound are mapped
-            out[rows, cols] = self._map(G[rows, cols], cols)
+    def phenotype(self, mean: np.ndarray, sigma: float, Y: np.ndarray) -> np.ndarray:
+        """The samples ``mean + sigma Y`` mapped into the box: the identity within the margins,
+        a reflection into one period ``[low - al, high + au]`` and a quadratic bend within
+        ``al`` (``au``) of a bound elsewhere, in one pass of the ``es`` kernels."""
+        out = np.empty_like(Y)
+        self._kernels.box_transform(out, Y, mean, sigma, self.low, self.high, self.al, self.au)
         return out
 
-    def _map(self, g: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Genes ``g`` of coordinates ``j``: reflected into ``[low - al, high + au]``, then
-        quadratic within ``al`` (``au``) of the bound."""
-        lo, hi, al, au = self.low[j], self.high[j], self.al[j], self.au[j]
-        a = lo - al
-        r = hi + au - a
-        y = np.mod(g - a, 2 * r)
-        y = a + np.where(y > r, 2 * r - y, y)
-        y = np.where(y < lo + al, lo + (y - a) ** 2 / (4 * al), y)
-        y = np.where(y > hi - au, hi - (y - hi - au) ** 2 / (4 * au), y)
-        return np.clip(y, lo, hi)  # rounding at the bounds
-
-    def penalty(self, G: np.ndarray, X: np.ndarray, f: np.ndarray) -> np.ndarray:
+    def penalty(self, mean: np.ndarray, sigma: float, Y: np.ndarray, X: np.ndarray,
+                f: np.ndarray) -> np.ndarray:  # fmt: skip
         return f
 
     def adapt(self, f: np.ndarray, mean: np.ndarray, sigma: float, stds: np.ndarray,
@@ -74,7 +63,7 @@ class BoundPenalty:
 
     name = "penalty"
 
-    def __init__(self, low: np.ndarray, high: np.ndarray) -> None:
+    def __init__(self, low: np.ndarray, high: np.ndarray, kernels: Any) -> None:
         self.low, self.high = low, high
         n = low.size
         self.gamma = np.zeros(n)  # no weights until the mean first leaves the box
@@ -82,13 +71,16 @@ class BoundPenalty:
         self.spreads: list[float] = []  # interquartile ranges of recent generations' f
         self.keep = 20 + 3 * n  # generations of spreads whose median sets gamma's start
 
-    def phenotype(self, G: np.ndarray) -> np.ndarray:
-        return np.clip(G, self.low, self.high)
+    def phenotype(self, mean: np.ndarray, sigma: float, Y: np.ndarray) -> np.ndarray:
+        return np.clip(mean + sigma * Y, self.low, self.high)
 
-    def penalty(self, G: np.ndarray, X: np.ndarray, f: np.ndarray) -> np.ndarray:
+    def penalty(self, mean: np.ndarray, sigma: float, Y: np.ndarray, X: np.ndarray,
+                f: np.ndarray) -> np.ndarray:  # fmt: skip
+        """``f`` plus the weighted squared distance of each sample ``mean + sigma Y`` from the
+        point ``X`` it was evaluated at."""
         if not self.gamma.any():
             return f
-        return f + ((X - G) ** 2 * self._scaled_gamma).sum(axis=1) / G.shape[1]
+        return f + ((X - (mean + sigma * Y)) ** 2 * self._scaled_gamma).sum(axis=1) / Y.shape[1]
 
     def adapt(self, f: np.ndarray, mean: np.ndarray, sigma: float, stds: np.ndarray,
               mueff: float) -> None:  # fmt: skip

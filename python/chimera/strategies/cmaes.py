@@ -77,7 +77,8 @@ class EvolutionStrategy(Optimizer):
         re-evaluations reorder the ranking more than harmless noise would.
     mirrored : bool
         Mirrored sampling (``z`` and ``-z`` in pairs) with pairwise selection: only the better
-        of a pair is ranked among the best.
+        of a pair is ranked, and the weights are those of a population of the winners (needs
+        ``pop_size >= 4``).
     bound_handling : {"transform", "penalty"}
         Keep samples in the box by a smooth periodic map (as pycma's default) or evaluate the
         nearest point in the box and rank by an adaptive quadratic penalty on the distance.
@@ -135,12 +136,15 @@ class EvolutionStrategy(Optimizer):
         self.restarts = choice(restarts, "restarts", POLICIES)
         self.max_restarts = integer(max_restarts, "max_restarts", 0, 1000)
         self.mirrored = boolean(mirrored, "mirrored")
+        if self.mirrored and self.pop_size < 4:
+            raise ValidationError(f"mirrored needs pop_size >= 4 (two pairs), got "
+                                  f"{self.pop_size}: raise pop_size or set mirrored=False")  # fmt: skip
         self.noise_handling = boolean(noise_handling, "noise_handling")
         self.rank_change = 0.0  # the smoothed measure of UH-CMA-ES (negative: noise harmless)
         self.bound_handling = choice(bound_handling, "bound_handling", tuple(bounding.BOUNDS))
         self.tolerances = Tolerances(tolfun=real(tolfun, "tolfun", 0.0, open_low=True),
                                      tolx=real(tolx, "tolx", 0.0, open_low=True))  # fmt: skip
-        self._bounds = bounding.BOUNDS[self.bound_handling](self.low, self.high)
+        self._bounds = bounding.BOUNDS[self.bound_handling](self.low, self.high, self._kernels)
         self._policy = Restarts(self.restarts, self.max_restarts, self.pop_size)
         self._injected = np.zeros((0, n))
         self._Y: np.ndarray | None = None  # the pending ask's steps and their samples
@@ -157,7 +161,8 @@ class EvolutionStrategy(Optimizer):
         u = self._kernels_uniform(restart, n + 2)
         self._run, self._restart, self._run_evals = run, restart, 0
         self.pop_size = run.lam + self._reevaluations(run.lam)
-        self._p = p = parameters(n, run.lam, model=self.model, active=self.active)
+        self._p = p = parameters(n, run.lam, model=self.model, active=self.active,
+                                 mirrored=self.mirrored)  # fmt: skip
         self._model: Model = MODELS[self.model](p, self._stds0)
         maxiter = math.ceil(100 + 150 * (n + 3) ** 2 / math.sqrt(run.lam))
         self._term = Termination(n, run.lam, min(maxiter, run.maxiter or maxiter),
@@ -208,7 +213,7 @@ class EvolutionStrategy(Optimizer):
             Y[:k], Z[:k] = Yi, self._model.whiten(Yi)
             self._injected = self._injected[k:]
         self._Y, self._Z = Y, Z
-        X = self._bounds.phenotype(self.mean + self.sigma * Y)
+        X = self._bounds.phenotype(self.mean, self.sigma, Y)
         k = self._reevaluations(lam)
         return (np.concatenate([X, X[:k]]) if k else X), None
 
@@ -226,7 +231,6 @@ class EvolutionStrategy(Optimizer):
     def _survive(self, X: np.ndarray, F: np.ndarray, cv: np.ndarray) -> Survival:
         assert self._Y is not None and self._Z is not None
         p, n = self._p, self.dim
-        G = self.mean + self.sigma * self._Y
         f = F[: p.lam, 0]
         k = F.shape[0] - p.lam  # values of samples evaluated again (noise handling)
         if k:
@@ -235,12 +239,13 @@ class EvolutionStrategy(Optimizer):
                 f, again)  # fmt: skip
             f = f.copy()
             f[:k] = (f[:k] + again) / 2
-        f = self._bounds.penalty(G, X[: p.lam], f)
+        f = self._bounds.penalty(self.mean, self.sigma, self._Y, X[: p.lam], f)
         w = p.weights
         if self.mirrored:
             f, w = _pairwise(f, w)
         order = np.argsort(f, kind="stable")
-        Y, Z = self._Y[order], self._Z[order]
+        k = int(np.flatnonzero(w)[-1]) + 1  # the ranks with a weight: all of them when active
+        w, Y, Z = w[:k], self._Y[order[:k]], self._Z[order[:k]]
         y_w = p.positive @ Y[: p.mu]
         z_w = p.positive @ Z[: p.mu]
         self.mean = self.mean + self.sigma * y_w
@@ -369,7 +374,7 @@ class EvolutionStrategy(Optimizer):
         if (stop is not None and not isinstance(stop, str)) or not isinstance(runs, list):
             raise ValidationError(f"{type(self).__name__} checkpoint's stop and runs are bad")
         run = Run(lam, factor, maxiter, str(regime))
-        p = parameters(d, lam, model=self.model, active=self.active)
+        p = parameters(d, lam, model=self.model, active=self.active, mirrored=self.mirrored)
         model = MODELS[self.model](p, self._stds0)
         maxiter0 = math.ceil(100 + 150 * (d + 3) ** 2 / math.sqrt(lam))
         term = Termination(d, lam, min(maxiter0, maxiter or maxiter0), self.tolerances)

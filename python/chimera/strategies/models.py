@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from scipy import linalg
+from scipy.linalg import blas
 from scipy.linalg.lapack import dsyevd as _syevd
 
 from .. import _state_dict
@@ -193,32 +195,37 @@ class LimitedMemory:
         self.c_d = 1.0 / (n * 1.5**i)
         self.c_c = np.minimum(1.0, p.lam / (n * 4.0**i))
         self.M = np.zeros((m, n))
+        self.gram = np.zeros((m, m))  # M M^T, kept up to date in O(m n) a generation
+        self._scaled = bool((stds != 1).any())  # genes of unequal widths
         self.learnt = 0  # how many vectors have been updated at least once
 
     def prepare(self, t: int) -> None:
         """Nothing to refresh: no decomposition."""
 
     def sample(self, Z: np.ndarray) -> np.ndarray:
-        """The k transforms ``d <- (1 - c_i) d + c_i M_i (M_i . d)`` in closed form: ``d`` stays
-        ``a z + sum_j b_j M_j``, and ``M_i . d`` follows from ``Z M^T`` and the Gram matrix
-        ``M M^T``, so two matrix products (BLAS) do the O(k n) work a sample, the rest is
-        O(k^2) scalars; the same d as the k passes over it, up to rounding."""
+        """The k transforms ``d <- (1 - c_i) d + c_i M_i (M_i . d)`` in closed form. After them
+        ``d = A_k z + sum_j c_j (A_k / A_(j+1)) q_j M_j`` with ``A_i = prod_(l<i) (1 - c_l)``
+        and ``q_i = M_i . d`` before transform i, and ``q_i = A_i (M_i . z) + sum_(j<i)
+        (M_i . M_j) c_j (A_i / A_(j+1)) q_j``: one unit-triangular solve for all samples
+        between two matrix products (BLAS) that do the O(k n) work a sample. The same d as
+        the k passes over it, up to rounding."""
         k = self.learnt
         if k == 0:
             return Z * self.stds0
         M = self.M[:k]
-        P, G = Z @ M.T, M @ M.T  # (lam, k) projections of z, (k, k) Gram
-        a = np.ones(Z.shape[0])
-        b = np.zeros((Z.shape[0], k))
-        for i in range(k):
-            projection = a * P[:, i] + b[:, :i] @ G[i, :i]
-            c = self.c_d[i]
-            a *= 1 - c
-            b[:, :i] *= 1 - c
-            b[:, i] = c * projection
-        Y = Z * a[:, None]
-        Y += b @ M
-        Y *= self.stds0
+        c = self.c_d[:k]
+        A = np.concatenate([[1.0], np.cumprod(1 - c)])  # A[i] = prod_(l<i) (1 - c_l)
+        carry = c / A[1:]  # c_j / A_(j+1); T[i, j] = (M_i . M_j) A_i carry_j below the diagonal
+        T = np.tril(self.gram[:k, :k] * np.outer(A[:k], carry), -1)
+        np.fill_diagonal(T, -1.0)
+        # q (I - T^T) = (Z M^T) diag(A): the transposed system is unit lower triangular
+        Q = linalg.solve_triangular(-T, ((Z @ M.T) * A[:k]).T, lower=True, unit_diagonal=True,
+                                    check_finite=False).T  # fmt: skip
+        Y = Z * A[k]
+        # Y += (Q diag(A_k carry)) M, accumulated by BLAS in place (Y^T in Fortran order)
+        blas.dgemm(1.0, M.T, (Q * (A[k] * carry)).T, beta=1.0, c=Y.T, overwrite_c=True)
+        if self._scaled:
+            Y *= self.stds0
         return Y
 
     def whiten(self, Y: np.ndarray) -> np.ndarray:
@@ -233,8 +240,16 @@ class LimitedMemory:
         p = self.p
         z_w = p.positive @ Z[: p.mu]
         rate = np.sqrt(p.mueff * self.c_c * (2 - self.c_c))
-        self.M *= (1 - self.c_c)[:, None]
-        self.M += rate[:, None] * z_w
+        # M <- diag(d) M + rate z_w^T, so M M^T <- d_i d_j G_ij + d_i v_i rate_j + rate_i d_j v_j
+        # + |z_w|^2 rate_i rate_j with v = M z_w: O(m n), where forming M M^T is O(m^2 n).
+        d, v = 1 - self.c_c, self.M @ z_w
+        dv = d * v
+        self.gram *= np.outer(d, d)
+        self.gram += (
+            np.outer(dv, rate) + np.outer(rate, dv) + float(z_w @ z_w) * np.outer(rate, rate)
+        )
+        self.M *= d[:, None]
+        blas.dger(1.0, z_w, rate, a=self.M.T, overwrite_a=True)  # M += rate z_w^T, in place
         self.learnt = min(self.learnt + 1, self.M.shape[0])
 
     def stds(self) -> np.ndarray:
@@ -248,16 +263,17 @@ class LimitedMemory:
                               "for the full covariance only")  # fmt: skip
 
     def state(self) -> dict[str, Any]:
-        return {"M": self.M.copy(), "learnt": self.learnt}
+        return {"M": self.M.copy(), "gram": self.gram.copy(), "learnt": self.learnt}
 
     def load(self, state: Mapping[str, Any]) -> Callable[[], None]:
-        M = _array(state, "M", self.M.shape)
+        M = np.require(_array(state, "M", self.M.shape), requirements=["C", "W"])  # BLAS updates it
+        gram = _array(state, "gram", self.gram.shape)
         (learnt,) = _state_dict.counters(state, "learnt")
         if learnt > M.shape[0]:
             raise ValidationError(f"checkpoint learnt must be at most {M.shape[0]}")
 
         def apply() -> None:
-            self.M, self.learnt = M, learnt
+            self.M, self.gram, self.learnt = M, gram, learnt
 
         return apply
 
