@@ -244,8 +244,8 @@ class EvolutionStrategy(Optimizer):
         if self.mirrored:
             f, w = _pairwise(f, w)
         order = np.argsort(f, kind="stable")
-        k = int(np.flatnonzero(w)[-1]) + 1  # the ranks with a weight: all of them when active
-        w, Y, Z = w[:k], self._Y[order[:k]], self._Z[order[:k]]
+        top = order[: p.ranked]  # the ranks with a weight (the pair losers have none)
+        w, Y, Z = w[: p.ranked], self._Y[top], self._Z[top]
         y_w = p.positive @ Y[: p.mu]
         z_w = p.positive @ Z[: p.mu]
         self.mean = self.mean + self.sigma * y_w

@@ -32,6 +32,7 @@ class Parameters:
     cmu: float
     damps: float
     chi_n: float
+    ranked: int  # how many of the best ranks have a weight: all lam when active
 
     @property
     def positive(self) -> np.ndarray:
@@ -82,4 +83,5 @@ def parameters(dim: int, lam: int, *, model: str = "full", active: bool = True,
     if model == "limited_memory":
         cs = min(0.5, 2 * lam / n)
     chi_n = math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n))
-    return Parameters(dim, lam, mu, weights, mueff, cc, cs, c1, cmu, damps, chi_n)
+    ranked = int(np.flatnonzero(weights)[-1]) + 1
+    return Parameters(dim, lam, mu, weights, mueff, cc, cs, c1, cmu, damps, chi_n, ranked)

@@ -70,11 +70,12 @@ class Termination:
         if t >= self.maxiter:
             return "maxiter"
         recent = list(itertools.islice(self.best, max(0, len(self.best) - self.recent), None))
-        finite = np.isfinite(f_sorted)
-        if finite.all():
-            if t >= self.recent and max(recent) - min(recent) < tol.tolfunhist:
+        first, last = float(f_sorted[0]), float(f_sorted[-1])
+        if math.isfinite(first) and math.isfinite(last):  # sorted, no NaN: all finite
+            top, bottom = max(recent), min(recent)
+            if t >= self.recent and top - bottom < tol.tolfunhist:
                 return "tolfunhist"
-            if max(f_sorted[-1], *recent) - min(f_sorted[0], *recent) < tol.tolfun:
+            if max(last, top) - min(first, bottom) < tol.tolfun:
                 return "tolfun"
         k = min(f_sorted.size - 1, math.ceil(0.1 + 3 * self.lam / 4) - 1)
         self.flat = self.flat + 1 if f_sorted[0] == f_sorted[k] else 0
