@@ -131,8 +131,8 @@ def run_pycma(fun: Tracked, budget: int, seed: int, bounded: bool) -> dict[str, 
     if bounded:
         options["bounds"] = [lo.tolist(), hi.tolist()]
     _, es = cma.fmin2(fun, x0, 0.2 * float(np.mean(hi - lo)), options, restarts=9, bipop=True)
-    # entry 0 of all_stoppings and all_best is a placeholder (all_best[0]: the best overall);
-    # each later one is a run's stopping reasons and its best solution
+    # pycma's all_stoppings and all_best lead with the whole call (all_best[0]: the best
+    # overall); each later entry is one run's stopping reasons and its best solution
     runs = [{"stop": sorted(s), "best_error": b.f - fun.fopt}
             for s, b in zip(es.all_stoppings[1:], es.all_best[1:], strict=True)]  # fmt: skip
     return {"runs": runs, "stop": sorted(es.stop())}

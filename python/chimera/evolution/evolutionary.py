@@ -4,7 +4,7 @@ operator bandit may switch between generations."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy.typing as npt
 
@@ -17,6 +17,10 @@ class EvolutionaryAlgorithm(Optimizer):
     """An optimizer whose offspring come from :class:`~chimera.evolution.variation.Variation`;
     subclasses still write ``_breed`` and ``_survive``."""
 
+    #: Whether the GA's self-adaptive mutations may be chosen: their step sizes live in the GA,
+    #: which mutates those children itself; elsewhere the kernels would leave them unmutated.
+    adaptive_mutation: ClassVar[bool] = True
+
     def __init__(self, bounds: npt.ArrayLike, *, pop_size: int, seed: int | None,
                  dtype: npt.DTypeLike, selection: Any, crossover: Any, mutation: Any,
                  repair: str, n_obj: int = 1, maximize: bool = False,
@@ -27,9 +31,16 @@ class EvolutionaryAlgorithm(Optimizer):
             self.space, pop_size=self.pop_size, seed=self.seed, selection=selection,
             crossover=crossover, mutation=mutation, repair=repair, backend=self.backend,
         )  # fmt: skip
+        self._refuse_adaptive(self._variation)
 
     def _set_operators(self, operators: dict[str, Any]) -> None:
-        self._variation = self._variation.replace(operators)
+        variation = self._variation.replace(operators)
+        self._refuse_adaptive(variation)
+        self._variation = variation
+
+    def _refuse_adaptive(self, variation: Variation) -> None:
+        if not self.adaptive_mutation:
+            ops.refuse_adaptive_mutation(variation.mutation, type(self).__name__)
 
     @property
     def selection(self) -> ops.Operator:

@@ -54,6 +54,7 @@ class MOEA(EvolutionaryAlgorithm):
     """
 
     multi_objective = True
+    adaptive_mutation = False
     constraints = True
     operator_keys = ("crossover", "mutation")
 
@@ -74,14 +75,8 @@ class MOEA(EvolutionaryAlgorithm):
         super().__init__(bounds, pop_size=pop_size, seed=seed, dtype=dtype, n_obj=n_obj,
                          selection=ops.Tournament(k=2), crossover=crossover, mutation=mutation,
                          repair=repair, nan_policy=nan_policy, backend=backend)  # fmt: skip
-        ops.refuse_adaptive_mutation(self.mutation, type(self).__name__)
         _, self._moo = _backend.resolve(self.backend, "moo")
         self._key: np.ndarray | None = None
-
-    def _set_operators(self, operators: dict[str, Any]) -> None:
-        variation = self._variation.replace(operators)
-        ops.refuse_adaptive_mutation(variation.mutation, type(self).__name__)
-        self._variation = variation
 
     @abstractmethod
     def _rank(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +89,7 @@ class MOEA(EvolutionaryAlgorithm):
         (:meth:`~chimera.evolution.variation.Variation.unique_offspring`), so that no
         evaluation is spent on a point the population already holds."""
         if self._pop is None or self._key is None:
-            return self._variation.initial(), None
+            return self._variation.initial(self.pop_size), None
         return self._variation.unique_offspring(self._pop, self._key, self.generation)
 
     def _survive(self, X: np.ndarray, F: np.ndarray, cv: np.ndarray) -> Survival:

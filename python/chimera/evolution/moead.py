@@ -34,7 +34,6 @@ from ..optimizer import Survival
 from . import operators as ops
 from .evolutionary import EvolutionaryAlgorithm
 from .nsga3 import reference_directions
-from .variation import Variation
 
 #: The Philox purpose of MOEA/D's draws: ``Stream(seed, generation, i, MATING)`` gives
 #: subproblem ``i``'s mating pool, its parents and the order its replacement visits the pool
@@ -237,6 +236,7 @@ class MOEAD(EvolutionaryAlgorithm):
     """
 
     multi_objective = True
+    adaptive_mutation = False
     constraints = False
     operator_keys = ("crossover", "mutation")
     _FORMAT = "chimera.MOEAD/1"
@@ -277,20 +277,10 @@ class MOEAD(EvolutionaryAlgorithm):
         self.n_neighbours = min(T, self.pop_size)
         self.neighbours = neighbourhoods(W, self.n_neighbours)
         # Twice the population: the kernels breed pairs, and a subproblem takes a pair's first.
-        self._variation = Variation(
-            self.space, pop_size=2 * self.pop_size, seed=self.seed, selection=self.selection,
-            crossover=self.crossover, mutation=self.mutation, repair=self.repair,
-            backend=self.backend,
-        )  # fmt: skip
-        ops.refuse_adaptive_mutation(self.mutation, type(self).__name__)
+        self._variation = self._variation.replace({}, pop_size=2 * self.pop_size)
         self._ideal = np.full(self.n_obj, np.inf)
         self._unit = _unit(W)
         self._weights = np.where(W > 0.0, W, ZERO_WEIGHT)
-
-    def _set_operators(self, operators: dict[str, Any]) -> None:
-        variation = self._variation.replace(operators)
-        ops.refuse_adaptive_mutation(variation.mutation, type(self).__name__)
-        self._variation = variation
 
     @classmethod
     def population_size(cls, options: Mapping[str, Any], n_obj: int = 3,
@@ -346,9 +336,7 @@ class MOEAD(EvolutionaryAlgorithm):
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
         n = self.pop_size
         if self._pop is None:
-            out = np.empty((n, self.dim), dtype=self.dtype)
-            self._variation.kernels.init_uniform(out, self.low, self.high, self.seed)
-            return out, None
+            return self._variation.initial(n), None
         _, parents = self._mating()
         slots = self._slots()
         pool = np.empty((2 * n, self.dim), dtype=self.dtype)

@@ -28,10 +28,8 @@ import numpy.typing as npt
 from .. import _state_dict
 from .._errors import ValidationError
 from .._validate import integer, real
-from . import operators as ops
 from .moea import MOEA
 from .pareto import ranks
-from .variation import Variation
 
 
 def least_contributors(F: npt.ArrayLike, k: int, ref_offset: float = 1.0) -> np.ndarray:
@@ -163,28 +161,10 @@ class SMSEMOA(MOEA):
         super().__init__(bounds, n_obj=n_obj, pop_size=pop_size, seed=seed, dtype=dtype,
                          crossover=crossover, mutation=mutation, repair=repair,
                          nan_policy=nan_policy, backend=backend)  # fmt: skip
-        ops.refuse_adaptive_mutation(self.mutation, type(self).__name__)
         mu = self.pop_size
         self.n_offspring = mu if n_offspring is None else integer(n_offspring, "n_offspring", 1, mu)
         self.ref_offset = real(ref_offset, "ref_offset", 0.0, open_low=True)
-        if self.n_offspring != mu:
-            self._variation = Variation(
-                self.space, pop_size=self.n_offspring, seed=self.seed, selection=self.selection,
-                crossover=self.crossover, mutation=self.mutation, repair=self.repair,
-                backend=self.backend,
-            )  # fmt: skip
-
-    def _set_operators(self, operators: dict[str, Any]) -> None:
-        variation = self._variation.replace(operators)
-        ops.refuse_adaptive_mutation(variation.mutation, type(self).__name__)
-        self._variation = variation
-
-    def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
-        if self._pop is None or self._key is None:
-            out = np.empty((self.pop_size, self.dim), dtype=self.dtype)
-            self._variation.kernels.init_uniform(out, self.low, self.high, self.seed)
-            return out, None
-        return super()._breed()
+        self._variation = self._variation.replace({}, pop_size=self.n_offspring)
 
     def _rank(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = self.pop_size

@@ -63,17 +63,19 @@ class Variation:
         self._crossover_threshold = ops.probability_threshold(self.crossover.rate)
         self._selection_size = self.selection.size(pop_size)
 
-    def replace(self, operators: dict[str, Any]) -> Variation:
-        """The same variation with the ``selection``, ``crossover`` or ``mutation`` given."""
+    def replace(self, operators: dict[str, Any], pop_size: int | None = None) -> Variation:
+        """The same variation with the ``selection``, ``crossover`` or ``mutation`` given, and
+        ``pop_size`` children a generation if given."""
         current = {"selection": self.selection, "crossover": self.crossover,
                    "mutation": self.mutation}  # fmt: skip
-        return Variation(self.space, pop_size=self.pop_size, seed=self.seed,
-                         **(current | operators), repair=self.repair, backend=self.backend)  # fmt: skip
+        return Variation(self.space, pop_size=self.pop_size if pop_size is None else pop_size,
+                         seed=self.seed, **(current | operators), repair=self.repair,
+                         backend=self.backend)  # fmt: skip
 
-    def initial(self) -> np.ndarray:
-        """The first ``(pop_size, dim)`` population, uniform in the bounds."""
+    def initial(self, rows: int | None = None) -> np.ndarray:
+        """The first population, ``rows`` (default ``pop_size``) uniform in the bounds."""
         sp = self.space
-        out = np.empty((self.pop_size, sp.dim), dtype=sp.dtype)
+        out = np.empty((self.pop_size if rows is None else rows, sp.dim), dtype=sp.dtype)
         self.kernels.init_uniform(out, sp.low, sp.high, self.seed)
         return out
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from abc import abstractmethod
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, ClassVar
@@ -176,9 +177,9 @@ class AdaptiveDE(Optimizer):
     # what L-SHADE and jSO do differently ----------------------------------------------------
 
     @staticmethod
+    @abstractmethod
     def default_pop_size(dim: int) -> int:
         """The paper's initial population for ``dim`` genes (each subclass has its own)."""
-        raise NotImplementedError(f"an AdaptiveDE subclass gives its paper's pop_size for {dim}")
 
     def _pbest_rate(self, progress: float) -> float:
         """p after ``progress`` (evaluations spent / ``max_evals``)."""
