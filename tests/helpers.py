@@ -31,3 +31,28 @@ class Side:
 
     def get(self, a: Any) -> np.ndarray:
         return a if self.cp is None else self.cp.asnumpy(a)
+
+
+def run(opt: Any, fun: Any, generations: int) -> Any:
+    """``generations`` asks and tells; ``fun`` returns F, or (F, G) with constraints."""
+    for _ in range(generations):
+        out = fun(opt.ask())
+        if isinstance(out, tuple):
+            opt.tell(*out)
+        else:
+            opt.tell(out)
+    return opt
+
+
+def same(a: Any, b: Any) -> None:
+    """Equal bit for bit, dtype and shape included."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8))
+
+
+def assert_same_state(a: Any, b: Any, names: tuple[str, ...]) -> None:
+    """Two optimizers at the same generation and count, their attributes ``names`` the same."""
+    assert (a.generation, a.nfev) == (b.generation, b.nfev)
+    for name in names:
+        same(getattr(a, name), getattr(b, name))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -29,27 +29,12 @@ from chimera.evolution.moead import (
 )
 from chimera.indicators import igd_plus
 from chimera.problems import DTLZ2
+from helpers import assert_same_state, run, same
 
+# what a resumed run must hold bit for bit
+STATE = ("population", "objectives", "violation", "survivors", "pareto_f", "ideal")
 BACKENDS = [name for name in ("cpp", "numba") if chimera.backends()[name].available]
 dtlz2, dtlz2_5 = DTLZ2(), DTLZ2(n_obj=5)
-
-
-def run(opt: Any, fun: Callable[[np.ndarray], Any], generations: int) -> Any:
-    for _ in range(generations):
-        opt.tell(fun(opt.ask()))
-    return opt
-
-
-def same(a: Any, b: Any) -> None:
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.dtype == b.dtype and a.shape == b.shape
-    np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8))
-
-
-def assert_same_state(a: Any, b: Any) -> None:
-    assert (a.generation, a.nfev) == (b.generation, b.nfev)
-    for name in ("population", "objectives", "violation", "survivors", "pareto_f", "ideal"):
-        same(getattr(a, name), getattr(b, name))
 
 
 # --- the decomposition functions, by hand and against plain loops -----------------------------
@@ -263,7 +248,7 @@ def test_backends_give_the_same_run() -> None:
         run(MOEAD(dtlz2.bounds(12), n_partitions=8, seed=7, backend=b), dtlz2, 15)
         for b in ("cpp", "numba")
     )
-    assert_same_state(cpp, numba)
+    assert_same_state(cpp, numba, STATE)
 
 
 # --- quality -------------------------------------------------------------------------------
@@ -321,7 +306,7 @@ def test_checkpoint_resumes_bit_for_bit(generations: int, pending: bool) -> None
     fresh.load_state_dict(decode(data))
     assert fresh.generation == generations
     run(fresh, dtlz2, 6)
-    assert_same_state(opt, fresh)
+    assert_same_state(opt, fresh, STATE)
 
 
 @pytest.mark.skipif(len(BACKENDS) < 2, reason="needs the cpp and numba backends")
@@ -330,7 +315,7 @@ def test_checkpoint_moves_between_backends() -> None:
     opt.ask()
     fresh = make_moead("numba")
     fresh.load_state_dict(decode(encode(opt.state_dict())))
-    assert_same_state(run(opt, dtlz2, 4), run(fresh, dtlz2, 4))
+    assert_same_state(run(opt, dtlz2, 4), run(fresh, dtlz2, 4), STATE)
 
 
 def test_checkpoint_from_another_configuration_is_refused() -> None:
@@ -352,7 +337,7 @@ def test_checkpoint_from_another_configuration_is_refused() -> None:
                 {**before, "ideal": np.zeros(2)}, {**before, "population": np.zeros((3, 10))}):  # fmt: skip
         with pytest.raises(ValidationError):
             opt.load_state_dict(bad)
-        assert_same_state(opt, run(make_moead(), dtlz2, 3))
+        assert_same_state(opt, run(make_moead(), dtlz2, 3), STATE)
 
 
 # --- registry, minimize, refusals ----------------------------------------------------------

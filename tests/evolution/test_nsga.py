@@ -17,19 +17,12 @@ from chimera.directions import das_dennis
 from chimera.evolution import crowding_distance, pareto_rank
 from chimera.indicators import hypervolume, igd_plus
 from chimera.problems import DTLZ2, ZDT1
+from helpers import assert_same_state, run, same
 
+# what a resumed run must hold bit for bit
+STATE = ("population", "objectives", "violation", "survivors", "pareto_x", "pareto_f")
 BACKENDS = [name for name in ("cpp", "numba") if chimera.backends()[name].available]
 zdt1, dtlz2 = ZDT1(), DTLZ2()
-
-
-def run(opt: Any, fun: Callable[[np.ndarray], Any], generations: int) -> Any:
-    for _ in range(generations):
-        out = fun(opt.ask())
-        if isinstance(out, tuple):
-            opt.tell(*out)
-        else:
-            opt.tell(out)
-    return opt
 
 
 def corner(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,18 +33,6 @@ def corner(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def hopeless(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Never feasible: g = 1 + x0 > 0 everywhere."""
     return X[:, :2].copy(), 1.0 + X[:, :1]
-
-
-def same(a: Any, b: Any) -> None:
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.dtype == b.dtype and a.shape == b.shape
-    np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8))
-
-
-def assert_same_state(a: Any, b: Any) -> None:
-    assert (a.generation, a.nfev) == (b.generation, b.nfev)
-    for name in ("population", "objectives", "violation", "survivors", "pareto_x", "pareto_f"):
-        same(getattr(a, name), getattr(b, name))
 
 
 @pytest.fixture
@@ -154,7 +135,7 @@ def test_nsga3_keeps_whole_fronts_then_fills_the_last(backend: str) -> None:
 )
 def test_backends_give_the_same_run(make: Callable[[str], Any], fun: Any) -> None:
     cpp, numba = run(make("cpp"), fun, 40), run(make("numba"), fun, 40)
-    assert_same_state(cpp, numba)
+    assert_same_state(cpp, numba, STATE)
 
 
 def test_same_run_on_any_thread_count(backend: str, restore_threads: Any) -> None:
@@ -168,8 +149,8 @@ def test_same_run_on_any_thread_count(backend: str, restore_threads: Any) -> Non
         b = run(NSGA3(dtlz2.bounds(400), seed=5, backend=backend), dtlz2, 5)
         runs.append((a, b))
     for a, b in runs[1:]:
-        assert_same_state(runs[0][0], a)
-        assert_same_state(runs[0][1], b)
+        assert_same_state(runs[0][0], a, STATE)
+        assert_same_state(runs[0][1], b, STATE)
 
 
 def test_same_seed_same_run_other_seed_other_run(backend: str) -> None:
@@ -177,7 +158,7 @@ def test_same_seed_same_run_other_seed_other_run(backend: str) -> None:
         run(NSGA2(zdt1.bounds(10), pop_size=20, seed=s, backend=backend), zdt1, 10)
         for s in (1, 1, 2)
     )
-    assert_same_state(a, b)
+    assert_same_state(a, b, STATE)
     assert not np.array_equal(a.population, c.population)
 
 
@@ -211,7 +192,7 @@ def test_checkpoint_resumes_bit_for_bit(
     fresh.load_state_dict(state)
     assert fresh.generation == 6
     run(fresh, fun, 8)
-    assert_same_state(opt, fresh)
+    assert_same_state(opt, fresh, STATE)
     # The snapshot is a copy: the original ran on, the snapshot still loads to generation 6.
     again = make(backend)
     again.load_state_dict(state)
@@ -225,7 +206,7 @@ def test_checkpoint_before_the_first_tell(backend: str) -> None:
     fresh.load_state_dict(opt.state_dict())
     same(fresh.ask(), X)
     assert fresh.pareto_f.shape == (0, 2) and fresh.pareto_x.shape == (0, 8)
-    assert_same_state(run(opt, zdt1, 5), run(fresh, zdt1, 5))
+    assert_same_state(run(opt, zdt1, 5), run(fresh, zdt1, 5), STATE)
 
 
 @pytest.mark.skipif(len(BACKENDS) < 2, reason="needs the cpp and numba backends")
@@ -233,7 +214,7 @@ def test_checkpoint_moves_between_backends() -> None:
     opt = run(NSGA3(dtlz2.bounds(12), seed=2, backend="cpp"), dtlz2, 5)
     fresh = NSGA3(dtlz2.bounds(12), seed=2, backend="numba")
     fresh.load_state_dict(opt.state_dict())
-    assert_same_state(run(opt, dtlz2, 5), run(fresh, dtlz2, 5))
+    assert_same_state(run(opt, dtlz2, 5), run(fresh, dtlz2, 5), STATE)
 
 
 def test_checkpoint_from_another_configuration_is_refused() -> None:

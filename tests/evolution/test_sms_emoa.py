@@ -5,7 +5,7 @@ constraints, checkpoints that resume bit for bit, and refusal of bad input."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -18,28 +18,12 @@ from chimera.evolution.checkpoints import decode, encode
 from chimera.evolution.sms_emoa import SMSEMOA, least_contributors
 from chimera.indicators import hypervolume, igd_plus
 from chimera.problems import DTLZ2, ZDT1
+from helpers import assert_same_state, run, same
 
+# what a resumed run must hold bit for bit
+STATE = ("population", "objectives", "violation", "survivors", "pareto_f")
 BACKENDS = [name for name in ("cpp", "numba") if chimera.backends()[name].available]
 zdt1, dtlz2, dtlz2_5 = ZDT1(), DTLZ2(), DTLZ2(n_obj=5)
-
-
-def run(opt: Any, fun: Callable[[np.ndarray], Any], generations: int) -> Any:
-    for _ in range(generations):
-        out = fun(opt.ask())
-        opt.tell(*out) if isinstance(out, tuple) else opt.tell(out)
-    return opt
-
-
-def same(a: Any, b: Any) -> None:
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.dtype == b.dtype and a.shape == b.shape
-    np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8))
-
-
-def assert_same_state(a: Any, b: Any) -> None:
-    assert (a.generation, a.nfev) == (b.generation, b.nfev)
-    for name in ("population", "objectives", "violation", "survivors", "pareto_f"):
-        same(getattr(a, name), getattr(b, name))
 
 
 def corner(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +136,7 @@ def test_backends_give_the_same_run() -> None:
         return SMSEMOA(dtlz2.bounds(12), n_obj=3, pop_size=20, n_offspring=8, seed=7,
                        backend=backend)  # fmt: skip
 
-    assert_same_state(run(make("cpp"), dtlz2, 15), run(make("numba"), dtlz2, 15))
+    assert_same_state(run(make("cpp"), dtlz2, 15), run(make("numba"), dtlz2, 15), STATE)
 
 
 # --- quality -------------------------------------------------------------------------------
@@ -232,7 +216,7 @@ def test_checkpoint_resumes_bit_for_bit(n_offspring: int | None, generations: in
     fresh.load_state_dict(decode(data))
     assert fresh.generation == generations
     run(fresh, dtlz2, 6)
-    assert_same_state(opt, fresh)
+    assert_same_state(opt, fresh, STATE)
 
 
 def test_checkpoint_from_another_configuration_is_refused() -> None:
@@ -258,7 +242,7 @@ def test_checkpoint_from_another_configuration_is_refused() -> None:
         with pytest.raises(ValidationError, match=match):
             opt.load_state_dict(bad)
         same(opt.state_dict()["pending"], before["pending"])
-        assert_same_state(opt, run(make_sms(), dtlz2, 3))
+        assert_same_state(opt, run(make_sms(), dtlz2, 3), STATE)
 
 
 # --- registry, minimize, refusals ----------------------------------------------------------
