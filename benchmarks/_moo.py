@@ -1,5 +1,5 @@
 """Helpers shared by the multi-objective benchmark scripts (bench_pareto, bench_nsga2,
-bench_mo_quality): result files, timing, availability of the reference libraries, and the
+bench_mo_quality, bench_many_objectives): result files, timing, availability of the reference libraries, and the
 ZDT1 objective written once so that every library evaluates the same arithmetic."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from _common import _json_default, machine, versions, write_results
+from _common import _json_default, machine, mann_whitney, median, versions, write_results
 
 #: Extra distributions recorded by the multi-objective benchmarks (beside _common.PACKAGES).
 MOO_PACKAGES = ("moocore", "scipy")
@@ -95,3 +95,25 @@ def zdt1_one(x: Any) -> tuple[float, float]:
     f1 = x[0]
     g = 1.0 + 9.0 * sum(x[1:]) / (len(x) - 1)
     return f1, g * (1.0 - (f1 / g) ** 0.5)
+
+
+def quality_row(hv: list[float], igd: list[float], secs: list[float],
+                evals: list[int]) -> dict[str, Any]:  # fmt: skip
+    """A library's runs on one problem: the per-seed hypervolumes, IGD+ values, seconds and
+    evaluations, and their medians and extremes."""
+    return {"evaluations": evals, "hypervolume": hv, "igd_plus": igd, "seconds": secs,
+            "hv_median": median(hv), "hv_min": min(hv), "hv_max": max(hv),
+            "igd_plus_median": median(igd), "igd_plus_min": min(igd), "igd_plus_max": max(igd),
+            "seconds_median": median(secs)}  # fmt: skip
+
+
+def compare_with(rows: list[dict[str, Any]], reference: str, p_hv: str, p_igd: str) -> None:
+    """Adds to each row the Mann-Whitney p of its hypervolumes and IGD+ values against the
+    ``reference`` library's (None for the reference itself, or when it did not run)."""
+    ref = next((r for r in rows if r["library"] == reference), None)
+    for r in rows:
+        if ref is None or r is ref:
+            r[p_hv] = r[p_igd] = None
+            continue
+        r[p_hv] = mann_whitney(ref["hypervolume"], r["hypervolume"])
+        r[p_igd] = mann_whitney(ref["igd_plus"], r["igd_plus"])

@@ -59,8 +59,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import mann_whitney, median, print_table
-from _moo import available, loadavg, save
+from _common import median, print_table
+from _moo import available, compare_with, loadavg, quality_row, save
 
 #: (problem, objectives): the lattice's partitions and the generations of the budget.
 SETTINGS = {
@@ -247,24 +247,11 @@ def run_study(st: Study, libs: list[str], seeds: int) -> list[dict[str, Any]]:
             evals.append(nfev)
             print(f"    {st.name} {lib} seed {s}: IGD+ {igd[-1]:.4e}  HV {hv[-1]:.5f}  "
                   f"{secs[-1]:.1f} s", flush=True)  # fmt: skip
-        rows.append(
-            {
-                "problem": st.name, "library": lib, "pop": st.pop, "generations": st.gens,
-                "evaluations": evals, "hypervolume": hv, "igd_plus": igd, "seconds": secs,
-                "hv_median": median(hv), "hv_min": min(hv), "hv_max": max(hv),
-                "igd_plus_median": median(igd), "igd_plus_min": min(igd),
-                "igd_plus_max": max(igd), "seconds_median": median(secs),
-            }
-        )  # fmt: skip
+        rows.append({"problem": st.name, "library": lib, "pop": st.pop, "generations": st.gens,
+                     **quality_row(hv, igd, secs, evals)})  # fmt: skip
         print(f"  {st.name:<9} {lib:<14} IGD+ median {median(igd):.4e}  HV median "
               f"{median(hv):.5f}  {median(secs):.1f} s/run", flush=True)  # fmt: skip
-    ref = next((r for r in rows if r["library"] == REFERENCE), None)
-    for r in rows:
-        if ref is None or r is ref:
-            r["p_hv"] = r["p_igd"] = None
-            continue
-        r["p_hv"] = mann_whitney(ref["hypervolume"], r["hypervolume"])
-        r["p_igd"] = mann_whitney(ref["igd_plus"], r["igd_plus"])
+    compare_with(rows, REFERENCE, "p_hv", "p_igd")
     return rows
 
 

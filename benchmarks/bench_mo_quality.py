@@ -57,8 +57,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import mann_whitney, median, print_table
-from _moo import available, loadavg, save, zdt1
+from _common import median, print_table
+from _moo import available, compare_with, loadavg, quality_row, save, zdt1
 
 POP2 = 100
 BUDGET2 = 25_000
@@ -236,27 +236,14 @@ def run_study(st: Study, libs: list[str], seeds: int) -> list[dict[str, Any]]:
             hv.append(hypervolume(F, st.hv_ref))
             igd.append(igd_plus(F, st.front))
             evals.append(nfev)
-        rows.append(
-            {
-                "problem": st.key, "library": lib, "algorithm": st.algorithm, "pop": st.pop,
-                "generations": st.gens, "evaluations": evals, "hypervolume": hv,
-                "igd_plus": igd, "seconds": secs, "hv_median": median(hv), "hv_min": min(hv),
-                "hv_max": max(hv), "igd_plus_median": median(igd), "igd_plus_min": min(igd),
-                "igd_plus_max": max(igd), "seconds_median": median(secs),
-            }
-        )  # fmt: skip
+        rows.append({"problem": st.key, "library": lib, "algorithm": st.algorithm, "pop": st.pop,
+                     "generations": st.gens, **quality_row(hv, igd, secs, evals)})  # fmt: skip
         print(
             f"  {st.key:<6} {lib:<8} HV median {median(hv):.5f}  IGD+ median {median(igd):.3e}"
             f"  {median(secs):.2f} s/run",
             flush=True,
         )
-    ref = next((r for r in rows if r["library"] == REFERENCE), None)
-    for r in rows:
-        if ref is None or r is ref:
-            r["p_hv_vs_chimera"] = r["p_igd_vs_chimera"] = None
-            continue
-        r["p_hv_vs_chimera"] = mann_whitney(ref["hypervolume"], r["hypervolume"])
-        r["p_igd_vs_chimera"] = mann_whitney(ref["igd_plus"], r["igd_plus"])
+    compare_with(rows, REFERENCE, "p_hv_vs_chimera", "p_igd_vs_chimera")
     return rows
 
 
