@@ -35,32 +35,22 @@ DIM, BUDGET, POP = 30, 60_000, 100
 FUNCTIONS = ("sphere", "rastrigin", "rosenbrock", "ackley", "griewank", "schwefel",
              "styblinski_tang")  # fmt: skip
 
+
+def pymoo_like(crossover: object, mutation: object) -> dict:
+    """pymoo's GA scheme (binary tournament, (mu + lambda), duplicates redrawn) with these
+    operators."""
+    return dict(selection=Tournament(k=2), crossover=crossover, mutation=mutation, elitism=POP,
+                eliminate_duplicates=True)  # fmt: skip
+
+
 CANDIDATES = {
     "default": {},  # whatever chimera.GA's defaults are now
     "classic": dict(
         selection=Tournament(k=3), crossover=SinglePoint(), mutation=Gaussian(), elitism=1
     ),
-    "sbx15_pm20": dict(
-        selection=Tournament(k=2),
-        crossover=SBX(15),
-        mutation=Polynomial(20),
-        elitism=POP,
-        eliminate_duplicates=True,
-    ),
-    "sbx10_pm20": dict(
-        selection=Tournament(k=2),
-        crossover=SBX(10),
-        mutation=Polynomial(20),
-        elitism=POP,
-        eliminate_duplicates=True,
-    ),
-    "sbx10_pm20_0.9": dict(
-        selection=Tournament(k=2),
-        crossover=SBX(10),
-        mutation=Polynomial(20, rate=0.9 / DIM),
-        elitism=POP,
-        eliminate_duplicates=True,
-    ),
+    "sbx15_pm20": pymoo_like(SBX(15), Polynomial(20)),
+    "sbx10_pm20": pymoo_like(SBX(10), Polynomial(20)),
+    "sbx10_pm20_0.9": pymoo_like(SBX(10), Polynomial(20, rate=0.9 / DIM)),
 }
 
 
