@@ -97,10 +97,23 @@ def zdt1_one(x: Any) -> tuple[float, float]:
     return f1, g * (1.0 - (f1 / g) ** 0.5)
 
 
-def quality_row(hv: list[float], igd: list[float], secs: list[float],
-                evals: list[int]) -> dict[str, Any]:  # fmt: skip
-    """A library's runs on one problem: the per-seed hypervolumes, IGD+ values, seconds and
-    evaluations, and their medians and extremes."""
+def quality_runs(run: Callable[[int], tuple[np.ndarray, int]], seeds: int,
+                 hypervolume: Callable[[np.ndarray], float], igd_plus: Callable[[np.ndarray], float],
+                 each: Callable[[int, float, float, float], None] | None = None,
+                 ) -> dict[str, Any]:  # fmt: skip
+    """A library's runs on one problem, ``run(seed) -> (F, evaluations)`` for seeds 0, 1, ...:
+    the per-seed hypervolumes, IGD+ values, seconds and evaluations, and their medians and
+    extremes. ``each(seed, igd, hv, seconds)`` is told of every run as it ends."""
+    hv, igd, secs, evals = [], [], [], []
+    for s in range(seeds):
+        t0 = time.perf_counter()
+        F, nfev = run(s)
+        secs.append(time.perf_counter() - t0)
+        hv.append(hypervolume(F))
+        igd.append(igd_plus(F))
+        evals.append(nfev)
+        if each is not None:
+            each(s, igd[-1], hv[-1], secs[-1])
     return {"evaluations": evals, "hypervolume": hv, "igd_plus": igd, "seconds": secs,
             "hv_median": median(hv), "hv_min": min(hv), "hv_max": max(hv),
             "igd_plus_median": median(igd), "igd_plus_min": min(igd), "igd_plus_max": max(igd),

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,7 +59,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import median, print_table
-from _moo import available, compare_with, loadavg, quality_row, save
+from _moo import available, compare_with, loadavg, quality_runs, save
 
 #: (problem, objectives): the lattice's partitions and the generations of the budget.
 SETTINGS = {
@@ -237,20 +236,18 @@ def run_study(st: Study, libs: list[str], seeds: int) -> list[dict[str, Any]]:
         module, fn = RUNNERS[lib]
         if not available(module):
             continue
-        hv, igd, secs, evals = [], [], [], []
-        for s in range(seeds):
-            t0 = time.perf_counter()
-            F, nfev = fn(st, s)
-            secs.append(time.perf_counter() - t0)
-            igd.append(igd_plus(F, st.front))
-            hv.append(hypervolume(F, st.hv_ref))
-            evals.append(nfev)
-            print(f"    {st.name} {lib} seed {s}: IGD+ {igd[-1]:.4e}  HV {hv[-1]:.5f}  "
-                  f"{secs[-1]:.1f} s", flush=True)  # fmt: skip
+
+        def each(s: int, igd: float, hv: float, secs: float, lib: str = lib) -> None:
+            print(f"    {st.name} {lib} seed {s}: IGD+ {igd:.4e}  HV {hv:.5f}  {secs:.1f} s",
+                  flush=True)  # fmt: skip
+
+        q = quality_runs(lambda s, fn=fn: fn(st, s), seeds,
+                         lambda F: hypervolume(F, st.hv_ref), lambda F: igd_plus(F, st.front),
+                         each)  # fmt: skip
         rows.append({"problem": st.name, "library": lib, "pop": st.pop, "generations": st.gens,
-                     **quality_row(hv, igd, secs, evals)})  # fmt: skip
-        print(f"  {st.name:<9} {lib:<14} IGD+ median {median(igd):.4e}  HV median "
-              f"{median(hv):.5f}  {median(secs):.1f} s/run", flush=True)  # fmt: skip
+                     **q})  # fmt: skip
+        print(f"  {st.name:<9} {lib:<14} IGD+ median {q['igd_plus_median']:.4e}  HV median "
+              f"{q['hv_median']:.5f}  {q['seconds_median']:.1f} s/run", flush=True)  # fmt: skip
     compare_with(rows, REFERENCE, "p_hv", "p_igd")
     return rows
 

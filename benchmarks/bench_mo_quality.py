@@ -47,7 +47,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,7 +57,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import median, print_table
-from _moo import available, compare_with, loadavg, quality_row, save, zdt1
+from _moo import available, compare_with, loadavg, quality_runs, save, zdt1
 
 POP2 = 100
 BUDGET2 = 25_000
@@ -228,21 +227,16 @@ def run_study(st: Study, libs: list[str], seeds: int) -> list[dict[str, Any]]:
         module, fn = RUNNERS[lib]
         if not available(module):
             continue
-        hv, igd, secs, evals = [], [], [], []
-        for s in range(seeds):
-            t0 = time.perf_counter()
-            F, nfev = fn(st, s)
-            secs.append(time.perf_counter() - t0)
-            hv.append(hypervolume(F, st.hv_ref))
-            igd.append(igd_plus(F, st.front))
-            evals.append(nfev)
-        rows.append({"problem": st.key, "library": lib, "algorithm": st.algorithm, "pop": st.pop,
-                     "generations": st.gens, **quality_row(hv, igd, secs, evals)})  # fmt: skip
-        print(
-            f"  {st.key:<6} {lib:<8} HV median {median(hv):.5f}  IGD+ median {median(igd):.3e}"
-            f"  {median(secs):.2f} s/run",
-            flush=True,
+        q = quality_runs(
+            lambda s, fn=fn: fn(st, s),
+            seeds,  # type: ignore[misc]
+            lambda F: hypervolume(F, st.hv_ref),
+            lambda F: igd_plus(F, st.front),
         )
+        rows.append({"problem": st.key, "library": lib, "algorithm": st.algorithm, "pop": st.pop,
+                     "generations": st.gens, **q})  # fmt: skip
+        print(f"  {st.key:<6} {lib:<8} HV median {q['hv_median']:.5f}  IGD+ median "
+              f"{q['igd_plus_median']:.3e}  {q['seconds_median']:.2f} s/run", flush=True)  # fmt: skip
     compare_with(rows, REFERENCE, "p_hv_vs_chimera", "p_igd_vs_chimera")
     return rows
 
