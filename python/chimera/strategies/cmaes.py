@@ -254,21 +254,17 @@ class EvolutionStrategy(Optimizer):
         norm2 = float(self.ps @ self.ps)
         hsig = norm2 / (1 - (1 - p.cs) ** (2 * (self.t + 1))) / n < 2 + 4 / (n + 1)
         self._model.adapt(Y, Z, w, y_w, hsig)
-        if self.model == "limited_memory":  # LM-MA-ES's rule: the squared length against n
-            self.sigma *= math.exp(min(1.0, p.cs / 2 * (norm2 / n - 1)))
-        else:
-            self.sigma *= math.exp(min(1.0, p.cs / p.damps * (math.sqrt(norm2) / p.chi_n - 1)))
+        self.sigma *= self._model.sigma_factor(norm2)
         if k and self.rank_change > 0:  # selection sees noise more than differences: step up
             self.sigma *= noise.sigma_factor(n)
         self.t += 1
         self._run_evals += F.shape[0]
         stds = self._model.stds()
         self._bounds.adapt(f, self.mean, self.sigma, stds, p.mueff)
-        has_axes = self.model == "full"
         reason = self._term.check(
             self.t, f[order], self.mean, self.sigma, self._sigma_start, stds,
             getattr(self._model, "pc", None), self._model.axis_ratio(),
-            self._model.principal_axis if has_axes else None,
+            getattr(self._model, "principal_axis", None),
         )  # fmt: skip
         self._Y = self._Z = None
         if reason is not None and self._stop is None:  # asked on after the last run stopped

@@ -96,8 +96,12 @@ class FullCovariance:
     def axis_ratio(self) -> float:
         return float(self.D.max() / self.D.min())
 
+    def sigma_factor(self, norm2: float) -> float:
+        return _csa(self.p, norm2)
+
     def principal_axis(self, i: int) -> np.ndarray:
-        """The ``i``-th principal axis scaled by its standard deviation, ``D_i B[:, i]``."""
+        """The ``i``-th principal axis scaled by its standard deviation, ``D_i B[:, i]`` (the
+        full model alone has axes: the noeffectaxis criterion's)."""
         return self.D[i] * self.B[:, i]
 
     def state(self) -> dict[str, Any]:
@@ -157,10 +161,8 @@ class DiagonalCovariance:
     def axis_ratio(self) -> float:
         return float(self.D.max() / self.D.min())
 
-    def principal_axis(self, i: int) -> np.ndarray:
-        axis = np.zeros(self.p.dim)
-        axis[i] = self.D[i]
-        return axis
+    def sigma_factor(self, norm2: float) -> float:
+        return _csa(self.p, norm2)
 
     def state(self) -> dict[str, Any]:
         return {"D": self.D.copy(), "pc": self.pc.copy()}
@@ -258,9 +260,10 @@ class LimitedMemory:
     def axis_ratio(self) -> float:
         return 1.0
 
-    def principal_axis(self, i: int) -> np.ndarray:
-        raise ValidationError("LM-MA-ES has no principal axes: the noeffectaxis criterion is "
-                              "for the full covariance only")  # fmt: skip
+    def sigma_factor(self, norm2: float) -> float:
+        """LM-MA-ES's rule: the path's squared length against n."""
+        p = self.p
+        return math.exp(min(1.0, p.cs / 2 * (norm2 / p.dim - 1)))
 
     def state(self) -> dict[str, Any]:
         return {"M": self.M.copy(), "gram": self.gram.copy(), "learnt": self.learnt}
@@ -296,6 +299,11 @@ def _covariance_step(p: Parameters, pc: np.ndarray, y_w: np.ndarray, hsig: bool,
         pc += math.sqrt(p.cc * (2 - p.cc) * p.mueff) * y_w
     c1a = p.c1 * (1 - (1 - hsig) * p.cc * (2 - p.cc))
     return 1 - c1a - p.cmu * float(w.sum()), _active_weights(w, Z, p.dim)
+
+
+def _csa(p: Parameters, norm2: float) -> float:
+    """Cumulative step-size adaptation: sigma's factor from the path's squared length."""
+    return math.exp(min(1.0, p.cs / p.damps * (math.sqrt(norm2) / p.chi_n - 1)))
 
 
 def _active_weights(w: np.ndarray, Z: np.ndarray, n: int) -> np.ndarray:
