@@ -85,7 +85,7 @@ class BoundPenalty:
     def adapt(self, f: np.ndarray, mean: np.ndarray, sigma: float, stds: np.ndarray,
               mueff: float) -> None:  # fmt: skip
         finite = f[np.isfinite(f)]
-        if finite.size:
+        if finite.size and not self.gamma.any():  # the spreads only set gamma's start
             q75, q25 = np.percentile(finite, [75, 25])
             self.spreads = [*self.spreads, float(q75 - q25)][-self.keep :]
         n = mean.size

@@ -33,7 +33,7 @@ from .._validate import boolean, choice, integer, real
 from ..optimizer import Optimizer, Survival
 from . import bounds as bounding
 from . import noise
-from .models import MODELS, Model
+from .models import MODELS, DiagonalCovariance, FullCovariance, Model
 from .parameters import default_pop_size, parameters
 from .restarts import POLICIES, Restarts, Run
 from .termination import Termination, Tolerances
@@ -209,8 +209,7 @@ class EvolutionStrategy(Optimizer):
         Y = self._model.sample(Z)
         k = min(lam, self._injected.shape[0])
         if k:
-            Yi = self._clipped((self._injected[:k] - self.mean) / self.sigma)
-            Y[:k], Z[:k] = Yi, self._model.whiten(Yi)
+            Y[:k], Z[:k] = self._injected_steps(self._injected[:k])
             self._injected = self._injected[k:]
         self._Y, self._Z = Y, Z
         X = self._bounds.phenotype(self.mean, self.sigma, Y)
@@ -220,13 +219,18 @@ class EvolutionStrategy(Optimizer):
     def _reevaluations(self, lam: int) -> int:
         return noise.reevaluations(lam) if self.noise_handling else 0
 
-    def _clipped(self, Y: np.ndarray) -> np.ndarray:
-        """Injected steps shortened to a Mahalanobis length a sample could have (pycma's
-        ``chi_n + 2 n / (n + 2)``), so that a far-away solution cannot blow up C."""
-        Z = self._model.whiten(Y)
+    def _injected_steps(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The steps to injected solutions X and their samples, shortened to a Mahalanobis
+        length a sample could have (pycma's ``chi_n + 2 n / (n + 2)``), so that a far-away
+        solution cannot blow up C."""
+        model = self._model
+        assert isinstance(model, FullCovariance | DiagonalCovariance)  # inject() refuses others
+        Y = (X - self.mean) / self.sigma
+        Z = model.whiten(Y)
         length = np.sqrt(np.einsum("ij,ij->i", Z, Z))
         cap = self._p.chi_n + 2 * self.dim / (self.dim + 2)
-        return Y * np.minimum(1.0, cap / np.maximum(length, 1e-300))[:, None]
+        Y = Y * np.minimum(1.0, cap / np.maximum(length, 1e-300))[:, None]
+        return Y, model.whiten(Y)
 
     def _survive(self, X: np.ndarray, F: np.ndarray, cv: np.ndarray) -> Survival:
         assert self._Y is not None and self._Z is not None
@@ -240,12 +244,11 @@ class EvolutionStrategy(Optimizer):
             f = f.copy()
             f[:k] = (f[:k] + again) / 2
         f = self._bounds.penalty(self.mean, self.sigma, self._Y, X[: p.lam], f)
-        w = p.weights
         if self.mirrored:
-            f, w = _pairwise(f, w)
+            f = _pairwise(f)
         order = np.argsort(f, kind="stable")
         top = order[: p.ranked]  # the ranks with a weight (the pair losers have none)
-        w, Y, Z = w[: p.ranked], self._Y[top], self._Z[top]
+        w, Y, Z = p.weights[: p.ranked], self._Y[top], self._Z[top]
         y_w = p.positive @ Y[: p.mu]
         z_w = p.positive @ Z[: p.mu]
         self.mean = self.mean + self.sigma * y_w
@@ -253,7 +256,7 @@ class EvolutionStrategy(Optimizer):
         self.ps += math.sqrt(p.cs * (2 - p.cs) * p.mueff) * self._model.rotate(z_w)
         norm2 = float(self.ps @ self.ps)
         hsig = norm2 / (1 - (1 - p.cs) ** (2 * (self.t + 1))) / n < 2 + 4 / (n + 1)
-        self._model.adapt(Y, Z, w, y_w, hsig)
+        self._model.adapt(Y, Z, w, y_w, z_w, hsig)
         self.sigma *= self._model.sigma_factor(norm2)
         if k and self.rank_change > 0:  # selection sees noise more than differences: step up
             self.sigma *= noise.sigma_factor(n)
@@ -276,7 +279,9 @@ class EvolutionStrategy(Optimizer):
         samples in the next asks: the strategy learns from them as from its own samples, their
         steps shortened to a length a sample could have."""
         if not self._model.injects:
-            self._model.whiten(np.zeros((1, self.dim)))  # raises, saying what can inject
+            raise ValidationError(f"{type(self).__name__} cannot take injected solutions (its "
+                                  "transform has no cheap inverse); use CMAES or SepCMAES to "
+                                  "inject")  # fmt: skip
         try:
             S = np.array(solutions, dtype=np.float64, ndmin=2)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -442,18 +447,16 @@ class LMMAES(EvolutionStrategy):
     _FORMAT = "chimera.LMMAES/1"
 
 
-def _pairwise(f: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pairwise(f: np.ndarray) -> np.ndarray:
     """Pairwise selection of mirrored pairs (row i and row i + lam // 2): the worse of each
-    ranks after every better one and gets no weight (its step is its partner's, negated, so
-    an active weight on it would undo the partner's)."""
+    ranks after every better one, where the mirrored parameters give no weight (its step is
+    its partner's, negated, so an active weight on it would undo the partner's)."""
     half = f.size // 2
     a, b = f[:half], f[half : 2 * half]
     worse = np.concatenate([np.flatnonzero(a > b), half + np.flatnonzero(a <= b)])
     f = f.copy()
     f[worse] = np.inf
-    w = w.copy()
-    w[f.size - half :] = 0.0
-    return f, w
+    return f
 
 
 def _rows(value: Any) -> int:

@@ -80,7 +80,7 @@ class FullCovariance:
         return self.B @ z
 
     def adapt(self, Y: np.ndarray, Z: np.ndarray, w: np.ndarray, y_w: np.ndarray,
-              hsig: bool) -> None:  # fmt: skip
+              z_w: np.ndarray, hsig: bool) -> None:  # fmt: skip
         """Rank-one update from the path ``pc`` and (active) rank-mu update from the steps
         ``Y`` (sorted best first, their samples ``Z``, their weights ``w``)."""
         p = self.p
@@ -147,7 +147,7 @@ class DiagonalCovariance:
         return z
 
     def adapt(self, Y: np.ndarray, Z: np.ndarray, w: np.ndarray, y_w: np.ndarray,
-              hsig: bool) -> None:  # fmt: skip
+              z_w: np.ndarray, hsig: bool) -> None:  # fmt: skip
         p = self.p
         decay, wc = _covariance_step(p, self.pc, y_w, hsig, w, Z)
         c = self.D**2
@@ -186,7 +186,7 @@ class LimitedMemory:
     Only its positive weights count (the method has no active update)."""
 
     name = "limited_memory"
-    injects = False
+    injects = False  # the transform has no cheap inverse (whiten)
 
     def __init__(self, p: Parameters, stds: np.ndarray) -> None:
         n = p.dim
@@ -230,17 +230,12 @@ class LimitedMemory:
             Y *= self.stds0
         return Y
 
-    def whiten(self, Y: np.ndarray) -> np.ndarray:
-        raise ValidationError("lm_maes cannot take injected solutions (its transform has no "
-                              "cheap inverse); use cmaes or sep_cmaes to inject")  # fmt: skip
-
     def rotate(self, z: np.ndarray) -> np.ndarray:
         return z
 
     def adapt(self, Y: np.ndarray, Z: np.ndarray, w: np.ndarray, y_w: np.ndarray,
-              hsig: bool) -> None:  # fmt: skip
+              z_w: np.ndarray, hsig: bool) -> None:  # fmt: skip
         p = self.p
-        z_w = p.positive @ Z[: p.mu]
         rate = np.sqrt(p.mueff * self.c_c * (2 - self.c_c))
         # M <- diag(d) M + rate z_w^T, so M M^T <- d_i d_j G_ij + d_i v_i rate_j + rate_i d_j v_j
         # + |z_w|^2 rate_i rate_j with v = M z_w: O(m n), where forming M M^T is O(m^2 n).
