@@ -419,3 +419,16 @@ def test_mirrored_sampling_costs_few_more_evaluations_on_the_sphere(cls: type) -
     plain = np.median([evaluations(False, s) for s in range(4)])
     mirrored = np.median([evaluations(True, s) for s in range(4)])
     assert mirrored < 1.25 * plain, (mirrored, plain)
+
+
+def test_auto_on_a_gpu_job_falls_back_to_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CHIMERA_BACKEND=cuda on a GPU node: auto resolves to cuda, which the strategies lack
+    real = chimera._backend.resolve
+
+    def gpu_node(name: str = "auto", area: str = "ga") -> tuple:
+        return ("cuda", None) if name in ("auto", "cuda") else real(name, area)
+
+    monkeypatch.setattr(chimera._backend, "resolve", gpu_node)
+    assert CMAES([(-1, 1)] * 2).backend == "cpp"
+    with pytest.raises(chimera.ValidationError, match="'cpp' or 'numba'"):
+        CMAES([(-1, 1)] * 2, backend="cuda")

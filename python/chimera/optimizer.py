@@ -130,7 +130,7 @@ class Optimizer(ABC):
             raise ValidationError(f"maximize must be True or False, got {maximize!r}")
         self.maximize = bool(maximize)
         self.nan_policy = check_nan_policy(nan_policy)
-        self.backend, _ = _backend.resolve(backend)
+        self.backend = self._backend_name(backend)
         self.n_constraints: int | None = None
         self.generation = 0
         self.nfev = 0
@@ -144,6 +144,18 @@ class Optimizer(ABC):
         self._best_f = np.inf  # minimising sense
 
     # what a subclass writes ---------------------------------------------------------------
+
+    def _backend_name(self, backend: str) -> str:
+        """The backend to run on, one of ``backends``: ``auto`` whose choice (or
+        ``CHIMERA_BACKEND``'s, a GPU job's) this optimizer lacks falls back to the default; a
+        backend named outright that it lacks is refused."""
+        name, _ = _backend.resolve(backend)
+        if name in self.backends:
+            return name
+        if backend == "auto":
+            return _backend.resolve(_backend.AUTO)[0]
+        raise ValidationError(f"backend {name!r}: {type(self).__name__} runs on "
+                              f"{' or '.join(repr(b) for b in self.backends)}")  # fmt: skip
 
     @abstractmethod
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:

@@ -123,9 +123,6 @@ class EvolutionStrategy(Optimizer):
         lam = self.population_size({"pop_size": pop_size}, 1, dim)
         super().__init__(bounds, pop_size=lam, seed=seed, dtype="float64", maximize=maximize,
                          nan_policy=nan_policy, backend=backend)  # fmt: skip
-        if self.backend not in self.backends:
-            raise ValidationError(f"backend {self.backend!r}: {type(self).__name__} samples on "
-                                  "the CPU (backend 'cpp' or 'numba')")  # fmt: skip
         _, self._kernels = _backend.resolve(self.backend, "es")
         n = self.dim
         width = self.high - self.low

@@ -152,9 +152,6 @@ class AdaptiveDE(Optimizer):
                                       1, dim)  # fmt: skip
         super().__init__(bounds, pop_size=n_init, seed=seed, dtype="float64", maximize=maximize,
                          nan_policy=nan_policy, backend=backend)  # fmt: skip
-        if self.backend not in self.backends:
-            raise ValidationError(f"backend {self.backend!r}: {type(self).__name__} draws on "
-                                  "the CPU (backend 'cpp' or 'numba')")  # fmt: skip
         self._rng = _streams(self.backend)
         self.min_pop_size = integer(min_pop_size, "min_pop_size", 4, n_init)
         self.max_evals = (10_000 * self.dim if max_evals is None
