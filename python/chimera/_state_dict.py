@@ -57,6 +57,23 @@ def array(
         ) from None
 
 
+def rows(value: Any) -> int:
+    """The rows of a 2-d array-like (-1 for anything else: a shape check then refuses it)."""
+    try:
+        return int(np.shape(value)[0]) if np.ndim(value) == 2 else -1
+    except (TypeError, ValueError):
+        return -1
+
+
+def finite_array(state: Mapping[str, Any], key: str, shape: tuple[int, ...]) -> np.ndarray:
+    """``state[key]`` as a fresh float64 array of ``shape``, every value finite (refused when
+    missing)."""
+    a = array(state, key, shape, np.float64)
+    if a is None or not np.isfinite(a).all():
+        raise ValidationError(f"checkpoint {key} must be a finite array of shape {shape}")
+    return a
+
+
 def counters(state: Mapping[str, Any], *keys: str) -> list[int]:
     """The non-negative integer counters ``keys`` of a checkpoint."""
     out = []

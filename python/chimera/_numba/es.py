@@ -47,8 +47,7 @@ def standard_normal(out: Any, seed: Any, generation: Any, purpose: Any) -> None:
     out = as_array(out, "out")
     require(out.dtype == np.float64, "out must be a NumPy array of dtype float64")
     require_ndim(out, 2, "out")
-    require(bool(out.flags.c_contiguous), "out must be C-contiguous")
-    require(bool(out.flags.writeable), "out must be writeable")
+    writable_output(out, "out")
     require(out.shape[0] < 2**32, "out has more than 2^32 rows")
     s, g, p = np.uint64(seed), np.uint32(generation), np.uint32(purpose)
     if out.size >= _PARALLEL_GRAIN:

@@ -298,7 +298,7 @@ class MOEAD(EvolutionaryAlgorithm):
     @property
     def operators(self) -> str:
         """The crossover and mutation as one line (the parents are MOEA/D's own choice)."""
-        return "+".join(_text(op) for op in (self.crossover, self.mutation))
+        return "+".join(ops.text(op) for op in (self.crossover, self.mutation))
 
     def scalarise(self, F: npt.ArrayLike, rows: npt.ArrayLike) -> np.ndarray:
         """This run's decomposition of objective rows F against the weight vectors of
@@ -425,8 +425,3 @@ def _floats(F: npt.ArrayLike, W: npt.ArrayLike,
             ideal: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     return (np.asarray(F, dtype=np.float64), np.asarray(W, dtype=np.float64),
             np.asarray(ideal, dtype=np.float64))  # fmt: skip
-
-
-def _text(op: ops.Operator) -> str:
-    params = ",".join(f"{k}={v}" for k, v in op.params().items())
-    return f"{op.name}({params})"

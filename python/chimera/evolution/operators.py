@@ -345,6 +345,12 @@ _ALIASES = {
 }
 
 
+def text(op: Operator) -> str:
+    """An operator as its name and parameters, e.g. ``sbx(eta=15.0,rate=0.9)``."""
+    params = ",".join(f"{k}={v}" for k, v in op.params().items())
+    return f"{op.name}({params})"
+
+
 def refuse_adaptive_mutation(mutation: Operator, algorithm: str) -> None:
     """The adaptive mutations' step sizes live in the GA, which mutates those children itself:
     here the kernels would leave them unmutated."""

@@ -123,12 +123,7 @@ class Variation:
 
     def operators(self) -> str:
         """The operators as one line, e.g. ``tournament(k=2)+sbx(eta=15.0,rate=0.9)+...``."""
-
-        def text(op: ops.Operator) -> str:
-            params = ",".join(f"{k}={v}" for k, v in op.params().items())
-            return f"{op.name}({params})"
-
-        return "+".join(text(op) for op in (self.selection, self.crossover, self.mutation))
+        return "+".join(ops.text(op) for op in (self.selection, self.crossover, self.mutation))
 
 
 def duplicate_rows(X: np.ndarray, pop: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ from ..optimizer import Optimizer, Survival
 from . import bounds as bounding
 from . import noise
 from .models import MODELS, DiagonalCovariance, FullCovariance, Model
-from .parameters import default_pop_size, parameters
+from .parameters import Parameters, default_pop_size, parameters
 from .restarts import POLICIES, Restarts, Run
 from .termination import Termination, Tolerances
 
@@ -158,12 +158,7 @@ class EvolutionStrategy(Optimizer):
         u = self._kernels_uniform(restart, n + 2)
         self._run, self._restart, self._run_evals = run, restart, 0
         self.pop_size = run.lam + self._reevaluations(run.lam)
-        self._p = p = parameters(n, run.lam, model=self.model, active=self.active,
-                                 mirrored=self.mirrored)  # fmt: skip
-        self._model: Model = MODELS[self.model](p, self._stds0)
-        maxiter = math.ceil(100 + 150 * (n + 3) ** 2 / math.sqrt(run.lam))
-        self._term = Termination(n, run.lam, min(maxiter, run.maxiter or maxiter),
-                                 self.tolerances)  # fmt: skip
+        self._p, self._model, self._term = self._run_parts(run)
         span = self.high - self.low
         start = self.low + span * (START_MARGIN + (1 - 2 * START_MARGIN) * u[:n])
         self.mean = self.x0.copy() if restart == 0 and self.x0 is not None else start
@@ -172,6 +167,15 @@ class EvolutionStrategy(Optimizer):
         self.ps = np.zeros(n)
         self.t = 0  # generations of this run
         self._u_next = (float(u[n]), float(u[n + 1]))  # the draws that shape the next restart
+
+    def _run_parts(self, run: Run) -> tuple[Parameters, Model, Termination]:
+        """A run's parameters, its fresh model and its stopping criteria (maxiter: pycma's
+        ``100 + 150 (n + 3)^2 / sqrt(lam)``, or the regime's if smaller)."""
+        n = self.dim
+        p = parameters(n, run.lam, model=self.model, active=self.active, mirrored=self.mirrored)
+        maxiter = math.ceil(100 + 150 * (n + 3) ** 2 / math.sqrt(run.lam))
+        term = Termination(n, run.lam, min(maxiter, run.maxiter or maxiter), self.tolerances)
+        return p, MODELS[self.model](p, self._stds0), term
 
     def _kernels_uniform(self, restart: int, k: int) -> np.ndarray:
         from .._core import rng  # the restart stream: a handful of words, drawn once a run
@@ -345,15 +349,15 @@ class EvolutionStrategy(Optimizer):
         maxiter = run_state.get("maxiter")
         if maxiter is not None:
             (maxiter,) = _state_dict.counters(run_state, "maxiter")
-        sigma, sigma_start, factor = (_finite(run_state, k) for k in
+        sigma, sigma_start, factor = (real(run_state.get(k), f"checkpoint {k}") for k in
                                       ("sigma", "sigma_start", "sigma_factor"))  # fmt: skip
         u_next = np.asarray(run_state.get("u_next"), dtype=object)
         regime = run_state.get("regime")
         if (lam < 2 or regime not in ("small", "large") or u_next.shape != (2,)
                 or state.get("pop_size") != lam + self._reevaluations(lam)):  # fmt: skip
             raise ValidationError(f"{type(self).__name__} checkpoint's run is inconsistent")
-        u = tuple(_finite({"u": v}, "u") for v in u_next)
-        rank_change = _finite(run_state, "rank_change")
+        u = tuple(real(v, "checkpoint u_next") for v in u_next)
+        rank_change = real(run_state.get("rank_change"), "checkpoint rank_change")
         pending = state.get("pending")
         d = self.dim
         Y = _state_dict.array(state, "Y", (lam, d), np.float64)
@@ -361,9 +365,9 @@ class EvolutionStrategy(Optimizer):
         if (Y is None) != (pending is None) or (Z is None) != (Y is None):
             raise ValidationError(f"{type(self).__name__} checkpoint's pending samples are "
                                   "partial")  # fmt: skip
-        mean = _vector(state, "mean", d)
-        ps = _vector(state, "ps", d)
-        injected = _state_dict.array(state, "injected", (_rows(state.get("injected")), d),
+        mean = _state_dict.finite_array(state, "mean", (d,))
+        ps = _state_dict.finite_array(state, "ps", (d,))
+        injected = _state_dict.array(state, "injected", (_state_dict.rows(state.get("injected")), d),
                                      np.float64)  # fmt: skip
         if injected is None:
             raise ValidationError("checkpoint injected must be a (k, dim) array")
@@ -372,10 +376,7 @@ class EvolutionStrategy(Optimizer):
         if (stop is not None and not isinstance(stop, str)) or not isinstance(runs, list):
             raise ValidationError(f"{type(self).__name__} checkpoint's stop and runs are bad")
         run = Run(lam, factor, maxiter, str(regime))
-        p = parameters(d, lam, model=self.model, active=self.active, mirrored=self.mirrored)
-        model = MODELS[self.model](p, self._stds0)
-        maxiter0 = math.ceil(100 + 150 * (d + 3) ** 2 / math.sqrt(lam))
-        term = Termination(d, lam, min(maxiter0, maxiter or maxiter0), self.tolerances)
+        p, model, term = self._run_parts(run)
         loads = [model.load(_mapping(state, "model_state")),
                  term.load(_mapping(state, "termination")),
                  self._bounds.load(_mapping(state, "bound_state")),
@@ -454,31 +455,6 @@ def _pairwise(f: np.ndarray) -> np.ndarray:
     f = f.copy()
     f[worse] = np.inf
     return f
-
-
-def _rows(value: Any) -> int:
-    """The rows of a 2-d array-like (-1 for anything else: the shape check then refuses it)."""
-    try:
-        return int(np.shape(value)[0]) if np.ndim(value) == 2 else -1
-    except (TypeError, ValueError):
-        return -1
-
-
-def _finite(state: Mapping[str, Any], key: str) -> float:
-    try:
-        v = float(state.get(key))  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        v = math.nan
-    if not math.isfinite(v):
-        raise ValidationError(f"checkpoint {key} must be a finite number")
-    return v
-
-
-def _vector(state: Mapping[str, Any], key: str, d: int) -> np.ndarray:
-    a = _state_dict.array(state, key, (d,), np.float64)
-    if a is None or not np.isfinite(a).all():
-        raise ValidationError(f"checkpoint {key} must be {d} finite numbers")
-    return a
 
 
 def _mapping(state: Mapping[str, Any], key: str) -> Mapping[str, Any]:

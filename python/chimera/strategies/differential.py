@@ -361,8 +361,7 @@ class AdaptiveDE(Optimizer):
         if slot >= self._learning_slots:
             raise ValidationError(f"{name} checkpoint's memory_slot must be below "
                                   f"{self._learning_slots}")  # fmt: skip
-        held: Any = state.get("archive")
-        rows = int(np.shape(held)[0]) if np.ndim(held) == 2 else -1
+        rows = _state_dict.rows(state.get("archive"))
         archive = _state_dict.array(state, "archive", (rows, self.dim), np.float64)
         cap = round_half_up(self.archive_rate * n)
         inside = archive is not None and ((self.low <= archive) & (archive <= self.high)).all()

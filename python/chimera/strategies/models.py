@@ -26,7 +26,7 @@ from scipy.linalg.lapack import dsyevd as _syevd
 
 from .. import _state_dict
 from .._errors import ValidationError
-from .parameters import Parameters
+from .parameters import Parameters, default_pop_size
 
 #: The eigendecomposition waits ``1 / (LAG * n * (c1 + cmu))`` generations (at least one):
 #: C moves by about ``c1 + cmu`` a generation, so B and D stay accurate to ``1 / (LAG n)``.
@@ -110,7 +110,7 @@ class FullCovariance:
 
     def load(self, state: Mapping[str, Any]) -> Callable[[], None]:
         n = self.p.dim
-        C, B, D, pc = (_array(state, k, s) for k, s in (("C", (n, n)), ("B", (n, n)),
+        C, B, D, pc = (_state_dict.finite_array(state, k, s) for k, s in (("C", (n, n)), ("B", (n, n)),
                                                         ("D", (n,)), ("pc", (n,))))  # fmt: skip
         (at,) = _state_dict.counters(state, "decomposed_at")
         if not (D > 0).all():
@@ -169,7 +169,10 @@ class DiagonalCovariance:
 
     def load(self, state: Mapping[str, Any]) -> Callable[[], None]:
         n = self.p.dim
-        D, pc = _array(state, "D", (n,)), _array(state, "pc", (n,))
+        D, pc = (
+            _state_dict.finite_array(state, "D", (n,)),
+            _state_dict.finite_array(state, "pc", (n,)),
+        )
         if not (D > 0).all():
             raise ValidationError("checkpoint D must be positive")
 
@@ -192,7 +195,7 @@ class LimitedMemory:
         n = p.dim
         self.p = p
         self.stds0 = stds.copy()
-        m = 4 + int(3 * math.log(n))
+        m = default_pop_size(n)  # the paper's m = 4 + floor(3 ln n), the default lambda's
         i = np.arange(m)
         self.c_d = 1.0 / (n * 1.5**i)
         self.c_c = np.minimum(1.0, p.lam / (n * 4.0**i))
@@ -264,8 +267,10 @@ class LimitedMemory:
         return {"M": self.M.copy(), "gram": self.gram.copy(), "learnt": self.learnt}
 
     def load(self, state: Mapping[str, Any]) -> Callable[[], None]:
-        M = np.require(_array(state, "M", self.M.shape), requirements=["C", "W"])  # BLAS updates it
-        gram = _array(state, "gram", self.gram.shape)
+        M = np.require(
+            _state_dict.finite_array(state, "M", self.M.shape), requirements=["C", "W"]
+        )  # BLAS updates it
+        gram = _state_dict.finite_array(state, "gram", self.gram.shape)
         (learnt,) = _state_dict.counters(state, "learnt")
         if learnt > M.shape[0]:
             raise ValidationError(f"checkpoint learnt must be at most {M.shape[0]}")
@@ -307,10 +312,3 @@ def _active_weights(w: np.ndarray, Z: np.ndarray, n: int) -> np.ndarray:
     if w.min() >= 0:
         return w
     return np.where(w < 0, w * n / np.maximum(np.einsum("ij,ij->i", Z, Z), 1e-300), w)
-
-
-def _array(state: Mapping[str, Any], key: str, shape: tuple[int, ...]) -> np.ndarray:
-    a = _state_dict.array(state, key, shape, np.float64)
-    if a is None or not np.isfinite(a).all():
-        raise ValidationError(f"checkpoint {key} must be a finite array of shape {shape}")
-    return a
