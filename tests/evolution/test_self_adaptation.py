@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 import chimera
+import reference
 import reference_es
 from chimera.evolution import GA, checkpoints
 from chimera.evolution.operators import GESMR, LogNormal, NoMutation, OneFifth
+from chimera.evolution.variation import repaired
 from chimera.problems import rastrigin, sphere
 
 
@@ -20,10 +22,13 @@ def normals(seed: int, generation: int, rows: int, cols: int, purpose: int) -> n
     return reference_es.standard_normal(seed, generation, rows, cols, purpose)
 
 
-def test_lognormal_children_are_their_crossover_plus_documented_steps() -> None:
+@pytest.mark.parametrize(("repair", "sigma"), [("clip", 0.05), ("reflect", 3.0)])
+def test_lognormal_children_are_their_crossover_plus_documented_steps(repair: str,
+                                                                       sigma: float) -> None:  # fmt: skip
+    # sigma 3: steps of several box widths, where reflection must be the kernels' periodic one
     bounds = [(-5.0, 5.0)] * 6
-    kw = {"pop_size": 10, "seed": 4, "crossover": "sbx", "elitism": 10}
-    ga = GA(bounds, mutation=LogNormal(sigma=0.05), **kw)
+    kw = {"pop_size": 10, "seed": 4, "crossover": "sbx", "elitism": 10, "repair": repair}
+    ga = GA(bounds, mutation=LogNormal(sigma=sigma), **kw)
     plain = GA(bounds, mutation=NoMutation(), **kw)  # the same selection and crossover draws
     for g in range(4):
         sigma = ga._steps.sigma.copy()
@@ -32,7 +37,8 @@ def test_lognormal_children_are_their_crossover_plus_documented_steps() -> None:
             parents = ga.parents
             np.testing.assert_array_equal(parents, plain.parents)
             step = sigma[parents[:, 0]] * np.exp(normals(4, g, 10, 1, 13)[:, 0] / math.sqrt(6))
-            want = np.clip(P + step[:, None] * 10.0 * normals(4, g, 10, 6, 3), -5, 5)
+            raw = P + step[:, None] * 10.0 * normals(4, g, 10, 6, 3)
+            want = np.vectorize(reference.repair)(raw, -5.0, 5.0, int(repair == "reflect"))
             np.testing.assert_allclose(X, want, rtol=1e-12, atol=1e-12)
             np.testing.assert_allclose(ga._steps.pending, step, rtol=1e-12)
         ga.tell(sphere(X))
@@ -111,3 +117,13 @@ def test_self_adaptation_beats_a_fixed_step_on_the_sphere() -> None:
                                 max_evals=32_500, seed=s, mutation=mutation).fun
                for s in range(3)]  # fmt: skip
         assert np.median(fun) < 1e-20, mutation
+
+
+def test_repaired_is_the_kernels_repair() -> None:
+    rng = np.random.default_rng(3)
+    low, high = np.array([0.0, -2.0, 5.0, 1.0]), np.array([1.0, 3.0, 5.0, 1.5])
+    X = rng.normal(0, 8, (500, 4))  # genes up to a few widths out, and a zero width
+    for name, mode in (("clip", 0), ("reflect", 1)):
+        want = [[reference.repair(x, lo, hi, mode) for x, lo, hi in zip(row, low, high, strict=True)]
+                for row in X]  # fmt: skip
+        np.testing.assert_array_equal(repaired(X, low, high, name), want)

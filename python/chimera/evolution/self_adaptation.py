@@ -21,6 +21,7 @@ from .. import _backend, _state_dict
 from .._errors import ValidationError
 from ..optimizer import GenomeSpace
 from . import operators as ops
+from .variation import repaired
 
 MUTATE, STEP = 3, 13  # Philox purposes (docs/kernels.md)
 
@@ -77,10 +78,7 @@ class StepSizes:
         else:
             step = np.full(n, self.sigma[0])
         x = children + step[:, None] * (sp.high - sp.low) * self._normals(n, d, generation, MUTATE)
-        if self.repair == "reflect":
-            x = np.where(x < sp.low, 2 * sp.low - x, x)
-            x = np.where(x > sp.high, 2 * sp.high - x, x)
-        children[:] = np.clip(x, sp.low, sp.high)
+        children[:] = repaired(x, sp.low, sp.high, self.repair)
         self.pending = step
 
     def survived(self, f_children: np.ndarray, f_first_parents: np.ndarray,

@@ -126,6 +126,21 @@ class Variation:
         return "+".join(ops.text(op) for op in (self.selection, self.crossover, self.mutation))
 
 
+def repaired(X: np.ndarray, low: np.ndarray, high: np.ndarray, repair: str) -> np.ndarray:
+    """X with every gene outside ``[low, high]`` repaired as the breed kernels repair theirs
+    (docs/kernels.md): clipped, or reflected periodically (``fmod`` over twice the width, a
+    gene of zero width clipped), for genes that leave the bounds outside the kernels."""
+    if repair == "clip":
+        return np.clip(X, low, high)
+    w = high - low
+    with np.errstate(invalid="ignore", divide="ignore"):  # zero widths: clipped below
+        y = np.fmod(X - low, 2.0 * w)
+    y = np.where(y < 0.0, y + 2.0 * w, y)
+    y = np.where(y > w, 2.0 * w - y, y)
+    out = np.where(w > 0.0, low + y, np.clip(X, low, high))
+    return np.where((low <= X) & (high >= X), X, out)
+
+
 def duplicate_rows(X: np.ndarray, pop: np.ndarray) -> np.ndarray:
     """Which rows of X repeat a row of ``pop`` or an earlier row of X, bit for bit."""
     rows = np.ascontiguousarray(np.concatenate([pop, X]))
