@@ -43,6 +43,19 @@ void register_rng(py::module_& m) {
   m.def("uniform", [](std::uint64_t s, std::uint32_t g, std::uint32_t i, std::uint32_t p, py::ssize_t n) {
     return draws<double>(s, g, i, p, n, [](Stream& st) { return st.uniform(); });
   });
+  // Row i: the first n uniform() draws of Stream(seed, generation, i, purpose).
+  m.def("uniform_rows", [](std::uint64_t s, std::uint32_t g, std::uint32_t p, py::ssize_t rows,
+                           py::ssize_t n) {
+    chimera::bind::require(rows >= 0 && n >= 0, "rows and n must be non-negative");
+    chimera::bind::require(rows <= (py::ssize_t{1} << 32), "rows must be at most 2^32");
+    py::array_t<double> out({rows, n});
+    double* o = out.mutable_data();
+    for (py::ssize_t i = 0; i < rows; ++i) {
+      Stream st(s, g, static_cast<std::uint32_t>(i), p);
+      for (py::ssize_t j = 0; j < n; ++j) *o++ = st.uniform();
+    }
+    return out;
+  });
   m.def("normal", [](std::uint64_t s, std::uint32_t g, std::uint32_t i, std::uint32_t p, py::ssize_t n) {
     return draws<double>(s, g, i, p, n, [](Stream& st) { return st.normal(); });
   });

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import chimera
 from chimera import _core
 from reference import KAT, Stream, philox
 
@@ -75,3 +76,15 @@ def test_distinct_keys_give_distinct_streams() -> None:
     base = _core.rng.u32(1, 2, 3, 4, 8)
     for args in [(2, 2, 3, 4), (1, 3, 3, 4), (1, 2, 4, 4), (1, 2, 3, 0), (1 << 32 | 1, 2, 3, 4)]:
         assert not np.array_equal(base, _core.rng.u32(*args, 8))
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+def test_uniform_rows_are_the_rows_streams(backend: str) -> None:
+    rng = _core.rng if backend == "cpp" else pytest.importorskip("chimera._numba.rng")
+    got = rng.uniform_rows(2**40 + 3, 7, 11, 5, 9)
+    rows = [Stream(2**40 + 3, 7, i, 11) for i in range(5)]
+    want = [[st.uniform() for _ in range(9)] for st in rows]
+    assert got.shape == (5, 9) and got.tolist() == want
+    assert rng.uniform_rows(1, 0, 11, 0, 4).shape == (0, 4)
+    with pytest.raises(chimera.ValidationError, match="non-negative"):
+        rng.uniform_rows(1, 0, 11, -1, 4)

@@ -198,6 +198,12 @@ def _fill_uniform(seed: Any, g: Any, i: Any, p: Any, out: Any) -> None:
 
 
 @jit()
+def _fill_uniform_rows(seed: Any, g: Any, p: Any, out: Any) -> None:
+    for i in range(out.shape[0]):
+        _fill_uniform(seed, g, np.uint32(i), p, out[i])
+
+
+@jit()
 def _fill_normal(seed: Any, g: Any, i: Any, p: Any, out: Any) -> None:
     st = stream(seed, g, i, p)
     spare = 0.0
@@ -282,6 +288,17 @@ def u32(seed: Any, generation: Any, individual: Any, purpose: Any, n: Any) -> np
 def uniform(seed: Any, generation: Any, individual: Any, purpose: Any, n: Any) -> np.ndarray:
     """n successive uniform() draws of one stream."""
     return _draws(_fill_uniform, np.float64, (seed, generation, individual, purpose), n)
+
+
+def uniform_rows(seed: Any, generation: Any, purpose: Any, rows: Any, n: Any) -> np.ndarray:
+    """(rows, n): row i the first n uniform() draws of Stream(seed, generation, i, purpose)."""
+    s, g, _, p = _stream_args(seed, generation, 0, purpose)
+    rows = _count(rows)
+    if rows > 2**32:
+        raise ValidationError("rows must be at most 2^32")
+    out = np.empty((rows, _count(n)), dtype=np.float64)
+    _fill_uniform_rows(s, g, p, out)
+    return out
 
 
 def normal(seed: Any, generation: Any, individual: Any, purpose: Any, n: Any) -> np.ndarray:

@@ -48,13 +48,13 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from .. import _state_dict
+from .. import _backend, _state_dict
 from .._errors import ValidationError
 from .._validate import MAX_COUNT, choice, integer, real
 from ..optimizer import Optimizer, Survival
 
-# Philox purposes (docs/kernels.md lists them): INIT is the GA's initial population stream.
-INIT, DE_PARAMETERS, DE_CROSSOVER = 0, 11, 12
+# Philox purposes (docs/kernels.md lists them).
+DE_PARAMETERS, DE_CROSSOVER = 11, 12
 #: The ``individual`` of a generation's own stream (no individual has this row: pop_size is
 #: below 2**31).
 GENERATION_ROW = 2**32 - 1
@@ -153,6 +153,7 @@ class AdaptiveDE(Optimizer):
         super().__init__(bounds, pop_size=n_init, seed=seed, dtype="float64", maximize=maximize,
                          nan_policy=nan_policy, backend=backend)  # fmt: skip
         self._rng = _streams(self.backend)
+        _, self._ga_kernels = _backend.resolve(self.backend)  # the initial population's
         self.min_pop_size = integer(min_pop_size, "min_pop_size", 4, n_init)
         self.max_evals = (10_000 * self.dim if max_evals is None
                           else integer(max_evals, "max_evals", 1, MAX_COUNT))  # fmt: skip
@@ -199,7 +200,9 @@ class AdaptiveDE(Optimizer):
 
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
         if self._pop is None:
-            return self._initial_population(), None
+            X = np.empty((self.pop_size, self.dim))
+            self._ga_kernels.init_uniform(X, self.low, self.high, self.seed)
+            return X, None
         assert self._F is not None
         X, f = self._pop, self._F[:, 0]
         N, D, g = X.shape[0], self.dim, self.generation
@@ -234,16 +237,9 @@ class AdaptiveDE(Optimizer):
         parents = np.stack([rows, guide], axis=1).astype(np.int32)
         return np.where(take, V, X), parents
 
-    def _initial_population(self) -> np.ndarray:
-        u = self._uniforms(0, INIT, self.pop_size, self.dim)
-        return self.low + u * (self.high - self.low)
-
     def _uniforms(self, generation: int, purpose: int, n: int, k: int) -> np.ndarray:
         """Row i: the first ``k`` uniforms of Stream(seed, generation, i, purpose)."""
-        U = np.empty((n, k))
-        for i in range(n):
-            U[i] = self._rng.uniform(self.seed, generation, i, purpose, k)
-        return U
+        return np.asarray(self._rng.uniform_rows(self.seed, generation, purpose, n, k))
 
     def _scale_factors(self, U: np.ndarray, mu_f: np.ndarray, g: int) -> np.ndarray:
         """Each row's first positive ``mu_f + 0.1 tan(pi (u - 0.5))`` over its F tries, cut at
