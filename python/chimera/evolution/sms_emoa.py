@@ -10,8 +10,10 @@ empty them all the same).
 
 Contributions are exclusive hypervolumes: point ``p``'s is the volume of its box up to the
 reference point less the hypervolume of ``{max(p, q)}`` over the other points ``q``, both
-through moocore (exact in every dimension). A removal can only raise the others'
-contributions, so a stale contribution is a lower bound: the smallest one is recomputed until
+through moocore (exact in every dimension). In 2 and 3 objectives all of a front's are
+computed at once for every removal (``moocore.hv_contributions``, about the cost of one).
+Beyond (where moocore's all-at-once is slower than one at a time), a removal can only raise the
+others' contributions, so a stale contribution is a lower bound: the smallest one is recomputed until
 the smallest is fresh (lazy greedy), which removes exactly the least contributor while
 computing few contributions after the first removal.
 """
@@ -57,10 +59,10 @@ def least_contributors(F: npt.ArrayLike, k: int, ref_offset: float = 1.0) -> np.
     Notes
     -----
     Exact in any number of objectives, at the cost of exact hypervolumes: the first removal
-    computes one hypervolume of ``n - 1`` points per row, later removals usually a few. moocore
-    takes ``O(n log n)`` for 2 and 3 objectives; beyond, the cost grows quickly with the
-    number of objectives (about 20 ms for all 200 contributions of a 5-objective front, and
-    seconds for 8 objectives and 50 points, on the 2-core machine of benchmarks/results).
+    computes every row's contribution, later removals usually a few; in 2 and 3 objectives one
+    moocore call (``O(n log n)``) gives them all, each removal. Beyond, the cost grows quickly with the number of objectives (about 20 ms for all 200
+    contributions of a 5-objective front, and seconds for 8 objectives and 50 points, on the
+    2-core machine of benchmarks/results).
     """
     A = np.asarray(F, dtype=np.float64)
     n = A.shape[0]
@@ -86,8 +88,12 @@ def least_contributors(F: npt.ArrayLike, k: int, ref_offset: float = 1.0) -> np.
             removed.append(int(rows[i]))
             done += 1
             continue
-        value[i] = _contribution(G, i, alive, ref)
-        fresh[i] = done
+        if G.shape[1] <= 3:  # all at once: as cheap as one in 2-3 objectives
+            value[alive] = moocore.hv_contributions(G[alive], ref=ref)
+            fresh[alive] = done
+        else:
+            value[i] = _contribution(G, i, alive, ref)
+            fresh[i] = done
     return np.asarray(removed, dtype=np.intp)
 
 
