@@ -314,15 +314,15 @@ class MOEAD(EvolutionaryAlgorithm):
 
     # breeding ---------------------------------------------------------------------------------
 
-    def _draws(self, i: int, k: int) -> np.ndarray:
-        """The first ``k`` uniforms of subproblem i's stream this generation: its mating pool
-        (the first), its parents (the next two), then the order its replacement visits."""
-        return np.asarray(rng.uniform(self.seed, self.generation, i, MATING, k))
+    def _draws(self, k: int) -> np.ndarray:
+        """Row i: the first ``k`` uniforms of subproblem i's stream this generation: its mating
+        pool (the first), its parents (the next two), then the order its replacement visits."""
+        return np.asarray(rng.uniform_rows(self.seed, self.generation, MATING, self.pop_size, k))
 
     def _mating(self) -> tuple[np.ndarray, np.ndarray]:
         """Whether each subproblem mates in its neighbourhood, and its two parent rows."""
         n, T = self.pop_size, self.n_neighbours
-        u = np.stack([self._draws(i, 3) for i in range(n)])
+        u = self._draws(3)
         local = u[:, 0] < self.delta
         size = np.where(local, T, n)
         j1 = (u[:, 1] * size).astype(np.intp)
@@ -374,13 +374,18 @@ class MOEAD(EvolutionaryAlgorithm):
             return Survival(X, F, cv, np.arange(n) + n)
         pop, Fp = self._pop.copy(), self._F.copy()
         survivors = np.arange(n)
-        local, _ = self._mating()
+        U = self._draws(3 + self.n_neighbours)  # a neighbourhood's visiting order follows
+        local = U[:, 0] < self.delta
         everyone = np.arange(n)
         with np.errstate(invalid="ignore", over="ignore"):
             for i in range(n):
                 self._update_ideal(F[i : i + 1])
-                pool = self.neighbours[i] if local[i] else everyone
-                order = pool[np.argsort(self._draws(i, 3 + pool.size)[3:], kind="stable")]
+                if local[i]:
+                    pool, keys = self.neighbours[i], U[i, 3:]
+                else:  # the whole population's order: this stream further on
+                    pool = everyone
+                    keys = rng.uniform(self.seed, self.generation, i, MATING, 3 + n)[3:]
+                order = pool[np.argsort(keys, kind="stable")]
                 D = np.empty((2, order.size, self.n_obj))  # the child's offsets, the pool's
                 np.subtract(F[i], self._ideal, out=D[0])
                 np.subtract(Fp[order], self._ideal, out=D[1])
