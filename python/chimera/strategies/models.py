@@ -298,7 +298,7 @@ def _covariance_step(p: Parameters, pc: np.ndarray, y_w: np.ndarray, hsig: bool,
     if hsig:
         pc += math.sqrt(p.cc * (2 - p.cc) * p.mueff) * y_w
     c1a = p.c1 * (1 - (1 - hsig) * p.cc * (2 - p.cc))
-    return 1 - c1a - p.cmu * float(w.sum()), _active_weights(w, Z, p.dim)
+    return 1 - c1a - p.cmu * p.weight_sum, _active_weights(p, w, Z)
 
 
 def _csa(p: Parameters, norm2: float) -> float:
@@ -306,9 +306,12 @@ def _csa(p: Parameters, norm2: float) -> float:
     return math.exp(min(1.0, p.cs / p.damps * (math.sqrt(norm2) / p.chi_n - 1)))
 
 
-def _active_weights(w: np.ndarray, Z: np.ndarray, n: int) -> np.ndarray:
+def _active_weights(p: Parameters, w: np.ndarray, Z: np.ndarray) -> np.ndarray:
     """The rank-mu weights of active CMA: a negative weight is scaled by ``n / ||z_i||^2``
     (``z_i = C^-1/2 y_i``) so that a long unlucky step cannot make C indefinite."""
-    if w.min() >= 0:
+    if w.size <= p.mu:  # no ranks beyond the positive ones: no active update
         return w
-    return np.where(w < 0, w * n / np.maximum(np.einsum("ij,ij->i", Z, Z), 1e-300), w)
+    tail = Z[p.mu :]  # the negative weights (and a zero one for odd lam: it stays 0)
+    wc = w.copy()
+    wc[p.mu :] = w[p.mu :] * p.dim / np.maximum(np.einsum("ij,ij->i", tail, tail), 1e-300)
+    return wc

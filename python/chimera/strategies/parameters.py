@@ -33,6 +33,7 @@ class Parameters:
     damps: float
     chi_n: float
     ranked: int  # how many of the best ranks have a weight: all lam when active
+    weight_sum: float  # of the ranked weights: 1 less the negative ones' magnitude
 
     @property
     def positive(self) -> np.ndarray:
@@ -84,4 +85,5 @@ def parameters(dim: int, lam: int, *, model: str = "full", active: bool = True,
         cs = min(0.5, 2 * lam / n)
     chi_n = math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n))
     ranked = int(np.flatnonzero(weights)[-1]) + 1
-    return Parameters(dim, lam, mu, weights, mueff, cc, cs, c1, cmu, damps, chi_n, ranked)
+    return Parameters(dim, lam, mu, weights, mueff, cc, cs, c1, cmu, damps, chi_n, ranked,
+                      float(weights[:ranked].sum()))  # fmt: skip

@@ -17,9 +17,7 @@ sigma grew by 1e20 against the largest standard deviation. ``maxiter``: the run'
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,9 +50,27 @@ class Termination:
         self.recent = 10 + math.ceil(30 * dim / lam)  # generations tolfun looks back
         self.stagnation = int(100 + 100 * dim**1.5 / lam)  # the shortest stagnation window
         self.flat = 0  # generations running with flat fitness
-        # The best and the median value of each generation, the latest last.
-        self.best: deque[float] = deque(maxlen=MAX_HISTORY)
-        self.median: deque[float] = deque(maxlen=MAX_HISTORY)
+        # The best and the median value of each generation, the latest last, in a buffer twice
+        # the history (moved back when full): the windows below are views, no copies.
+        self._buffer = np.empty((2, 2 * MAX_HISTORY))
+        self._end = 0
+
+    @property
+    def best(self) -> np.ndarray:
+        """The best value of each recorded generation (at most MAX_HISTORY), latest last."""
+        return self._buffer[0, max(0, self._end - MAX_HISTORY) : self._end]
+
+    @property
+    def median(self) -> np.ndarray:
+        """The median value of each recorded generation, as ``best``."""
+        return self._buffer[1, max(0, self._end - MAX_HISTORY) : self._end]
+
+    def _record(self, best: float, median: float) -> None:
+        if self._end == self._buffer.shape[1]:
+            self._buffer[:, :MAX_HISTORY] = self._buffer[:, -MAX_HISTORY:]
+            self._end = MAX_HISTORY
+        self._buffer[0, self._end], self._buffer[1, self._end] = best, median
+        self._end += 1
 
     def check(self, t: int, f_sorted: np.ndarray, mean: np.ndarray, sigma: float,
               sigma0: float, stds: np.ndarray, pc: np.ndarray | None, axis_ratio: float,
@@ -64,15 +80,14 @@ class Termination:
         (None for a model without axes); ``pc``: the path (None for a model without one)."""
         tol = self.tol
         m = f_sorted.size // 2
-        self.best.append(float(f_sorted[0]))
-        self.median.append(float(f_sorted[m] if f_sorted.size % 2 else
-                                 (f_sorted[m - 1] + f_sorted[m]) / 2))  # fmt: skip
+        self._record(float(f_sorted[0]), float(f_sorted[m] if f_sorted.size % 2 else
+                                               (f_sorted[m - 1] + f_sorted[m]) / 2))  # fmt: skip
         if t >= self.maxiter:
             return "maxiter"
-        recent = list(itertools.islice(self.best, max(0, len(self.best) - self.recent), None))
+        recent = self._buffer[0, max(0, self._end - self.recent) : self._end]
         first, last = float(f_sorted[0]), float(f_sorted[-1])
         if math.isfinite(first) and math.isfinite(last):  # sorted, no NaN: all finite
-            top, bottom = max(recent), min(recent)
+            top, bottom = float(recent.max()), float(recent.min())
             if t >= self.recent and top - bottom < tol.tolfunhist:
                 return "tolfunhist"
             if max(last, top) - min(first, bottom) < tol.tolfun:
@@ -81,33 +96,32 @@ class Termination:
         self.flat = self.flat + 1 if f_sorted[0] == f_sorted[k] else 0
         if self.flat >= 2:
             return "flatfitness"
-        devs = sigma * stds
-        if (devs < tol.tolx).all() and (pc is None or (sigma * np.abs(pc) < tol.tolx).all()):
+        widest = float(stds.max())  # sigma * max equals the max of sigma * stds, rounding too
+        if sigma * widest < tol.tolx and (pc is None or sigma * float(np.abs(pc).max()) < tol.tolx):
             return "tolx"
         if axis_ratio**2 > tol.conditioncov:
             return "conditioncov"
-        if (mean == mean + 0.2 * devs).any():
+        if (mean == mean + 0.2 * (sigma * stds)).any():
             return "noeffectcoord"
         if axis is not None and (mean == mean + 0.1 * sigma * axis(t % self.dim)).all():
             return "noeffectaxis"
-        if sigma > tol.tolupsigma * sigma0 * float(stds.max()):
+        if sigma > tol.tolupsigma * sigma0 * widest:
             return "tolupsigma"
         return "stagnation" if t % 5 == 0 and self._stagnates(t) else None
 
     def _stagnates(self, t: int) -> bool:
         window = min(MAX_HISTORY, max(self.stagnation, t // 5))
-        if len(self.best) < window:
+        if min(self._end, MAX_HISTORY) < window:
             return False
         k = max(1, int(0.3 * window))
         for history in (self.best, self.median):
-            h = np.fromiter(itertools.islice(history, len(history) - window, None), np.float64)
+            h = history[-window:]
             if np.median(h[-k:]) < np.median(h[:k]):
                 return False
         return True
 
     def state(self) -> dict[str, Any]:
-        return {"best": np.asarray(self.best, dtype=np.float64),
-                "median": np.asarray(self.median, dtype=np.float64), "flat": self.flat}  # fmt: skip
+        return {"best": self.best.copy(), "median": self.median.copy(), "flat": self.flat}
 
     def load(self, state: Mapping[str, Any]) -> Callable[[], None]:
         out = []
@@ -118,14 +132,14 @@ class Termination:
             if h is None or h.size > MAX_HISTORY or np.isnan(h).any():
                 raise ValidationError(f"checkpoint {key} must be a 1-d history of at most "
                                       f"{MAX_HISTORY} values, not NaN")  # fmt: skip
-            out.append(h.tolist())
+            out.append(h)
         if len(out[0]) != len(out[1]):
             raise ValidationError("checkpoint best and median histories differ in length")
         (flat,) = _state_dict.counters({"flat": state.get("flat", 0)}, "flat")
 
         def apply() -> None:
             self.flat = flat
-            self.best = deque(out[0], maxlen=MAX_HISTORY)
-            self.median = deque(out[1], maxlen=MAX_HISTORY)
+            self._end = len(out[0])
+            self._buffer[0, : self._end], self._buffer[1, : self._end] = out
 
         return apply
