@@ -27,7 +27,7 @@ def test_a_readme_block_runs_as_written(i: int, tmp_path: Path) -> None:
     printed = run.stdout.split()
     if i == 0:  # "about 0.0006 200000 1000", then 1000 history rows
         assert float(printed[0]) < 0.01 and printed[1:] == ["200000", "1000", "1000"]
-    if i == 2:  # the strategies: "cmaes 1.9e-14", then the BIPOP run, then L-SHADE
+    if i == 2:  # the strategies: "cmaes 1.2e-14", then the BIPOP run, then L-SHADE
         assert printed[0] == "cmaes" and float(printed[1]) < 1e-10
         assert float(printed[2]) < 1e-8 and float(printed[4]) < 1e-8
     if i == 3:  # "about 0.659"
