@@ -105,9 +105,9 @@ def check_objectives(
         a = np.asarray(F)
     except Exception as exc:
         raise FitnessError(f"{what} could not be read as an array: {exc}") from exc
-    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+    if a.dtype.kind not in "biufc":  # bool, integers, floats (complex refused below)
         raise FitnessError(f"{what} must be numeric, got dtype {a.dtype}")
-    if np.iscomplexobj(a):
+    if a.dtype.kind == "c":
         raise FitnessError(f"{what} must be real, got complex values")
     if a.ndim == 1 and n_obj == 1:
         a = a[:, None]
@@ -136,8 +136,8 @@ def check_objectives(
     a = a.astype(np.float64, copy=True)
     if sign != 1.0:
         np.negative(a, out=a)
-    bad = ~np.isfinite(a)
-    if bad.any():
+    if not np.isfinite(a).all():  # the rare case pays for the mask
+        bad = ~np.isfinite(a)
         rows = np.flatnonzero(bad.any(axis=1))
         if nan_policy == "raise":
             verb = "is" if n_obj == 1 else "are"

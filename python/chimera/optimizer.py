@@ -276,7 +276,8 @@ class Optimizer(ABC):
         """The best feasible genome evaluated so far (one objective)."""
         if self.n_obj != 1:
             return
-        f = F[:, 0] if not (cv > 0.0).any() else np.where(cv > 0.0, np.inf, F[:, 0])
+        feasible = self.n_constraints is None or not (cv > 0.0).any()  # None: no G told yet
+        f = F[:, 0] if feasible else np.where(cv > 0.0, np.inf, F[:, 0])
         b = int(np.argmin(f))
         if f[b] < self._best_f:
             self._best_f = float(f[b])

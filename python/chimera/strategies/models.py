@@ -49,6 +49,7 @@ class FullCovariance:
         self.C = np.diag(stds**2)
         self.B = np.eye(n)
         self.D = stds.copy()
+        self._axis_ratio = float(self.D.max() / self.D.min())
         self.pc = np.zeros(n)
         self.decomposed_at = 0
         self.gap = max(1.0, 1.0 / (LAG * n * (p.c1 + p.cmu)))
@@ -67,6 +68,7 @@ class FullCovariance:
         # C order, as a checkpoint restores it: BLAS may round differently by memory layout.
         self.B, self.D = np.ascontiguousarray(B), np.sqrt(d2)
         self.decomposed_at = t
+        self._axis_ratio = float(self.D.max() / self.D.min())
 
     def sample(self, Z: np.ndarray) -> np.ndarray:
         return (Z * self.D) @ self.B.T
@@ -94,7 +96,8 @@ class FullCovariance:
         return np.sqrt(np.diag(self.C))
 
     def axis_ratio(self) -> float:
-        return float(self.D.max() / self.D.min())
+        """sqrt of C's condition number, as of the last decomposition (D changes only there)."""
+        return self._axis_ratio
 
     def sigma_factor(self, norm2: float) -> float:
         return _csa(self.p, norm2)
@@ -118,6 +121,7 @@ class FullCovariance:
 
         def apply() -> None:
             self.C, self.B, self.D, self.pc, self.decomposed_at = C, B, D, pc, at
+            self._axis_ratio = float(D.max() / D.min())
 
         return apply
 
