@@ -43,6 +43,10 @@ void register_es(py::module_& m) {
         }
         const auto rows = static_cast<std::size_t>(out.shape(0));
         double* o = out.mutable_data();
+        const std::size_t size = rows * static_cast<std::size_t>(cols);
+        // The far genes' second pass reads Y again after out was written.
+        chimera::bind::require(o + size <= Y.data() || Y.data() + size <= o,
+                               "out must not share memory with Y: pass a fresh array");
         py::gil_scoped_release release;
         chimera::es::box_transform(o, Y.data(), rows, static_cast<std::size_t>(cols), mean.data(),
                                    sigma, low.data(), high.data(), al.data(), au.data());

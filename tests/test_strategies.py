@@ -421,14 +421,67 @@ def test_mirrored_sampling_costs_few_more_evaluations_on_the_sphere(cls: type) -
     assert mirrored < 1.25 * plain, (mirrored, plain)
 
 
-def test_auto_on_a_gpu_job_falls_back_to_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    # CHIMERA_BACKEND=cuda on a GPU node: auto resolves to cuda, which the strategies lack
-    real = chimera._backend.resolve
-
-    def gpu_node(name: str = "auto", area: str = "ga") -> tuple:
-        return ("cuda", None) if name in ("auto", "cuda") else real(name, area)
-
-    monkeypatch.setattr(chimera._backend, "resolve", gpu_node)
+def test_a_gpu_jobs_backend_setting_leaves_the_strategies_on_the_cpu(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # CHIMERA_BACKEND=cuda, as on a GPU node: whether CUDA loads or not (here it does not), a
+    # strategy's auto is the CPU default and CUDA named outright is refused by name
+    monkeypatch.setenv("CHIMERA_BACKEND", "cuda")
     assert CMAES([(-1, 1)] * 2).backend == "cpp"
+    assert chimera.LSHADE([(-1, 1)] * 2).backend == "cpp"
     with pytest.raises(chimera.ValidationError, match="'cpp' or 'numba'"):
         CMAES([(-1, 1)] * 2, backend="cuda")
+
+
+def test_termination_resumed_past_its_history_decides_as_the_straight_one() -> None:
+    # recent (10 + 30 dim / lam) longer than the history a checkpoint keeps: a resumed run must
+    # look at the same window as the straight one, generation after generation
+    from chimera.strategies.termination import MAX_HISTORY, Termination, Tolerances
+
+    def fresh() -> Termination:
+        return Termination(3300, 4, 10**9, Tolerances(tolfunhist=1e-3))
+
+    assert fresh().recent > MAX_HISTORY
+    mean, stds = np.zeros(3), np.ones(3)
+
+    def step(term: Termination, t: int) -> str | None:
+        best = 5.0 if t == 500 else 1.0 - 1e-8 * t  # a spike older than the kept history
+        return term.check(t, best + np.arange(4.0), mean, 1.0, 1.0, stds, None, 1.0, None)
+
+    straight, at = fresh(), MAX_HISTORY + 1000
+    for t in range(1, at):
+        step(straight, t)
+    resumed = fresh()
+    resumed.load(checkpoints.decode(checkpoints.encode(straight.state())))()
+    decisions = [(step(straight, t), step(resumed, t)) for t in range(at, at + 5000)]
+    assert all(a == b for a, b in decisions)
+    assert any(a is not None for a, _ in decisions)
+
+
+def test_lm_maes_runs_in_one_dimension() -> None:
+    es = LMMAES([(-5, 5)], seed=3, restarts="none")  # c_d = 1: the transform replaces d
+    for _ in range(60):
+        X = es.ask()
+        assert np.isfinite(X).all()
+        es.tell(sphere(X - 1.0))
+    assert abs(es.best_x[0] - 1.0) < 1e-3
+
+
+def test_mirrored_runs_stop_on_tolfun() -> None:
+    # the pair losers rank as inf: the criteria must look at the winners only
+    es = CMAES([(-5, 5)] * 4, seed=2, mirrored=True, restarts="none", tolfun=1e-6)
+    while es.stop_reason is None and es.nfev < 20_000:
+        es.tell(sphere(es.ask()))
+    assert es.runs[0]["stop"] == "tolfun", es.runs
+
+
+def test_lm_maes_loads_a_checkpoint_without_its_gram_matrix() -> None:
+    es = LMMAES([(-3, 2)] * 20, seed=4)
+    for _ in range(30):
+        es.tell(sphere(es.ask()))
+    state = checkpoints.decode(checkpoints.encode(es.state_dict()))
+    del state["model_state"]["gram"]  # as written before the Gram matrix was kept
+    resumed = LMMAES([(-3, 2)] * 20, seed=4)
+    resumed.load_state_dict(state)
+    M = resumed._model.M
+    np.testing.assert_allclose(resumed._model.gram, M @ M.T, rtol=1e-12)
+    resumed.tell(sphere(resumed.ask()))

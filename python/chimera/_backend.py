@@ -108,18 +108,22 @@ def backends() -> dict[str, BackendStatus]:
     return out
 
 
-def resolve(name: str = "auto", area: str = "ga") -> tuple[str, ModuleType]:
+def resolve(name: str = "auto", area: str = "ga",
+            among: tuple[str, ...] = NAMES) -> tuple[str, ModuleType]:  # fmt: skip
     """The backend to use for ``name`` (``auto`` honours ``CHIMERA_BACKEND``) and its kernels
     of ``area``: ``ga`` (init_uniform, breed), ``moo`` (pareto_rank, crowding_distance, ...),
     ``bandit`` (the Bandit class), ``scheduler`` (heft and the ReadyQueue class; cpp and
-    numba only) or ``es`` (the evolution strategies' samples)."""
+    numba only) or ``es`` (the evolution strategies' samples). ``auto`` never picks a backend
+    outside ``among`` (the caller's): ``CHIMERA_BACKEND`` naming one falls back to the default
+    without loading it."""
     if area not in AREAS:
         raise ValidationError(f"unknown kernel area {area!r}; choose one of {', '.join(AREAS)}")
     if not isinstance(name, str):
         raise ValidationError(f"backend must be one of auto, {', '.join(NAMES)}, got {name!r}")
     if name == "auto":
         name = os.environ.get("CHIMERA_BACKEND", "auto").strip().lower() or "auto"
-        if name == "cuda" and area in CPU_ONLY:  # a GPU job's setting, not for these kernels
+        # A GPU job's setting, not for these kernels or a caller without them (``among``).
+        if (name == "cuda" and area in CPU_ONLY) or (name in NAMES and name not in among):
             name = "auto"
     if name == "auto":
         name = AUTO

@@ -146,16 +146,13 @@ class Optimizer(ABC):
     # what a subclass writes ---------------------------------------------------------------
 
     def _backend_name(self, backend: str) -> str:
-        """The backend to run on, one of ``backends``: ``auto`` whose choice (or
-        ``CHIMERA_BACKEND``'s, a GPU job's) this optimizer lacks falls back to the default; a
-        backend named outright that it lacks is refused."""
-        name, _ = _backend.resolve(backend)
-        if name in self.backends:
-            return name
-        if backend == "auto":
-            return _backend.resolve(_backend.AUTO)[0]
-        raise ValidationError(f"backend {name!r}: {type(self).__name__} runs on "
-                              f"{' or '.join(repr(b) for b in self.backends)}")  # fmt: skip
+        """The backend to run on, one of ``backends``: ``auto`` never picks another (a GPU
+        job's ``CHIMERA_BACKEND=cuda`` gives a CPU-only optimizer the default, whether or not
+        CUDA loads); a backend named outright that it lacks is refused."""
+        if isinstance(backend, str) and backend in _backend.NAMES and backend not in self.backends:
+            raise ValidationError(f"backend {backend!r}: {type(self).__name__} runs on "
+                                  f"{' or '.join(repr(b) for b in self.backends)}")  # fmt: skip
+        return _backend.resolve(backend, among=self.backends)[0]
 
     @abstractmethod
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:

@@ -293,3 +293,9 @@ def test_register_ready(registered: algorithms.Algorithm) -> None:
 def test_bad_options_are_refused(options: dict[str, Any], match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         SMSEMOA([(0.0, 1.0)] * 4, **{"pop_size": 20, **options})
+
+
+def test_least_contributors_take_one_objective_too() -> None:
+    # on a line only the best value dominates anything: the others contribute 0, first first
+    F = np.array([[3.0], [1.0], [2.0], [5.0]])
+    np.testing.assert_array_equal(least_contributors(F, 3), [0, 2, 3])

@@ -97,3 +97,5 @@ def test_box_transform_refuses_bad_arguments_by_name(backend: str) -> None:
         kernel(np.empty_like(Y), Y, mean[:-1], sigma, low, high, al, au)
     with pytest.raises(ValidationError, match="out"):
         kernel(np.empty(Y.shape, dtype=np.float32), Y, mean, sigma, low, high, al, au)
+    with pytest.raises(ValidationError, match="share memory"):
+        kernel(Y, Y, mean, sigma, low, high, al, au)

@@ -108,6 +108,7 @@ def box_transform(out: Any, Y: Any, mean: Any, sigma: Any, low: Any, high: Any, 
     require_ndim(out, 2, "out")
     writable_output(out, "out")
     Y = readonly(as_input(Y, np.float64))
+    require(not np.may_share_memory(out, Y), "out must not share memory with Y: pass a fresh array")
     require_ndim(Y, 2, "Y")
     require(Y.shape == out.shape, "Y must have the shape of out")
     vectors = [readonly(as_input(v, np.float64)) for v in (mean, low, high, al, au)]

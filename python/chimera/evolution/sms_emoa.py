@@ -88,7 +88,7 @@ def least_contributors(F: npt.ArrayLike, k: int, ref_offset: float = 1.0) -> np.
             removed.append(int(rows[i]))
             done += 1
             continue
-        if G.shape[1] <= 3:  # all at once: as cheap as one in 2-3 objectives
+        if 2 <= G.shape[1] <= 3:  # all at once: as cheap as one in 2-3 objectives
             value[alive] = moocore.hv_contributions(G[alive], ref=ref)
             fresh[alive] = done
         else:

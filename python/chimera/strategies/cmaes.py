@@ -266,7 +266,7 @@ class EvolutionStrategy(Optimizer):
         stds = self._model.stds()
         self._bounds.adapt(f, self.mean, self.sigma, stds, p.mueff)
         reason = self._term.check(
-            self.t, f[order], self.mean, self.sigma, self._sigma_start, stds,
+            self.t, f[order[: p.candidates]], self.mean, self.sigma, self._sigma_start, stds,
             getattr(self._model, "pc", None), self._model.axis_ratio(),
             getattr(self._model, "principal_axis", None),
         )  # fmt: skip

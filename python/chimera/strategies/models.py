@@ -202,7 +202,7 @@ class LimitedMemory:
         m = default_pop_size(n)  # the paper's m = 4 + floor(3 ln n), the default lambda's
         i = np.arange(m)
         self.c_d = 1.0 / (n * 1.5**i)
-        self.c_c = np.minimum(1.0, p.lam / (n * 4.0**i))
+        self.c_c = np.minimum(1.0, p.candidates / (n * 4.0**i))
         self.M = np.zeros((m, n))
         self.gram = np.zeros((m, m))  # M M^T, kept up to date in O(m n) a generation
         self._scaled = bool((stds != 1).any())  # genes of unequal widths
@@ -212,27 +212,26 @@ class LimitedMemory:
         """Nothing to refresh: no decomposition."""
 
     def sample(self, Z: np.ndarray) -> np.ndarray:
-        """The k transforms ``d <- (1 - c_i) d + c_i M_i (M_i . d)`` in closed form. After them
-        ``d = A_k z + sum_j c_j (A_k / A_(j+1)) q_j M_j`` with ``A_i = prod_(l<i) (1 - c_l)``
-        and ``q_i = M_i . d`` before transform i, and ``q_i = A_i (M_i . z) + sum_(j<i)
-        (M_i . M_j) c_j (A_i / A_(j+1)) q_j``: one unit-triangular solve for all samples
+        """The k transforms ``d <- (1 - c_i) d + c_i M_i (M_i . d)`` in closed form. With
+        ``R[i, j] = prod_(j<l<i) (1 - c_l)`` and ``q_i = M_i . d`` before transform i, after
+        them ``d = R[k, -1] z + sum_j c_j R[k, j] q_j M_j``, and ``q_i = R[i, -1] (M_i . z) +
+        sum_(j<i) (M_i . M_j) c_j R[i, j] q_j``: one unit-triangular solve for all samples
         between two matrix products (BLAS) that do the O(k n) work a sample. The same d as
-        the k passes over it, up to rounding."""
+        the k passes over it, up to rounding (products only: a rate of 1, at n = 1, is fine)."""
         k = self.learnt
         if k == 0:
             return Z * self.stds0
         M = self.M[:k]
         c = self.c_d[:k]
-        A = np.concatenate([[1.0], np.cumprod(1 - c)])  # A[i] = prod_(l<i) (1 - c_l)
-        carry = c / A[1:]  # c_j / A_(j+1); T[i, j] = (M_i . M_j) A_i carry_j below the diagonal
-        T = np.tril(self.gram[:k, :k] * np.outer(A[:k], carry), -1)
+        R = _spans(1 - c)  # (k + 1, k + 1); column k: prod_(l<i), the factor on z itself
+        T = np.tril(self.gram[:k, :k] * (R[:k, :k] * c), -1)
         np.fill_diagonal(T, -1.0)
-        # q (I - T^T) = (Z M^T) diag(A): the transposed system is unit lower triangular
-        Q = linalg.solve_triangular(-T, ((Z @ M.T) * A[:k]).T, lower=True, unit_diagonal=True,
-                                    check_finite=False).T  # fmt: skip
-        Y = Z * A[k]
-        # Y += (Q diag(A_k carry)) M, accumulated by BLAS in place (Y^T in Fortran order)
-        blas.dgemm(1.0, M.T, (Q * (A[k] * carry)).T, beta=1.0, c=Y.T, overwrite_c=True)
+        # q (I - T^T) = (Z M^T) diag(R[:k, k]): the transposed system is unit lower triangular
+        Q = linalg.solve_triangular(-T, ((Z @ M.T) * R[:k, k]).T, lower=True,
+                                    unit_diagonal=True, check_finite=False).T  # fmt: skip
+        Y = Z * R[k, k]
+        # Y += (Q diag(c R[k, :k])) M, accumulated by BLAS in place (Y^T in Fortran order)
+        blas.dgemm(1.0, M.T, (Q * (c * R[k, :k])).T, beta=1.0, c=Y.T, overwrite_c=True)
         if self._scaled:
             Y *= self.stds0
         return Y
@@ -274,7 +273,11 @@ class LimitedMemory:
         M = np.require(
             _state_dict.finite_array(state, "M", self.M.shape), requirements=["C", "W"]
         )  # BLAS updates it
-        gram = _state_dict.finite_array(state, "gram", self.gram.shape)
+        gram = (
+            M @ M.T
+            if state.get("gram") is None  # a checkpoint from before it was kept
+            else _state_dict.finite_array(state, "gram", self.gram.shape)
+        )
         (learnt,) = _state_dict.counters(state, "learnt")
         if learnt > M.shape[0]:
             raise ValidationError(f"checkpoint learnt must be at most {M.shape[0]}")
@@ -303,6 +306,19 @@ def _covariance_step(p: Parameters, pc: np.ndarray, y_w: np.ndarray, hsig: bool,
         pc += math.sqrt(p.cc * (2 - p.cc) * p.mueff) * y_w
     c1a = p.c1 * (1 - (1 - hsig) * p.cc * (2 - p.cc))
     return 1 - c1a - p.cmu * p.weight_sum, _active_weights(p, w, Z)
+
+
+def _spans(keep: np.ndarray) -> np.ndarray:
+    """``R[i, j] = prod_(j<l<i) keep_l`` for ``i, j <= k`` (k = keep.size), and ``R[i, k] =
+    prod_(l<i) keep_l``: reverse cumulative products, no division."""
+    k = keep.size
+    before = np.arange(k)[None, :] < np.arange(k + 1)[:, None]  # l < i
+    L = np.where(before, keep[None, :], 1.0)  # (k + 1, k)
+    S = np.cumprod(L[:, ::-1], axis=1)[:, ::-1]  # S[i, j] = prod_(l >= j, l < i) keep_l
+    R = np.ones((k + 1, k + 1))
+    R[:, : k - 1] = S[:, 1:]  # l > j
+    R[:, k] = S[:, 0]  # all l < i
+    return R
 
 
 def _csa(p: Parameters, norm2: float) -> float:

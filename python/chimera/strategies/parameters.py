@@ -34,6 +34,7 @@ class Parameters:
     chi_n: float
     ranked: int  # how many of the best ranks have a weight: all lam when active
     weight_sum: float  # of the ranked weights: 1 less the negative ones' magnitude
+    candidates: int  # the samples ranked: lam, or the lam - lam // 2 pair winners (mirrored)
 
     @property
     def positive(self) -> np.ndarray:
@@ -52,7 +53,8 @@ def parameters(dim: int, lam: int, *, model: str = "full", active: bool = True,
     the evaluations at lam 24, full CMA-ES 1.2x)."""
     if mirrored:
         kept = parameters(dim, lam - lam // 2, model=model, active=active)
-        return replace(kept, lam=lam, weights=np.pad(kept.weights, (0, lam // 2)))
+        return replace(kept, lam=lam, weights=np.pad(kept.weights, (0, lam // 2)),
+                       candidates=kept.lam)  # fmt: skip
     separable = model == "diagonal"
     n = float(dim)
     mu = lam // 2
@@ -86,4 +88,4 @@ def parameters(dim: int, lam: int, *, model: str = "full", active: bool = True,
     chi_n = math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n))
     ranked = int(np.flatnonzero(weights)[-1]) + 1
     return Parameters(dim, lam, mu, weights, mueff, cc, cs, c1, cmu, damps, chi_n, ranked,
-                      float(weights[:ranked].sum()))  # fmt: skip
+                      float(weights[:ranked].sum()), lam)  # fmt: skip

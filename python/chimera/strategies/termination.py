@@ -84,7 +84,7 @@ class Termination:
                                                (f_sorted[m - 1] + f_sorted[m]) / 2))  # fmt: skip
         if t >= self.maxiter:
             return "maxiter"
-        recent = self._buffer[0, max(0, self._end - self.recent) : self._end]
+        recent = self.best[-self.recent :]  # within the history: a resume sees the same
         first, last = float(f_sorted[0]), float(f_sorted[-1])
         if math.isfinite(first) and math.isfinite(last):  # sorted, no NaN: all finite
             top, bottom = float(recent.max()), float(recent.min())
@@ -92,7 +92,7 @@ class Termination:
                 return "tolfunhist"
             if max(last, top) - min(first, bottom) < tol.tolfun:
                 return "tolfun"
-        k = min(f_sorted.size - 1, math.ceil(0.1 + 3 * self.lam / 4) - 1)
+        k = min(f_sorted.size - 1, math.ceil(0.1 + 3 * f_sorted.size / 4) - 1)  # of those ranked
         self.flat = self.flat + 1 if f_sorted[0] == f_sorted[k] else 0
         if self.flat >= 2:
             return "flatfitness"
