@@ -88,7 +88,7 @@ class FullCovariance:
         p = self.p
         decay, wc = _covariance_step(p, self.pc, y_w, hsig, w, Z)
         self.C *= decay
-        self.C += p.c1 * np.outer(self.pc, self.pc)
+        blas.dger(p.c1, self.pc, self.pc, a=self.C.T, overwrite_a=True)  # += c1 pc pc^T in place
         self.C += p.cmu * ((Y.T * wc) @ Y)
 
     def stds(self) -> np.ndarray:
@@ -115,6 +115,7 @@ class FullCovariance:
         n = self.p.dim
         C, B, D, pc = (_state_dict.finite_array(state, k, s) for k, s in (("C", (n, n)), ("B", (n, n)),
                                                         ("D", (n,)), ("pc", (n,))))  # fmt: skip
+        C = np.require(C, requirements=["C", "W"])  # BLAS updates it in place
         (at,) = _state_dict.counters(state, "decomposed_at")
         if not (D > 0).all():
             raise ValidationError("checkpoint D must be positive")
