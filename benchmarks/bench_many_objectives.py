@@ -14,7 +14,7 @@ Variables: DTLZ1 ``n_obj + 4``, DTLZ2 ``n_obj + 9``.
   (theta 5), T = 20, delta = 0.9, n_r = 2, SBX eta 20 on every pair, polynomial mutation eta 20
   at 1/dim; children processed in subproblem order after each batch.
 - ``chimera-nsga3``: ``NSGA3(bounds, n_obj=M, n_partitions=p, pop_size=H, seed=s)`` with its
-  defaults (SBX eta 15 at 0.9, polynomial mutation eta 20 at 1/dim).
+  defaults (SBX eta 30 at 1.0, as pymoo's NSGA-III, polynomial mutation eta 20 at 1/dim).
 - ``pymoo-moead``: ``MOEAD(W)`` with pymoo's defaults: PBI (theta 5), ``n_neighbors=20``,
   ``prob_neighbor_mating=0.9``, SBX eta 20 at 1.0, polynomial mutation eta 20; pymoo visits the
   subproblems in a random order each generation and replaces every neighbour the child

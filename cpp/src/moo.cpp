@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "chimera/avx2.hpp"
 #include "chimera/rng.hpp"
 
 #ifdef _OPENMP
@@ -129,10 +130,36 @@ void rank3(const double* F, std::size_t n, std::int32_t* rank) {
 //   large front keeps its members per cell. A member can only dominate a row whose bins are
 //   all at least its own, so a row's test visits the cells below or at its own, the nearest
 //   first: on uniform data a sixth to a tenth of the front (make_grid).
+constexpr std::size_t kChunk = 32;
+
+// The newest chunk before `from` (of a cell's chunks, kChunk members each, objective-major)
+// holding a member whose objectives 2..m are all <= p's, and its members' masks in le; 0 when
+// there is none, else the chunk's index + 1. Padding slots hold +inf, never <= p. Compiled for
+// AVX2 and for baseline x86-64, chosen when the library loads: the comparisons vectorise only
+// with AVX2's predicates (7-12 objectives at n = 1,000-5,000: 1.3-2.2x faster).
+#if defined(CHIMERA_AVX2) && defined(__linux__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+std::size_t chunk_with_candidates(const double* values, std::size_t from, std::size_t width,
+                                  const double* p, std::uint64_t* le) {
+  for (std::size_t c = from; c-- > 0;) {
+    const double* chunk = values + c * width * kChunk;
+    // Masks as wide as the doubles compared, so that the loops vectorise lane for lane.
+    for (std::size_t s = 0; s < kChunk; ++s) le[s] = -std::uint64_t(chunk[s] <= p[1]);
+    for (std::size_t j = 1; j < width; ++j) {
+      const double* col = chunk + j * kChunk;
+      const double pj = p[j + 1];
+      for (std::size_t s = 0; s < kChunk; ++s) le[s] &= -std::uint64_t(col[s] <= pj);
+    }
+    std::uint64_t any = 0;
+    for (std::size_t s = 0; s < kChunk; ++s) any |= le[s];
+    if (any != 0) return c + 1;
+  }
+  return 0;
+}
+
 class Cell {
  public:
-  static constexpr std::size_t kChunk = 32;
-
   void add(const double* p, std::size_t width, Row row) {
     if (rows_.size() % kChunk == 0) values_.resize(values_.size() + width * kChunk, kInf);
     const std::size_t c = rows_.size() / kChunk, slot = rows_.size() % kChunk;
@@ -141,22 +168,14 @@ class Cell {
     rows_.push_back(row);
   }
 
-  // Whether a member dominates p (row-major rows in S); padding slots hold +inf, never <= p.
+  // Whether a member dominates p (row-major rows in S), the newest chunks first.
   bool dominates(const double* p, std::size_t width, const double* S) const {
+    if (rows_.empty()) return false;
     const std::size_t m = width + 1;
-    for (std::size_t c = (rows_.size() + kChunk - 1) / kChunk; c-- > 0;) {
-      const double* chunk = values_.data() + c * width * kChunk;
-      // Masks as wide as the doubles compared, so that the loops vectorise lane for lane.
-      std::uint64_t le[kChunk];
-      for (std::size_t s = 0; s < kChunk; ++s) le[s] = -std::uint64_t(chunk[s] <= p[1]);
-      for (std::size_t j = 1; j < width; ++j) {
-        const double* col = chunk + j * kChunk;
-        const double pj = p[j + 1];
-        for (std::size_t s = 0; s < kChunk; ++s) le[s] &= -std::uint64_t(col[s] <= pj);
-      }
-      std::uint64_t any = 0;
-      for (std::size_t s = 0; s < kChunk; ++s) any |= le[s];
-      if (any == 0) continue;
+    std::uint64_t le[kChunk];
+    std::size_t c = (rows_.size() + kChunk - 1) / kChunk;
+    while ((c = chunk_with_candidates(values_.data(), c, width, p, le)) > 0) {
+      --c;
       const std::size_t members = std::min(kChunk, rows_.size() - c * kChunk);
       for (std::size_t s = 0; s < members; ++s) {  // a duplicate of p does not dominate it
         if (le[s] && !std::equal(p, p + m, S + std::size_t{rows_[c * kChunk + s]} * m)) {

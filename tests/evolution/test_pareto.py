@@ -232,7 +232,7 @@ def test_rank_chains_antichains_and_duplicates(backend: str, m: int) -> None:
     assert kernel_rank(backend, np.zeros((0, m))).shape == (0,)
 
 
-@pytest.mark.parametrize("m", [2, 3, 5])
+@pytest.mark.parametrize("m", [2, 3, 5, 8])
 @pytest.mark.parametrize("kind", ["normal", "grid", "simplex"])
 def test_rank_of_large_sets_matches_moocore(backend: str, m: int, kind: str) -> None:
     rng = np.random.default_rng(1000 * m + len(kind))

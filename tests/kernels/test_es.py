@@ -75,6 +75,25 @@ def test_box_transform_follows_the_definition(backend: str, seed: int) -> None:
     assert ((low <= out) & (out <= high)).all()
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_box_transform_maps_only_the_spans_that_leave_the_box_the_same(backend: str) -> None:
+    # The C++ kernel checks 64 genes at a time and maps a span only when one of its genes left
+    # the identity region: rows of 150 genes (spans 64, 64, 22) with a few far steps each.
+    rng = np.random.default_rng(5)
+    n = 150
+    low, high = np.full(n, -5.0), np.full(n, 5.0)
+    al = au = np.full(n, 0.3)
+    Y = rng.standard_normal((40, n)) * 0.01
+    rows, cols = rng.integers(0, 40, 25), rng.integers(0, n, 25)
+    Y[rows, cols] = rng.choice([-1.0, 1.0], 25) * rng.uniform(5, 50, 25)
+    Y[7] = 0.0  # a row wholly inside
+    Y[8, 64:128] = 30.0  # a span wholly outside
+    out = np.empty_like(Y)
+    mean = rng.uniform(-4, 4, n)
+    BACKENDS[backend].box_transform(out, Y, mean, 1.0, low, high, al, au)
+    np.testing.assert_array_equal(out, box_transform(Y, mean, 1.0, low, high, al, au))
+
+
 def test_box_transform_is_the_identity_inside_and_continuous_at_the_margins() -> None:
     low, high = np.array([-1.0]), np.array([3.0])
     al, au = np.array([0.1]), np.array([0.2])
