@@ -146,6 +146,7 @@ class EvolutionStrategy(Optimizer):
         self._injected = np.zeros((0, n))
         self._Y: np.ndarray | None = None  # the pending ask's steps and their samples
         self._Z: np.ndarray | None = None
+        self._work: dict[str, np.ndarray] = {}  # reused (lam, n) arrays: see _rows
         self._stop: str | None = None
         self.runs: list[dict[str, Any]] = []  # each finished run: regime, lam, evals, stop
         self._begin(self._policy.first(), restart=0)
@@ -200,14 +201,14 @@ class EvolutionStrategy(Optimizer):
     # ask / tell ------------------------------------------------------------------------
 
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
-        lam, n = self._p.lam, self.dim
+        lam = self._p.lam
         self._model.prepare(self.t)
-        Z = np.empty((lam, n))
+        Z = self._rows("Z", lam)
         self._kernels.standard_normal(Z, self.seed, self.generation, SAMPLE)
         if self.mirrored:
             half = lam // 2
             np.negative(Z[:half], out=Z[half : 2 * half])
-        Y = self._model.sample(Z)
+        Y = self._model.sample(Z, self._rows("Y", lam))
         k = min(lam, self._injected.shape[0])
         if k:
             Y[:k], Z[:k] = self._injected_steps(self._injected[:k])
@@ -216,6 +217,15 @@ class EvolutionStrategy(Optimizer):
         X = self._bounds.phenotype(self.mean, self.sigma, Y)
         k = self._reevaluations(lam)
         return (np.concatenate([X, X[:k]]) if k else X), None
+
+    def _rows(self, name: str, rows: int) -> np.ndarray:
+        """``rows`` rows of the work array ``name`` (n columns), allocated once per size: a
+        new array of a few MB each generation costs page faults as the allocator returns it
+        to the system and takes it back (at n = 10,000 more than the strategy's arithmetic)."""
+        work = self._work.get(name)
+        if work is None or work.shape[0] < rows:
+            work = self._work[name] = np.empty((rows, self.dim))
+        return work[:rows]
 
     def _reevaluations(self, lam: int) -> int:
         return noise.reevaluations(lam) if self.noise_handling else 0
@@ -249,7 +259,10 @@ class EvolutionStrategy(Optimizer):
             f = _pairwise(f)
         order = np.argsort(f, kind="stable")
         top = order[: p.ranked]  # the ranks with a weight (the pair losers have none)
-        w, Y, Z = p.weights[: p.ranked], self._Y[top], self._Z[top]
+        w = p.weights[: p.ranked]
+        # the ranked rows, gathered into work arrays (mode "clip": an unbuffered take)
+        Y = np.take(self._Y, top, axis=0, out=self._rows("ranked Y", top.size), mode="clip")
+        Z = np.take(self._Z, top, axis=0, out=self._rows("ranked Z", top.size), mode="clip")
         y_w = p.positive @ Y[: p.mu]
         z_w = p.positive @ Z[: p.mu]
         self.mean = self.mean + self.sigma * y_w

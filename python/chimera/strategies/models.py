@@ -70,8 +70,9 @@ class FullCovariance:
         self.decomposed_at = t
         self._axis_ratio = float(self.D.max() / self.D.min())
 
-    def sample(self, Z: np.ndarray) -> np.ndarray:
-        return (Z * self.D) @ self.B.T
+    def sample(self, Z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The steps ``B D z`` of the samples Z, into ``out``."""
+        return np.matmul(Z * self.D, self.B.T, out=out)
 
     def whiten(self, Y: np.ndarray) -> np.ndarray:
         """``C^-1/2 y`` per row (rows of an injected step): what ``sample`` would have taken."""
@@ -142,8 +143,8 @@ class DiagonalCovariance:
     def prepare(self, t: int) -> None:
         """Nothing to refresh: no decomposition."""
 
-    def sample(self, Z: np.ndarray) -> np.ndarray:
-        return Z * self.D
+    def sample(self, Z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.multiply(Z, self.D, out=out)
 
     def whiten(self, Y: np.ndarray) -> np.ndarray:
         return Y / self.D
@@ -212,7 +213,7 @@ class LimitedMemory:
     def prepare(self, t: int) -> None:
         """Nothing to refresh: no decomposition."""
 
-    def sample(self, Z: np.ndarray) -> np.ndarray:
+    def sample(self, Z: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The k transforms ``d <- (1 - c_i) d + c_i M_i (M_i . d)`` in closed form. With
         ``R[i, j] = prod_(j<l<i) (1 - c_l)`` and ``q_i = M_i . d`` before transform i, after
         them ``d = R[k, -1] z + sum_j c_j R[k, j] q_j M_j``, and ``q_i = R[i, -1] (M_i . z) +
@@ -221,16 +222,16 @@ class LimitedMemory:
         the k passes over it, up to rounding (products only: a rate of 1, at n = 1, is fine)."""
         k = self.learnt
         if k == 0:
-            return Z * self.stds0
+            return np.multiply(Z, self.stds0, out=out)
         M = self.M[:k]
         c = self.c_d[:k]
         R = _spans(1 - c)  # (k + 1, k + 1); column k: prod_(l<i), the factor on z itself
         T = np.tril(self.gram[:k, :k] * (R[:k, :k] * c), -1)
         np.fill_diagonal(T, -1.0)
         # q (I - T^T) = (Z M^T) diag(R[:k, k]): the transposed system is unit lower triangular
-        Q = linalg.solve_triangular(-T, ((Z @ M.T) * R[:k, k]).T, lower=True,
+        Q = linalg.solve_triangular(-T, (_products(Z, M) * R[:k, k]).T, lower=True,
                                     unit_diagonal=True, check_finite=False).T  # fmt: skip
-        Y = Z * R[k, k]
+        Y = np.multiply(Z, R[k, k], out=out)
         # Y += (Q diag(c R[k, :k])) M, accumulated by BLAS in place (Y^T in Fortran order)
         blas.dgemm(1.0, M.T, (Q * (c * R[k, :k])).T, beta=1.0, c=Y.T, overwrite_c=True)
         if self._scaled:
@@ -307,6 +308,20 @@ def _covariance_step(p: Parameters, pc: np.ndarray, y_w: np.ndarray, hsig: bool,
         pc += math.sqrt(p.cc * (2 - p.cc) * p.mueff) * y_w
     c1a = p.c1 * (1 - (1 - hsig) * p.cc * (2 - p.cc))
     return 1 - c1a - p.cmu * p.weight_sum, _active_weights(p, w, Z)
+
+
+#: Columns per block of the products Z M^T: OpenBLAS takes 0.70 ms for (31 x 10,000) times
+#: (10,000 x 31) in one call and 0.46 ms summed over blocks of 1,024 (one thread).
+_PRODUCT_BLOCK = 1024
+
+
+def _products(Z: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """``Z M^T`` for long rows (n columns each), summed over column blocks."""
+    n = Z.shape[1]
+    out = Z[:, :_PRODUCT_BLOCK] @ M[:, :_PRODUCT_BLOCK].T
+    for s in range(_PRODUCT_BLOCK, n, _PRODUCT_BLOCK):
+        out += Z[:, s : s + _PRODUCT_BLOCK] @ M[:, s : s + _PRODUCT_BLOCK].T
+    return out
 
 
 def _spans(keep: np.ndarray) -> np.ndarray:
