@@ -163,7 +163,8 @@ def minimize(
     max_evals : int
         Evaluation budget; whole generations run while they fit in it.
     seed : int, optional
-        Seed; the same seed gives the same result on any thread count.
+        Seed; the same seed gives the same result on any number of chimera's threads (the
+        strategies' matrix products: at a fixed BLAS thread count, see ``CMAES``).
     n_obj : int, optional
         Number of objectives, for nsga2 (default 2) and nsga3 (default 3).
     progress : bool

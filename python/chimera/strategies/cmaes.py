@@ -57,8 +57,11 @@ class EvolutionStrategy(Optimizer):
         Samples per generation of the first run (lambda); default ``4 + floor(3 ln dim)``.
         Restarts may enlarge it: ``pop_size`` is then the current run's.
     seed : int, optional
-        Seed of the counter-based streams; the same seed gives the same run on any thread
-        count and after any number of checkpoints and resumes.
+        Seed of the counter-based streams; the same seed gives the same run after any number
+        of checkpoints and resumes, and on any number of chimera's threads. The matrix
+        products go through BLAS, whose rounding may change with its own thread count
+        (OpenBLAS at 124 rows or more): pin it (``OPENBLAS_NUM_THREADS``, threadpoolctl) for
+        runs that must agree bit for bit across machines.
     sigma0 : float, optional
         Initial step size in the units of the bounds; default 0.2 times the mean width of the
         box. A box with unequal widths also scales each gene's initial deviation by its width.
@@ -219,13 +222,13 @@ class EvolutionStrategy(Optimizer):
         return (np.concatenate([X, X[:k]]) if k else X), None
 
     def _rows(self, name: str, rows: int) -> np.ndarray:
-        """``rows`` rows of the work array ``name`` (n columns), allocated once per size: a
+        """The ``(rows, n)`` work array ``name``, allocated again only when ``rows`` changes: a
         new array of a few MB each generation costs page faults as the allocator returns it
         to the system and takes it back (at n = 10,000 more than the strategy's arithmetic)."""
         work = self._work.get(name)
-        if work is None or work.shape[0] < rows:
+        if work is None or work.shape[0] != rows:  # a restart's size: none kept from larger
             work = self._work[name] = np.empty((rows, self.dim))
-        return work[:rows]
+        return work
 
     def _reevaluations(self, lam: int) -> int:
         return noise.reevaluations(lam) if self.noise_handling else 0
