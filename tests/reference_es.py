@@ -47,3 +47,18 @@ def box_transform(Y: np.ndarray, mean: np.ndarray, sigma: float, low: np.ndarray
             y = hi - (y - hi - a_u) * (y - hi - a_u) * (1 / (4 * a_u))
         out[i, j] = min(max(y, lo), hi)
     return out
+
+
+def box_case(seed: int) -> tuple:
+    """A box transform test case: (Y, mean, sigma, low, high, al, au) with widths from 1e-3
+    to 20 and steps from inside the box to far beyond it."""
+    rng = np.random.default_rng(seed)
+    n = 30
+    low = rng.uniform(-10, 0, n)
+    high = low + rng.choice([1e-3, 0.5, 20.0], n)
+    width = high - low
+    al = np.minimum(width / 2, (1 + np.abs(low)) / 20)
+    au = np.minimum(width / 2, (1 + np.abs(high)) / 20)
+    # steps inside, near a bound, a few periods out, and far out
+    Y = rng.standard_normal((60, n)) * rng.choice([0.01, 1.0, 30.0, 1e6], (60, 1))
+    return Y, rng.uniform(low, high), 1.3, low, high, al, au

@@ -12,7 +12,7 @@ from chimera import _core
 from chimera._errors import ValidationError
 from chimera._numba import es as numba_es
 from reference_bandit import ZIG_R, ZX
-from reference_es import box_transform, standard_normal
+from reference_es import box_case, box_transform, standard_normal
 
 BACKENDS = {"cpp": _core.es, "numba": numba_es}
 
@@ -50,19 +50,6 @@ def test_normals_are_standard_normal() -> None:
     wedge = (np.abs(x) > ZX[64]) & (np.abs(x) < ZX[63])
     want = stats.norm.cdf(ZX[63]) - stats.norm.cdf(ZX[64])
     assert abs(wedge.mean() / (2 * want) - 1) < 0.1
-
-
-def box_case(seed: int) -> tuple:
-    rng = np.random.default_rng(seed)
-    n = 30
-    low = rng.uniform(-10, 0, n)
-    high = low + rng.choice([1e-3, 0.5, 20.0], n)
-    width = high - low
-    al = np.minimum(width / 2, (1 + np.abs(low)) / 20)
-    au = np.minimum(width / 2, (1 + np.abs(high)) / 20)
-    # steps inside, near a bound, a few periods out, and far out
-    Y = rng.standard_normal((60, n)) * rng.choice([0.01, 1.0, 30.0, 1e6], (60, 1))
-    return Y, rng.uniform(low, high), 1.3, low, high, al, au
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -6,11 +6,23 @@ the problem's scale and shape.
   IPOP or BIPOP (:mod:`.restarts`) when a run meets a stopping criterion (:mod:`.termination`),
   kept in the box by a transform or a penalty (:mod:`.bounds`), with uncertainty handling for
   noisy objectives (:mod:`.noise`); their parameters from :mod:`.parameters`.
+- :class:`BatchCMAES` (:mod:`.batch`): many CMA-ES runs updated together as batched arrays
+  (NumPy, or CuPy on a GPU).
 - :class:`LSHADE`, :class:`JSO` (:mod:`.differential`): adaptive differential evolution with
   success-history F/CR adaptation, an external archive and linear population size reduction.
 """
 
+from .batch import BatchCMAES
 from .cmaes import CMAES, LMMAES, EvolutionStrategy, SepCMAES
 from .differential import JSO, LSHADE, AdaptiveDE
 
-__all__ = ["CMAES", "JSO", "LMMAES", "LSHADE", "AdaptiveDE", "EvolutionStrategy", "SepCMAES"]
+__all__ = [
+    "CMAES",
+    "JSO",
+    "LMMAES",
+    "LSHADE",
+    "AdaptiveDE",
+    "BatchCMAES",
+    "EvolutionStrategy",
+    "SepCMAES",
+]
