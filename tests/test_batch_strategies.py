@@ -125,3 +125,22 @@ def test_a_start_point_for_every_run() -> None:
     es = CMAES(BOX * 2, seed=0, restarts="none")
     np.testing.assert_array_equal(default.mean[0], es.mean)  # run 0 starts where CMAES does
     assert not np.array_equal(default.mean[0], default.mean[1])
+
+
+class _ArrayModule:
+    """NumPy under another name: the batch takes the path it takes for CuPy's arrays (no
+    kernels on them, the box transform in array operations)."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(np, name)
+
+
+def test_the_array_module_path_is_the_kernel_path() -> None:
+    def run(xp: object) -> np.ndarray:
+        batch = BatchCMAES([(0.0, 1.0)] * 5, 4, seed=8, sigma0=0.8, xp=xp)
+        for _ in range(25):
+            X = batch.ask()
+            batch.tell(sphere(X - 0.9))
+        return np.concatenate([batch.mean.ravel(), batch.C.ravel(), batch.best_f])
+
+    np.testing.assert_array_equal(run(_ArrayModule()), run(None))
