@@ -144,3 +144,29 @@ def test_the_array_module_path_is_the_kernel_path() -> None:
         return np.concatenate([batch.mean.ravel(), batch.C.ravel(), batch.best_f])
 
     np.testing.assert_array_equal(run(_ArrayModule()), run(None))
+
+
+def test_a_stopped_run_keeps_its_distribution() -> None:
+    batch = BatchCMAES(BOX * 4, 3, seed=6, tolx=1e-3)  # run 0 stops early on its own
+    while not batch.stopped.any():
+        batch.tell(sphere(batch.ask()))
+    i = int(np.flatnonzero(batch.stopped)[0])
+    frozen = [a[i].copy() for a in (batch.mean, batch.C, batch.B, batch.D, batch.sigma)]
+    for _ in range(10):
+        batch.tell(sphere(batch.ask()) * (1 + np.arange(batch.pop_size)))
+    for before, now in zip(frozen, (batch.mean, batch.C, batch.B, batch.D, batch.sigma),
+                           strict=True):  # fmt: skip
+        np.testing.assert_array_equal(now[i], before)
+
+
+def test_checkpoints_of_another_box_or_with_bad_values_are_refused() -> None:
+    batch = BatchCMAES(BOX * 3, 2, seed=1)
+    batch.tell(sphere(batch.ask()))
+    state = batch.state_dict()
+    other = BatchCMAES([(100.0, 101.0)] * 3, 2, seed=1)
+    with pytest.raises(ValidationError, match="bounds"):
+        other.load_state_dict(state)
+    for bad in ({"D": np.zeros((2, 3))}, {"sigma": -np.ones(2)}, {"decomposed_at": 10**6}):
+        with pytest.raises(ValidationError):
+            batch.load_state_dict({**state, **bad})
+    np.testing.assert_array_equal(batch.state_dict()["C"], state["C"])  # nothing changed

@@ -498,3 +498,15 @@ def test_a_checkpoint_in_fortran_order_resumes_bit_for_bit() -> None:
     run_to(b, sphere, 30)
     np.testing.assert_array_equal(a._model.C, b._model.C)
     np.testing.assert_array_equal(a.mean, b.mean)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_the_covariance_stays_positive_definite_in_few_dimensions(n: int) -> None:
+    # With B and D decomposed every other generation at n = 2 and 3, the active update's
+    # Mahalanobis lengths went stale and C turned indefinite in most runs on the ellipsoid.
+    for seed in range(8):
+        es = CMAES([(-5.0, 5.0)] * n, seed=seed, restarts="none")
+        while es.stop_reason is None:
+            es.tell(ellipsoid(es.ask()))
+            assert np.linalg.eigvalsh(es._model.C).min() > 0, f"seed {seed}"
+        assert es.best_f < 1e-12, f"seed {seed}: {es.stop_reason}"

@@ -35,7 +35,7 @@ from .._core import rng as _rng
 from .._errors import FitnessError, StateError, ValidationError
 from .._validate import as_bounds, as_seed, integer, real
 from .cmaes import RESTART, SAMPLE, START_MARGIN
-from .models import LAG
+from .models import decomposition_gap
 from .parameters import default_pop_size, parameters
 
 #: A run stops when its axis ratio passes this (pycma's tolconditioncov 1e14, as a ratio).
@@ -77,7 +77,7 @@ class BatchCMAES:
         n = self.dim = low.size
         self.batch = integer(batch, "batch", 1, 2**24)
         self.pop_size = (default_pop_size(n) if pop_size is None
-                         else integer(pop_size, "pop_size", 2, 2**20))  # fmt: skip
+                         else integer(pop_size, "pop_size", 4, 2**20))  # fmt: skip
         if self.batch * self.pop_size > 2**31:
             raise ValidationError("batch * pop_size must be at most 2**31 (rows of one stream)")
         self.seed = as_seed(seed)
@@ -89,7 +89,7 @@ class BatchCMAES:
         self._al = np.minimum(width / 2, (1 + np.abs(low)) / 20)  # BoundTransform's margins
         self._au = np.minimum(width / 2, (1 + np.abs(high)) / 20)
         self._p = p = parameters(n, self.pop_size)
-        self._gap = max(1.0, 1.0 / (LAG * n * (p.c1 + p.cmu)))
+        self._gap = decomposition_gap(p)
         xp_ = self.xp
         stds = width / width.mean()
         self.mean = xp_.asarray(self._starts(x0))
@@ -213,11 +213,17 @@ class BatchCMAES:
     def _decompose(self) -> None:
         """B and D of every covariance (one batched symmetric eigendecomposition)."""
         xp = self.xp
-        d2, B = xp.linalg.eigh(self.C, UPLO="U")  # as CMAES (LAPACK reads one triangle)
+        # NumPy: LAPACK's dsyevd per matrix, reading the upper triangle as CMAES's does (the
+        # same eigenvectors, signs included); CuPy: cuSOLVER's batched Jacobi (syevjBatched)
+        d2, B = xp.linalg.eigh(self.C, UPLO="U")
         # rounding can leave eigenvalues at or below zero when C is ill-conditioned: floor them
         top = d2[:, -1:]
         d2 = xp.maximum(d2, xp.where(top > 0, top * 1e-20, 1e-300))
-        self.B, self.D = B, xp.sqrt(d2)
+        failed = ~(xp.isfinite(d2).all(axis=1) & xp.isfinite(B).all(axis=(1, 2)))
+        self.stopped = self.stopped | failed
+        live = ~self.stopped  # a stopped run keeps the distribution it stopped with
+        self.B = xp.where(live[:, None, None], B, self.B)
+        self.D = xp.where(live[:, None], xp.sqrt(d2), self.D)
         self._decomposed_at = self.generation
 
     # checkpoints --------------------------------------------------------------------------
@@ -228,7 +234,8 @@ class BatchCMAES:
         host = getattr(self.xp, "asnumpy", np.asarray)
         keys = ("mean", "sigma", "ps", "pc", "C", "B", "D", "stopped", "best_f", "best_x")
         return {"format": _FORMAT, "seed": self.seed, "batch": self.batch,
-                "pop_size": self.pop_size, "generation": self.generation, "nfev": self.nfev,
+                "pop_size": self.pop_size, "low": self.low.copy(), "high": self.high.copy(),
+                "tolx": self.tolx, "generation": self.generation, "nfev": self.nfev,
                 "decomposed_at": self._decomposed_at,
                 **{k: np.array(host(getattr(self, k))) for k in keys}}  # fmt: skip
 
@@ -237,11 +244,14 @@ class BatchCMAES:
         population size; nothing changes when the state is refused."""
         if not isinstance(state, Mapping) or state.get("format") != _FORMAT:
             raise ValidationError(f"not a {_FORMAT} state")
-        for key in ("seed", "batch", "pop_size"):
+        for key in ("seed", "batch", "pop_size", "tolx"):
             if state.get(key) != getattr(self, key):
                 raise ValidationError(f"state {key} {state.get(key)!r} differs from this "
                                       f"batch's {getattr(self, key)!r}")  # fmt: skip
         b, n = self.batch, self.dim
+        for key in ("low", "high"):
+            if not np.array_equal(np.asarray(state.get(key), dtype=float), getattr(self, key)):
+                raise ValidationError(f"state {key} differs from this batch's bounds")
         finite = {"mean": (b, n), "sigma": (b,), "ps": (b, n), "pc": (b, n), "C": (b, n, n),
                   "B": (b, n, n), "D": (b, n), "best_x": (b, n)}  # fmt: skip
         arrays = {k: _state_dict.finite_array(state, k, shape) for k, shape in finite.items()}
@@ -250,7 +260,11 @@ class BatchCMAES:
         if best_f is None or np.isnan(best_f).any() or stopped is None:
             raise ValidationError(f"state best_f and stopped must be ({b},) arrays")
         arrays |= {"best_f": best_f, "stopped": stopped}
+        if not ((arrays["D"] > 0).all() and (arrays["sigma"] > 0).all()):
+            raise ValidationError("state D and sigma must be positive")
         counters = _state_dict.counters(state, "generation", "nfev", "decomposed_at")
+        if counters[2] > counters[0]:
+            raise ValidationError("state decomposed_at must not pass generation")
         for key, a in arrays.items():
             setattr(self, key, self.xp.asarray(a))
         self.generation, self.nfev, self._decomposed_at = counters
@@ -261,10 +275,17 @@ def box_map(xp: Any, G: Any, low: Any, high: Any, al: Any, au: Any) -> Any:
     """The box transform of ``es.box_transform`` in array operations of ``xp`` (for arrays the
     kernel cannot read, such as CuPy's): the identity on ``[low + al, high - au]``, a
     reflection into one period ``[low - al, high + au]`` and a quadratic bend within ``al``
-    (``au``) of a bound elsewhere; the same doubles as the kernel."""
+    (``au``) of a bound elsewhere; the same IEEE operations as the kernel (the same doubles
+    wherever the module rounds them correctly, as NumPy and CUDA do)."""
     a = low - al
     r = high + au - a
-    y = xp.mod(G - a, 2 * r)
+    p, t = 2 * r, G - a
+    # (G - a) mod 2r as the kernel takes it: one addition within a period of [0, 2r) (exact),
+    # fmod beyond (libraries' own mod may round otherwise: CuPy's is t - floor(t / p) p)
+    far = xp.fmod(t, p)
+    far = xp.where(far < 0, far + p, far)
+    near = (t >= -p) & (t < 2 * p)
+    y = xp.where(near, xp.where(t >= p, t - p, xp.where(t < 0, t + p, t)), far)
     y = a + xp.where(y > r, 2 * r - y, y)
     y = xp.where(y < low + al, low + (y - a) * (y - a) * (1 / (4 * al)), y)
     y = xp.where(y > high - au, high - (y - high - au) * (y - high - au) * (1 / (4 * au)), y)

@@ -34,6 +34,17 @@ from .parameters import Parameters, default_pop_size
 #: and Rosenbrock at n = 20 and 50 (3 seeds, evaluations to 1e-8), LAG = 1 needed as many
 #: evaluations as 10 and 3 and cost 40 % less time (benchmarks/results/2026-12-07-strategies.md).
 LAG = 1.0
+#: Below this dimension the lag is that of this dimension: at n = 2 and 3 the rule allowed B
+#: and D to drift by half and a third of C, the active update's Mahalanobis lengths went stale,
+#: and C turned indefinite in 29 and 24 of 40 runs on the ellipsoid (17 and 25 of 40 on
+#: Rosenbrock); decomposing every generation there (a 2x2 or 3x3 eigh) none.
+LAG_MIN_DIM = 10
+
+
+def decomposition_gap(p: Parameters) -> float:
+    """Generations between eigendecompositions: ``1 / (LAG max(n, LAG_MIN_DIM) (c1 + cmu))``,
+    at least one."""
+    return max(1.0, 1.0 / (LAG * max(p.dim, LAG_MIN_DIM) * (p.c1 + p.cmu)))
 
 
 class FullCovariance:
@@ -52,7 +63,7 @@ class FullCovariance:
         self._axis_ratio = float(self.D.max() / self.D.min())
         self.pc = np.zeros(n)
         self.decomposed_at = 0
-        self.gap = max(1.0, 1.0 / (LAG * n * (p.c1 + p.cmu)))
+        self.gap = decomposition_gap(p)
 
     def prepare(self, t: int) -> None:
         """Refreshes B and D when C has moved enough since the last decomposition."""
