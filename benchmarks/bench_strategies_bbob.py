@@ -24,12 +24,16 @@ of all its instances' runs (to the hit, or all of them when there was none) divi
 number of runs that hit (inf when none did), and the ratio chimera / pycma (below 1: chimera
 is faster). The aggregate is the geometric mean of the ratios where both ERTs are finite.
 Raw per-run numbers, with each chimera run's restarts (``es.runs``) and pycma's stopping
-reasons, go to ``results/<date>_<time>_strategies_bbob.json``.
+reasons, go to ``results/<date>_<time>_strategies_bbob.json``. After the table: the runtime
+ECDF of single runs at the target (the fraction of all runs that reached it within b
+evaluations) for both. ``--combine FILE ...`` prints the same report over the runs of earlier
+result files (runs split over processes by function or instance).
 
 Usage::
 
     python benchmarks/bench_strategies_bbob.py [--dim 10] [--instances 1-5]
         [--functions 1-24] [--budget-multiplier 1e5] [--seed 1] [--pycma-bounds]
+    python benchmarks/bench_strategies_bbob.py --combine results/A.json results/B.json
 """
 
 from __future__ import annotations
@@ -164,6 +168,70 @@ def ert(runs: list[dict[str, Any]]) -> tuple[float, int]:
     return (spent / hits if hits else math.inf), hits
 
 
+def report(records: list[dict[str, Any]], title: str) -> float:
+    """The ERT table per function, the aggregate, and the runtime ECDF of the runs; returns
+    the geometric mean ERT ratio over the functions both solved."""
+    rows: list[list[Any]] = []
+    ratios: list[float] = []
+    within = 0
+    for fid in sorted({r["function"] for r in records}):
+        by_opt = {k: [r for r in records if r["function"] == fid and r["optimizer"] == k]
+                  for k in ("chimera", "pycma")}  # fmt: skip
+        (ert_c, hit_c), (ert_p, hit_p) = ert(by_opt["chimera"]), ert(by_opt["pycma"])
+        ratio = ert_c / ert_p if math.isfinite(ert_c) and math.isfinite(ert_p) else math.nan
+        if math.isfinite(ratio):
+            ratios.append(ratio)
+        # within 1.1x: by the ratio, or pycma did not solve it (neither did, or chimera alone)
+        within += bool(ratio <= 1.1) if math.isfinite(ratio) else not math.isfinite(ert_p)
+        rows.append([f"f{fid} {NAMES[fid - 1]}", ert_c, ert_p, ratio,
+                     f"{hit_c}/{len(by_opt['chimera'])}", f"{hit_p}/{len(by_opt['pycma'])}",
+                     median([r["best_error"] for r in by_opt["chimera"]]),
+                     median([r["best_error"] for r in by_opt["pycma"]]),
+                     sum(r["wall_s"] for r in by_opt["chimera"]),
+                     sum(r["wall_s"] for r in by_opt["pycma"])])  # fmt: skip
+    print_table(
+        f"{title}: ERT to f - fopt < {PRECISION:g} (evaluations; ratio below 1: chimera faster)",
+        ["function", "ERT chimera", "ERT pycma", "ratio", "hits chimera", "hits pycma",
+         "median error chimera", "median error pycma", "wall s chimera", "wall s pycma"],
+        rows,
+    )  # fmt: skip
+    hits = {k: sum(r["hit_at"] is not None for r in records if r["optimizer"] == k)
+            for k in ("chimera", "pycma")}  # fmt: skip
+    total = sum(r["optimizer"] == "chimera" for r in records)
+    geo = math.exp(float(np.mean(np.log(ratios)))) if ratios else math.nan
+    print(f"aggregate: hits chimera {hits['chimera']}/{total}, pycma {hits['pycma']}/{total}; "
+          f"geometric mean ERT ratio {geo:.3g} over the {len(ratios)} functions both solved; "
+          f"within 1.1x (or unsolved by both, or solved by chimera alone): {within} of "
+          f"{len(rows)}; worse than 2x: {sum(q > 2 for q in ratios)}")  # fmt: skip
+    ecdf(records)
+    return geo
+
+
+def ecdf(records: list[dict[str, Any]]) -> None:
+    """The runtime ECDF of single runs at the one target: the fraction of all (function,
+    instance) runs that reached f - fopt < PRECISION within b evaluations, b from 10 to the
+    budget in quarter decades of the dimension, for each optimizer, and where chimera's
+    fraction is below pycma's."""
+    budgets = sorted({r["evals"] for r in records})
+    top = max(budgets) if budgets else 1
+    grid = [10 ** (k / 4) for k in range(4, int(4 * math.log10(top)) + 2)]
+    lines, below = [], []
+    for b in grid:
+        frac = {}
+        for k in ("chimera", "pycma"):
+            runs = [r for r in records if r["optimizer"] == k]
+            frac[k] = sum(r["hit_at"] is not None and r["hit_at"] <= b for r in runs) / max(
+                len(runs), 1
+            )
+        lines.append(f"{b:>12.0f} {frac['chimera']:8.3f} {frac['pycma']:8.3f}")
+        if frac["chimera"] < frac["pycma"]:
+            below.append(f"{b:.0f}")
+    print("runtime ECDF (fraction of runs at the target within b evaluations):")
+    print(f"{'b':>12} {'chimera':>8} {'pycma':>8}")
+    print("\n".join(lines))
+    print("chimera's ECDF is below pycma's at b = " + (", ".join(below) if below else "none"))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dim", type=int, default=10)
@@ -175,7 +243,17 @@ def main() -> int:
     ap.add_argument("--pycma-bounds", action="store_true",
                     help="give pycma the box [-5, 5]^n as well (chimera always has it)")  # fmt: skip
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--combine", nargs="+", metavar="JSON",
+                    help="report on the runs of these result files instead of running")  # fmt: skip
     opts = ap.parse_args()
+    if opts.combine:
+        import json
+
+        records = [
+            r for path in opts.combine for r in json.loads(Path(path).read_text())["records"]
+        ]
+        report(records, f"BBOB, the runs of {len(opts.combine)} result files")
+        return 0
     import cocoex
 
     functions, instances = indices(opts.functions), indices(opts.instances)
@@ -185,8 +263,6 @@ def main() -> int:
     print(f"bbob, dim {opts.dim}, functions {opts.functions}, instances {opts.instances}, "
           f"budget {budget} evaluations a run, target f - fopt < {PRECISION:g}")  # fmt: skip
     records: list[dict[str, Any]] = []
-    rows: list[list[Any]] = []
-    ratios: list[float] = []
     for fid in functions:
         by_opt: dict[str, list[dict[str, Any]]] = {"chimera": [], "pycma": []}
         for inst in instances:
@@ -199,31 +275,7 @@ def main() -> int:
                 print(f"  f{fid:<2} i{inst:<2} {name:<7} evals {r['evals']:>8} "
                       f"hit {r['hit_at'] or '-':>8}  error {r['best_error']:.2e}  "
                       f"{r['wall_s']:.1f} s  runs {len(r['runs'])}", flush=True)  # fmt: skip
-        (ert_c, hit_c), (ert_p, hit_p) = ert(by_opt["chimera"]), ert(by_opt["pycma"])
-        ratio = ert_c / ert_p if math.isfinite(ert_c) and math.isfinite(ert_p) else math.nan
-        if math.isfinite(ratio):
-            ratios.append(ratio)
-        n = len(instances)
-        rows.append([f"f{fid} {NAMES[fid - 1]}", ert_c, ert_p, ratio, f"{hit_c}/{n}",
-                     f"{hit_p}/{n}", median([r["best_error"] for r in by_opt["chimera"]]),
-                     median([r["best_error"] for r in by_opt["pycma"]]),
-                     sum(r["wall_s"] for r in by_opt["chimera"]),
-                     sum(r["wall_s"] for r in by_opt["pycma"])])  # fmt: skip
-    print_table(
-        f"BBOB {opts.dim}-D, instances {opts.instances}, budget {budget}: ERT to f - fopt < "
-        f"{PRECISION:g} (evaluations; ratio below 1: chimera faster)",
-        ["function", "ERT chimera", "ERT pycma", "ratio", "hits chimera", "hits pycma",
-         "median error chimera", "median error pycma", "wall s chimera", "wall s pycma"],
-        rows,
-    )  # fmt: skip
-    hits = {k: sum(r["hit_at"] is not None for r in records if r["optimizer"] == k)
-            for k in ("chimera", "pycma")}  # fmt: skip
-    total = len(functions) * len(instances)
-    geo = math.exp(float(np.mean(np.log(ratios)))) if ratios else math.nan
-    print(f"aggregate: hits chimera {hits['chimera']}/{total}, pycma {hits['pycma']}/{total}; "
-          f"geometric mean ERT ratio {geo:.3g} over the {len(ratios)} functions both solved; "
-          f"within 1.1x: {sum(q <= 1.1 for q in ratios)}, worse than 2x: "
-          f"{sum(q > 2 for q in ratios)}")  # fmt: skip
+    geo = report(records, f"BBOB {opts.dim}-D, instances {opts.instances}, budget {budget}")
     for name in ("chimera", "pycma"):
         own = [r for r in records if r["optimizer"] == name]
         print(f"{name}: {sum(r['wall_s'] for r in own):.1f} s wall, "
