@@ -11,6 +11,7 @@ says why (``chimera backends``).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -137,6 +138,7 @@ def resolve(name: str = "auto", area: str = "ga",
     return name, _area(name, mod, area)
 
 
+@functools.cache  # a module per (backend, area): the public kernels' wrappers ask every call
 def _area(name: str, ga: ModuleType, area: str) -> ModuleType:
     if area == "ga":
         return ga
