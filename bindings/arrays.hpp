@@ -62,6 +62,10 @@ inline void require(bool ok, const std::string& message) {
   if (!ok) throw Invalid(message);
 }
 
+// The checks below build their message only when they fail: a call's checks run on every
+// kernel call, and a message built each time (a std::string per gene, in a loop) cost more
+// than a small kernel.
+
 // Refuses, before allocating, ``bytes`` more than this machine's memory (as chimera's
 // _validate.fits_in_memory words it).
 inline void require_fits(double bytes, const std::string& what) {
@@ -82,14 +86,26 @@ inline void require_fits(double bytes, const std::string& what) {
 }
 
 inline void require_ndim(const py::array& a, py::ssize_t ndim, const char* name) {
-  require(a.ndim() == ndim, std::string(name) + " must be " + std::to_string(ndim) +
-                                "-dimensional, got " + std::to_string(a.ndim()) + " dimensions");
+  if (a.ndim() != ndim) {
+    throw Invalid(std::string(name) + " must be " + std::to_string(ndim) + "-dimensional, got " +
+                  std::to_string(a.ndim()) + " dimensions");
+  }
 }
 
 inline void require_len(const py::array& a, py::ssize_t axis, py::ssize_t len, const char* name) {
-  require(a.shape(axis) == len, std::string(name) + " has " + std::to_string(a.shape(axis)) +
-                                    " entries along axis " + std::to_string(axis) + ", expected " +
-                                    std::to_string(len));
+  if (a.shape(axis) != len) {
+    throw Invalid(std::string(name) + " has " + std::to_string(a.shape(axis)) +
+                  " entries along axis " + std::to_string(axis) + ", expected " +
+                  std::to_string(len));
+  }
+}
+
+// An array used in place must be C-contiguous and writeable.
+inline void require_in_place(const py::array& a, const char* name) {
+  if ((a.flags() & py::array::c_style) == 0) {
+    throw Invalid(std::string(name) + " must be C-contiguous");
+  }
+  if (!a.writeable()) throw Invalid(std::string(name) + " must be writeable");
 }
 
 // An array argument used in place (no conversion), refused with a TypeError naming it otherwise.
@@ -110,8 +126,7 @@ py::array_t<T> output(const py::object& obj, const char* name) {
                          std::string(py::str(py::dtype::of<T>())));
   }
   auto a = py::reinterpret_borrow<py::array_t<T>>(obj);
-  require((a.flags() & py::array::c_style) != 0, std::string(name) + " must be C-contiguous");
-  require(a.writeable(), std::string(name) + " must be writeable");
+  require_in_place(a, name);
   return a;
 }
 

@@ -41,8 +41,7 @@ py::array_t<T> genome_output(const py::object& obj, const char* name) {
   if constexpr (std::is_same_v<T, std::uint8_t>) {
     // NumPy bool is one byte of 0/1; view it as uint8 without copying.
     auto a = chimera::bind::existing_array(obj, name);
-    require((a.flags() & py::array::c_style) != 0, std::string(name) + " must be C-contiguous");
-    require(a.writeable(), std::string(name) + " must be writeable");
+    chimera::bind::require_in_place(a, name);
     return py::reinterpret_steal<py::array_t<T>>(a.attr("view")("uint8").release());
   } else {
     return output<T>(obj, name);

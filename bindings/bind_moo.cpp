@@ -21,7 +21,7 @@ namespace {
 void require_not_nan(const In<double>& a, const char* name) {
   const double* p = a.data();
   for (py::ssize_t i = 0; i < a.size(); ++i) {
-    require(!std::isnan(p[i]), std::string(name) + " contains NaN");
+    if (std::isnan(p[i])) throw chimera::bind::Invalid(std::string(name) + " contains NaN");
   }
 }
 

@@ -103,7 +103,9 @@ void register_scheduler(py::module_& m) {
              require(priority.ndim() == 1 && static_cast<std::size_t>(priority.size()) == n,
                      "priority must be a 1-D array with one entry per task");
              for (py::ssize_t i = 0; i < priority.size(); ++i) {
-               require(std::isfinite(priority.data()[i]), "priority must be finite (task " + std::to_string(i) + ")");
+               if (!std::isfinite(priority.data()[i])) {
+                 throw chimera::bind::Invalid("priority must be finite (task " + std::to_string(i) + ")");
+               }
              }
              return sc::ReadyQueue(*graph(n, src, dst, py::none()), priority.data());
            }),

@@ -49,14 +49,18 @@ inline bool has_cuda_interface(const py::handle& obj) {
 }
 
 inline void require_ndim(const Array& a, py::ssize_t ndim, const char* name) {
-  require(a.ndim() == ndim, std::string(name) + " must be " + std::to_string(ndim) +
-                                "-dimensional, got " + std::to_string(a.ndim()) + " dimensions");
+  if (a.ndim() != ndim) {
+    throw Invalid(std::string(name) + " must be " + std::to_string(ndim) + "-dimensional, got " +
+                  std::to_string(a.ndim()) + " dimensions");
+  }
 }
 
 inline void require_len(const Array& a, py::ssize_t axis, py::ssize_t len, const char* name) {
-  require(a.shape[static_cast<std::size_t>(axis)] == len,
-          std::string(name) + " has " + std::to_string(a.shape[static_cast<std::size_t>(axis)]) +
-              " entries along axis " + std::to_string(axis) + ", expected " + std::to_string(len));
+  const py::ssize_t got = a.shape[static_cast<std::size_t>(axis)];
+  if (got != len) {
+    throw Invalid(std::string(name) + " has " + std::to_string(got) + " entries along axis " +
+                  std::to_string(axis) + ", expected " + std::to_string(len));
+  }
 }
 
 inline std::string dtype_name(const py::dtype& dt) { return py::str(dt); }

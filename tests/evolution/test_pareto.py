@@ -664,3 +664,14 @@ def test_niche_select_refuses_bad_arrays(backend: str) -> None:
         k.niche_select(niche, ref, dist, 2, 0, 0, np.zeros(2, np.int64))
     with pytest.raises(TypeError):
         k.niche_select(niche, ref, dist, 2, -1, 0, out)
+
+
+@pytest.mark.parametrize("m", [2, 3, 5])
+def test_rank_treats_signed_zeros_as_equal(backend: str, m: int) -> None:
+    # -0.0 == 0.0: the row with 0.0 and a smaller second objective dominates the one with -0.0
+    # (the two-objective sort keys the doubles' bits, where the zeros differ)
+    F = np.ones((2, m))
+    F[0, 0], F[1, 0] = -0.0, 0.0
+    F[1, 1] = 0.5
+    np.testing.assert_array_equal(kernel_rank(backend, F), [1, 0])
+    np.testing.assert_array_equal(kernel_rank(backend, F[::-1]), [0, 1])
