@@ -264,8 +264,8 @@ class EvolutionStrategy(Optimizer):
         top = order[: p.ranked]  # the ranks with a weight (the pair losers have none)
         w = p.weights[: p.ranked]
         # the ranked rows, gathered into work arrays (mode "clip": an unbuffered take)
-        Y = np.take(self._Y, top, axis=0, out=self._rows("ranked Y", top.size), mode="clip")
-        Z = np.take(self._Z, top, axis=0, out=self._rows("ranked Z", top.size), mode="clip")
+        Y = self._Y.take(top, axis=0, out=self._rows("ranked Y", top.size), mode="clip")
+        Z = self._Z.take(top, axis=0, out=self._rows("ranked Z", top.size), mode="clip")
         y_w = p.positive @ Y[: p.mu]
         z_w = p.positive @ Z[: p.mu]
         self.mean = self.mean + self.sigma * y_w
