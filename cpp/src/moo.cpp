@@ -49,7 +49,7 @@ std::int32_t first_free_front(std::size_t fronts, Dominated&& dominated) {
 // An unsigned key in the order of the doubles (-0.0 as +0.0; no NaN reaches the kernels).
 inline std::uint64_t order_key(double x) {
   std::uint64_t bits = 0;
-  const double y = x + 0.0;  // -0.0 -> +0.0, so that the two tie as they compare
+  const double y = x == 0.0 ? 0.0 : x;  // -0.0 as +0.0 (in any rounding mode): they tie
   std::memcpy(&bits, &y, sizeof bits);
   return (bits >> 63) != 0 ? ~bits : bits | (std::uint64_t{1} << 63);
 }
