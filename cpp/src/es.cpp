@@ -51,19 +51,37 @@ double floor_mod(double y, double p) {
   return y == 0.0 ? 0.0 : y;
 }
 
-// T's value from m = (g - a) mod 2r: reflected into [a, a + r], then bent quadratically within
-// al (au) of a bound; bend_l = 1 / (4 al), bend_u = 1 / (4 au). Every operation is computed
-// and then selected, so that a loop over genes runs in SIMD lanes.
-inline double box_fold(double m, double lo, double hi, double al, double au, double bend_l,
-                       double bend_u) {
+// The box's per-gene constants, computed once a call: the margins' inner edges and the
+// quadratic bends' factors 1 / (4 al), 1 / (4 au).
+struct Box {
+  const double *low, *high, *al, *au;
+  std::vector<double> inner_lo, inner_hi, bend_lo, bend_hi;
+
+  Box(const double* lo, const double* hi, const double* l, const double* u, std::size_t cols)
+      : low(lo), high(hi), al(l), au(u), inner_lo(cols), inner_hi(cols), bend_lo(cols),
+        bend_hi(cols) {
+    for (std::size_t j = 0; j < cols; ++j) {
+      inner_lo[j] = low[j] + al[j];
+      inner_hi[j] = high[j] - au[j];
+      bend_lo[j] = 1.0 / (4.0 * al[j]);
+      bend_hi[j] = 1.0 / (4.0 * au[j]);
+    }
+  }
+};
+
+// T's value at gene j from m = (g - a) mod 2r: reflected into [a, a + r], then bent
+// quadratically within al (au) of a bound. Every operation is computed and then selected, so
+// that a loop over genes runs in SIMD lanes.
+inline double box_fold(double m, const Box& b, std::size_t j) {
+  const double lo = b.low[j], hi = b.high[j], al = b.al[j], au = b.au[j];
   const double a = lo - al;
   const double r = hi + au - a;
   const double back = 2.0 * r - m;
   double y = a + (m > r ? back : m);
-  const double below = lo + (y - a) * (y - a) * bend_l;
-  y = y < lo + al ? below : y;
-  const double above = hi - (y - hi - au) * (y - hi - au) * bend_u;
-  y = y > hi - au ? above : y;
+  const double below = lo + (y - a) * (y - a) * b.bend_lo[j];
+  y = y < b.inner_lo[j] ? below : y;
+  const double above = hi - (y - hi - au) * (y - hi - au) * b.bend_hi[j];
+  y = y > b.inner_hi[j] ? above : y;
   y = y < lo ? lo : y;  // rounding at the bounds
   return y > hi ? hi : y;
 }
@@ -76,50 +94,46 @@ inline double box_fold(double m, double lo, double hi, double al, double au, dou
 __attribute__((always_inline)) inline void box_span(double* o, const double* y_row,
                                                     std::size_t j0, std::size_t end,
                                                     const double* mean, double sigma,
-                                                    const double* low, const double* high,
-                                                    const double* al, const double* au,
-                                                    const double* bend) {
+                                                    const Box& b) {
   std::int64_t far = 0;  // whether a gene lies beyond a period
   for (std::size_t j = j0; j < end; ++j) {
-    const double g = mean[j] + sigma * y_row[j], lo = low[j], hi = high[j];
-    const double a = lo - al[j];
-    const double p = 2.0 * (hi + au[j] - a), t = g - a;
+    const double g = mean[j] + sigma * y_row[j];
+    const double a = b.low[j] - b.al[j];
+    const double p = 2.0 * (b.high[j] + b.au[j] - a), t = g - a;
     far |= (t >= -p) & (t < 2.0 * p) ? 0 : 1;
     const double down = t - p, up = t + p;
     const double m = t >= p ? down : (t < 0.0 ? up : t);
-    const double y = box_fold(m, lo, hi, al[j], au[j], bend[2 * j], bend[2 * j + 1]);
-    o[j] = (lo + al[j] <= g) & (g <= hi - au[j]) ? g : y;
+    const double y = box_fold(m, b, j);
+    o[j] = (b.inner_lo[j] <= g) & (g <= b.inner_hi[j]) ? g : y;
   }
   if (far == 0) return;
   for (std::size_t j = j0; j < end; ++j) {
-    const double g = mean[j] + sigma * y_row[j], a = low[j] - al[j];
-    const double p = 2.0 * (high[j] + au[j] - a);
+    const double g = mean[j] + sigma * y_row[j], a = b.low[j] - b.al[j];
+    const double p = 2.0 * (b.high[j] + b.au[j] - a);
     if (g - a >= -p && g - a < 2.0 * p) continue;
-    o[j] = box_fold(floor_mod(g - a, p), low[j], high[j], al[j], au[j], bend[2 * j],
-                    bend[2 * j + 1]);
+    o[j] = box_fold(floor_mod(g - a, p), b, j);
   }
 }
 
 // One row, o = T(mean + sigma y), a span of kBoxSpan genes at a time: the span's steps first,
-// then the map only where one of them left the identity region [low + al, high - au]
-// (inner_lo, inner_hi), which a run converging inside the box rarely does; one branch per span
-// costs little when mispredicted. Compiled for AVX2 and for baseline x86-64, chosen when the
-// library loads: four lanes or two, the same IEEE operations (no FMA), the same doubles.
+// then the map only where one of them left the identity region [low + al, high - au], which a
+// run converging inside the box rarely does; one branch per span costs little when
+// mispredicted. Compiled for AVX2 and for baseline x86-64, chosen when the library loads: four
+// lanes or two, the same IEEE operations (no FMA), the same doubles.
 #if defined(CHIMERA_AVX2) && defined(__linux__)
 __attribute__((target_clones("avx2", "default")))
 #endif
 void box_row(double* o, const double* y_row, std::size_t cols, const double* mean, double sigma,
-             const double* low, const double* high, const double* al, const double* au,
-             const double* bend, const double* inner_lo, const double* inner_hi) {
+             const Box& b) {
   for (std::size_t j0 = 0; j0 < cols; j0 += kBoxSpan) {
     const std::size_t end = std::min(cols, j0 + kBoxSpan);
     std::int64_t outside = 0;  // an OR of 64-bit flags: the lanes' width, and it vectorises
     for (std::size_t j = j0; j < end; ++j) {
       const double g = mean[j] + sigma * y_row[j];
-      outside |= (inner_lo[j] <= g) & (g <= inner_hi[j]) ? 0 : 1;
+      outside |= (b.inner_lo[j] <= g) & (g <= b.inner_hi[j]) ? 0 : 1;
     }
     if (outside != 0) {
-      box_span(o, y_row, j0, end, mean, sigma, low, high, al, au, bend);
+      box_span(o, y_row, j0, end, mean, sigma, b);
     } else {
       for (std::size_t j = j0; j < end; ++j) o[j] = mean[j] + sigma * y_row[j];
     }
@@ -130,19 +144,12 @@ void box_row(double* o, const double* y_row, std::size_t cols, const double* mea
 void box_transform(double* out, const double* Y, std::size_t rows, std::size_t cols,
                    const double* mean, double sigma, const double* low, const double* high,
                    const double* al, const double* au) {
-  std::vector<double> bend(2 * cols), inner_lo(cols), inner_hi(cols);
-  for (std::size_t j = 0; j < cols; ++j) {
-    bend[2 * j] = 1.0 / (4.0 * al[j]);
-    bend[2 * j + 1] = 1.0 / (4.0 * au[j]);
-    inner_lo[j] = low[j] + al[j];
-    inner_hi[j] = high[j] - au[j];
-  }
+  const Box box(low, high, al, au, cols);
   const auto n = static_cast<std::int64_t>(rows);
 #pragma omp parallel for schedule(static) if (rows * cols >= kParallelGrain)
   for (std::int64_t i = 0; i < n; ++i) {
     const std::size_t off = static_cast<std::size_t>(i) * cols;
-    box_row(out + off, Y + off, cols, mean, sigma, low, high, al, au, bend.data(),
-            inner_lo.data(), inner_hi.data());
+    box_row(out + off, Y + off, cols, mean, sigma, box);
   }
 }
 

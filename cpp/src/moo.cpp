@@ -214,7 +214,6 @@ class Cell {
 
   // Whether a member dominates p (row-major rows in S), the newest chunks first.
   bool dominates(const double* p, std::size_t width, const double* S) const {
-    if (rows_.empty()) return false;
     const std::size_t m = width + 1;
     std::uint64_t le[kChunk];
     std::size_t c = (rows_.size() + kChunk - 1) / kChunk;

@@ -25,7 +25,7 @@ def _rows(out: Any, lo: int, hi: int, seed: Any, generation: Any, purpose: Any) 
     for i in range(lo, hi):
         row = np.uint32(i)
         st = stream(seed, generation, row, purpose)
-        k0, k1, _, c1, c2, c3, b0, b1, b2, b3, left = stream(seed, generation, row, purpose)
+        k0, k1, _, c1, c2, c3, b0, b1, b2, b3, left = st  # the same stream from block 2^31
         tail = (k0, k1, _TAIL_BLOCK, c1, c2, c3, b0, b1, b2, b3, left)
         for j in range(out.shape[1]):
             w, st = next_u32(st)

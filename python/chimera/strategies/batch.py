@@ -34,8 +34,9 @@ from .._core import es as _es
 from .._core import rng as _rng
 from .._errors import FitnessError, StateError, ValidationError
 from .._validate import as_bounds, as_seed, integer, real
-from .cmaes import RESTART, SAMPLE, START_MARGIN
-from .models import decomposition_gap
+from .bounds import BoundTransform
+from .cmaes import RESTART, SAMPLE, checked_x0, start_point
+from .models import decomposition_gap, floored_eigenvalues
 from .parameters import default_pop_size, parameters
 
 #: A run stops when its axis ratio passes this (pycma's tolconditioncov 1e14, as a ratio).
@@ -86,8 +87,7 @@ class BatchCMAES:
                        else real(sigma0, "sigma0", 0.0, open_low=True))  # fmt: skip
         self.tolx = real(tolx, "tolx", 0.0, open_low=True)
         self.low, self.high = low, high
-        self._al = np.minimum(width / 2, (1 + np.abs(low)) / 20)  # BoundTransform's margins
-        self._au = np.minimum(width / 2, (1 + np.abs(high)) / 20)
+        self._box = BoundTransform(low, high, _es)
         self._p = p = parameters(n, self.pop_size)
         self._gap = decomposition_gap(p)
         xp_ = self.xp
@@ -108,18 +108,10 @@ class BatchCMAES:
 
     def _starts(self, x0: npt.ArrayLike | None) -> np.ndarray:
         n, b = self.dim, self.batch
-        if x0 is None:
+        if x0 is None:  # run b's start is CMAES's first, from Stream(seed, 0, b, RESTART)
             u = np.asarray(_rng.uniform_rows(self.seed, 0, RESTART, b, n + 2))[:, :n]
-            return self.low + (self.high - self.low) * (START_MARGIN + (1 - 2 * START_MARGIN) * u)
-        try:
-            x = np.array(x0, dtype=np.float64)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise ValidationError(f"x0 must be a numeric ({n},) or ({b}, {n}) array: "
-                                  f"{exc}") from None  # fmt: skip
-        if x.shape not in ((n,), (b, n)):
-            raise ValidationError(f"x0 must have shape ({n},) or ({b}, {n}), got {x.shape}")
-        if not np.isfinite(x).all() or ((x < self.low) | (x > self.high)).any():
-            raise ValidationError("x0 must be finite and inside the bounds")
+            return start_point(self.low, self.high, u)
+        x = checked_x0(x0, self.low, self.high, [(n,), (b, n)])
         return np.broadcast_to(x, (b, n)).copy()
 
     # ask / tell ---------------------------------------------------------------------------
@@ -143,14 +135,11 @@ class BatchCMAES:
 
     def _phenotype(self, G: Any) -> Any:
         """The box transform of the points G (the identity inside the margins)."""
-        if self.xp is np:
-            flat = G.reshape(-1, self.dim)
-            out = np.empty_like(flat)
-            _es.box_transform(out, flat, np.zeros(self.dim), 1.0, self.low, self.high,
-                              self._al, self._au)  # fmt: skip
-            return out.reshape(G.shape)
+        box = self._box
+        if self.xp is np:  # each run's own mean and sigma are in G already
+            return box.phenotype(np.zeros(self.dim), 1.0, G.reshape(-1, self.dim)).reshape(G.shape)
         xp = self.xp
-        return box_map(xp, G, *(xp.asarray(a) for a in (self.low, self.high, self._al, self._au)))
+        return box_map(xp, G, *(xp.asarray(a) for a in (box.low, box.high, box.al, box.au)))
 
     def tell(self, F: npt.ArrayLike) -> None:
         """Values ``(batch, pop_size)`` (minimised) of the points of the last ``ask``."""
@@ -216,9 +205,7 @@ class BatchCMAES:
         # NumPy: LAPACK's dsyevd per matrix, reading the upper triangle as CMAES's does (the
         # same eigenvectors, signs included); CuPy: cuSOLVER's batched Jacobi (syevjBatched)
         d2, B = xp.linalg.eigh(self.C, UPLO="U")
-        # rounding can leave eigenvalues at or below zero when C is ill-conditioned: floor them
-        top = d2[:, -1:]
-        d2 = xp.maximum(d2, xp.where(top > 0, top * 1e-20, 1e-300))
+        d2 = floored_eigenvalues(d2, xp)
         failed = ~(xp.isfinite(d2).all(axis=1) & xp.isfinite(B).all(axis=(1, 2)))
         self.stopped = self.stopped | failed
         live = ~self.stopped  # a stopped run keeps the distribution it stopped with

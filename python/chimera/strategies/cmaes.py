@@ -163,8 +163,7 @@ class EvolutionStrategy(Optimizer):
         self._run, self._restart, self._run_evals = run, restart, 0
         self.pop_size = run.lam + self._reevaluations(run.lam)
         self._p, self._model, self._term = self._run_parts(run)
-        span = self.high - self.low
-        start = self.low + span * (START_MARGIN + (1 - 2 * START_MARGIN) * u[:n])
+        start = start_point(self.low, self.high, u[:n])
         self.mean = self.x0.copy() if restart == 0 and self.x0 is not None else start
         self.sigma = self.sigma0 * run.sigma_factor
         self._sigma_start = self.sigma
@@ -319,15 +318,7 @@ class EvolutionStrategy(Optimizer):
         return self._stop
 
     def _start_point(self, x0: npt.ArrayLike) -> np.ndarray:
-        try:
-            x = np.array(x0, dtype=np.float64)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise ValidationError(f"x0 must be {self.dim} numbers: {exc}") from None
-        if x.shape != (self.dim,):
-            raise ValidationError(f"x0 must have shape ({self.dim},), got {x.shape}")
-        if not np.isfinite(x).all() or ((x < self.low) | (x > self.high)).any():
-            raise ValidationError("x0 must be finite and lie within the bounds")
-        return x
+        return checked_x0(x0, self.low, self.high, [(self.dim,)])
 
     # checkpoints --------------------------------------------------------------------------
 
@@ -459,6 +450,27 @@ class LMMAES(EvolutionStrategy):
     model = "limited_memory"
     active = False
     _FORMAT = "chimera.LMMAES/1"
+
+
+def start_point(low: np.ndarray, high: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A run's start from uniforms u in [0, 1) (rows or one): the box less START_MARGIN of its
+    width at each side."""
+    return low + (high - low) * (START_MARGIN + (1 - 2 * START_MARGIN) * u)
+
+
+def checked_x0(x0: npt.ArrayLike, low: np.ndarray, high: np.ndarray,
+               shapes: list[tuple[int, ...]]) -> np.ndarray:  # fmt: skip
+    """``x0`` as a float64 array of one of ``shapes``, finite and within the bounds."""
+    want = " or ".join(str(s) for s in shapes)
+    try:
+        x = np.array(x0, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValidationError(f"x0 must be a numeric array of shape {want}: {exc}") from None
+    if x.shape not in shapes:
+        raise ValidationError(f"x0 must have shape {want}, got {x.shape}")
+    if not np.isfinite(x).all() or ((x < low) | (x > high)).any():
+        raise ValidationError("x0 must be finite and lie within the bounds")
+    return x
 
 
 def _pairwise(f: np.ndarray) -> np.ndarray:

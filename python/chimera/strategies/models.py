@@ -47,6 +47,14 @@ def decomposition_gap(p: Parameters) -> float:
     return max(1.0, 1.0 / (LAG * max(p.dim, LAG_MIN_DIM) * (p.c1 + p.cmu)))
 
 
+def floored_eigenvalues(d2: Any, xp: Any = np) -> Any:
+    """Eigenvalues (ascending along the last axis) floored at 1e-20 times the largest, or
+    1e-300 when that is not positive: rounding can leave one at or below zero when C is
+    ill-conditioned (the conditioncov criterion ends such a run long before it matters)."""
+    top = d2[..., -1:]
+    return xp.maximum(d2, xp.where(top > 0, top * 1e-20, 1e-300))
+
+
 class FullCovariance:
     """A full covariance matrix ``C`` (initially ``diag(stds^2)``), its eigendecomposition
     ``B diag(D^2) B^T`` refreshed lazily, and the evolution path ``pc``."""
@@ -73,9 +81,7 @@ class FullCovariance:
         d2, B, info = _syevd(self.C, compute_v=1, lower=0, overwrite_a=0)
         if info != 0 or not np.isfinite(d2).all():
             raise FloatingPointError(f"the covariance's eigendecomposition failed (info={info})")
-        # Rounding can leave an eigenvalue at or below zero when C is ill-conditioned: floor it
-        # (the conditioncov criterion ends such a run long before it matters).
-        d2 = np.maximum(d2, d2[-1] * 1e-20 if d2[-1] > 0 else 1e-300)
+        d2 = floored_eigenvalues(d2)
         # C order, as a checkpoint restores it: BLAS may round differently by memory layout.
         self.B, self.D = np.ascontiguousarray(B), np.sqrt(d2)
         self.decomposed_at = t
