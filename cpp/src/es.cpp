@@ -17,27 +17,47 @@ constexpr std::size_t kChunk = 512;
 // Genes per span of the box transform's identity check: one branch amortised over 64 genes.
 constexpr std::size_t kBoxSpan = 64;
 
-rng::Stream::BlocksFn bulk_philox() {
+rng::Stream::BlocksFn bulk_philox(bool use_avx2) {
 #if defined(CHIMERA_AVX2)
-  if (avx2::supported()) return avx2::philox_blocks;
+  if (use_avx2 && avx2::supported()) return avx2::philox_blocks;
+#else
+  (void)use_avx2;
 #endif
   return nullptr;
 }
 
+// The normals' first pass (variates::fast_normals): AVX2's where the CPU has it.
+using FirstPass = void (*)(const std::uint32_t*, std::size_t, double*, std::uint64_t*);
+FirstPass normal_first_pass(bool use_avx2) {
+#if defined(CHIMERA_AVX2)
+  if (use_avx2 && avx2::supported()) return avx2::normal_first_pass;
+#else
+  (void)use_avx2;
+#endif
+  return [](const std::uint32_t* words, std::size_t n, double* out, std::uint64_t* slow) {
+    variates::fast_normals(words, 0, n, out, slow);
+  };
+}
+
 void normal_row(double* row, std::size_t cols, std::uint64_t seed, std::uint32_t generation,
-                std::uint32_t i, std::uint32_t purpose, rng::Stream::BlocksFn blocks) {
-  const double* edge = variates::kZiggurat.x + 1;
+                std::uint32_t i, std::uint32_t purpose, rng::Stream::BlocksFn blocks,
+                FirstPass first_pass) {
   rng::Stream words(seed, generation, i, purpose);
   rng::Stream tail(seed, generation, i, purpose, kTailBlock);
   std::uint32_t buf[kChunk];
+  std::uint64_t slow[kChunk / 64];
   for (std::size_t j0 = 0; j0 < cols; j0 += kChunk) {
     const std::size_t k = std::min(kChunk, cols - j0);
     words.fill(buf, k, blocks);
     double* out = row + j0;
-    for (std::size_t t = 0; t < k; ++t) {
-      int layer = 0;
-      const double x = variates::ziggurat_candidate(buf[t], layer);
-      out[t] = std::fabs(x) < edge[layer] ? x : variates::normal_from(buf[t], tail);
+    std::fill(slow, slow + kChunk / 64, 0);
+    // Candidates first (no data-dependent branch), then the few the fast path rejects.
+    first_pass(buf, k, out, slow);
+    for (std::size_t q = 0; q < (k + 63) / 64; ++q) {
+      for (std::uint64_t bits = slow[q]; bits != 0; bits &= bits - 1) {
+        const std::size_t t = 64 * q + static_cast<std::size_t>(__builtin_ctzll(bits));
+        out[t] = variates::normal_from(buf[t], tail);
+      }
     }
   }
 }
@@ -130,13 +150,10 @@ void box_row(double* o, const double* y_row, std::size_t cols, const double* mea
     std::int64_t outside = 0;  // an OR of 64-bit flags: the lanes' width, and it vectorises
     for (std::size_t j = j0; j < end; ++j) {
       const double g = mean[j] + sigma * y_row[j];
+      o[j] = g;  // the identity, written at once: one pass over the span when none left
       outside |= (b.inner_lo[j] <= g) & (g <= b.inner_hi[j]) ? 0 : 1;
     }
-    if (outside != 0) {
-      box_span(o, y_row, j0, end, mean, sigma, b);
-    } else {
-      for (std::size_t j = j0; j < end; ++j) o[j] = mean[j] + sigma * y_row[j];
-    }
+    if (outside != 0) box_span(o, y_row, j0, end, mean, sigma, b);
   }
 }
 }  // namespace
@@ -154,13 +171,14 @@ void box_transform(double* out, const double* Y, std::size_t rows, std::size_t c
 }
 
 void standard_normal(double* out, std::size_t rows, std::size_t cols, std::uint64_t seed,
-                     std::uint32_t generation, std::uint32_t purpose) {
+                     std::uint32_t generation, std::uint32_t purpose, bool avx2) {
   const auto n = static_cast<std::int64_t>(rows);
-  const rng::Stream::BlocksFn blocks = bulk_philox();
+  const rng::Stream::BlocksFn blocks = bulk_philox(avx2);
+  const FirstPass first_pass = normal_first_pass(avx2);
 #pragma omp parallel for schedule(static) if (rows * cols >= kParallelGrain)
   for (std::int64_t i = 0; i < n; ++i) {
     normal_row(out + static_cast<std::size_t>(i) * cols, cols, seed, generation,
-               static_cast<std::uint32_t>(i), purpose, blocks);
+               static_cast<std::uint32_t>(i), purpose, blocks, first_pass);
   }
 }
 

@@ -28,5 +28,10 @@ void philox_blocks(rng::Block ctr, rng::Key key, std::uint32_t* out, std::size_t
 void beta_first_pass(const std::uint32_t* words, std::size_t n, const double* c, const double* d,
                      const double* inv_a, double* gammas, std::uint64_t* slow);
 
+// variates::fast_normals over n words, four at a time; slow must hold (n + 63) / 64 zeroed
+// words.
+void normal_first_pass(const std::uint32_t* words, std::size_t n, double* out,
+                       std::uint64_t* slow);
+
 }  // namespace chimera::avx2
 #endif

@@ -19,9 +19,10 @@ namespace chimera::es {
 // The tail stream's first block (its counter word zero): rows are far shorter than 2^33.
 constexpr std::uint32_t kTailBlock = 1u << 31;
 
-// out (rows, cols), row-major: row i from Stream(seed, generation, i, purpose).
+// out (rows, cols), row-major: row i from Stream(seed, generation, i, purpose). The same doubles
+// by the AVX2 loops (where the CPU has them, unless avx2 is false) or the baseline ones.
 void standard_normal(double* out, std::size_t rows, std::size_t cols, std::uint64_t seed,
-                     std::uint32_t generation, std::uint32_t purpose);
+                     std::uint32_t generation, std::uint32_t purpose, bool avx2 = true);
 
 // A box [low, high] with quadratic margins al, au (per coordinate, each at most half the
 // span): out (rows, cols) holds T(mean + sigma * Y) gene by gene, where T is the identity on

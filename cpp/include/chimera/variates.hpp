@@ -123,6 +123,20 @@ double gamma_from(std::uint32_t wn, std::uint32_t wu, S& st, const GammaShape& g
   }
 }
 
+// A first pass over normals t = begin..n-1, one word each: the ziggurat's candidate, and a
+// bit in slow unless the fast path accepts it (about 1.2%: normal_from finishes those, in
+// order of t, so the stream's later words go to the same normals as a one-pass loop's).
+// avx2::normal_first_pass computes the same four at a time and leaves its tail to this.
+inline void fast_normals(const std::uint32_t* words, std::size_t begin, std::size_t n,
+                         double* out, std::uint64_t* slow) {
+  for (std::size_t t = begin; t < n; ++t) {
+    int i = 0;
+    const double x = ziggurat_candidate(words[t], i);
+    out[t] = x;
+    slow[t / 64] |= std::uint64_t{!(std::fabs(x) < kZiggurat.x[i + 1])} << (t % 64);
+  }
+}
+
 // BetaSampler's first pass over Gammas g = begin..n-1, from their words (2g: normal, 2g + 1:
 // uniform): the candidate d v^3, and a bit in slow unless it is exact (the ziggurat's fast
 // path, v > 0, the squeeze, no boost). avx2::beta_first_pass computes the same four at a time

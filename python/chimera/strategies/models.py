@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy import linalg
 from scipy.linalg import blas
 from scipy.linalg.lapack import dsyevd as _syevd
 
@@ -226,6 +225,13 @@ class LimitedMemory:
         self.gram = np.zeros((m, m))  # M M^T, kept up to date in O(m n) a generation
         self._scaled = bool((stds != 1).any())  # genes of unequal widths
         self.learnt = 0  # how many vectors have been updated at least once
+        # adapt's constants: each vector's decay and learning rate, and the two as they act on
+        # the Gram matrix
+        self._decay = 1 - self.c_c
+        self._rate = np.sqrt(p.mueff * self.c_c * (2 - self.c_c))
+        self._decay2 = np.outer(self._decay, self._decay)
+        self._rate2 = np.outer(self._rate, self._rate)
+        self._factors: tuple[int, np.ndarray, np.ndarray, float, np.ndarray] | None = None
 
     def prepare(self, t: int) -> None:
         """Nothing to refresh: no decomposition."""
@@ -241,35 +247,40 @@ class LimitedMemory:
         if k == 0:
             return np.multiply(Z, self.stds0, out=out)
         M = self.M[:k]
-        c = self.c_d[:k]
-        R = _spans(1 - c)  # (k + 1, k + 1); column k: prod_(l<i), the factor on z itself
-        T = np.tril(self.gram[:k, :k] * (R[:k, :k] * c), -1)
-        np.fill_diagonal(T, -1.0)
-        # q (I - T^T) = (Z M^T) diag(R[:k, k]): the transposed system is unit lower triangular
-        Q = linalg.solve_triangular(-T, (_products(Z, M) * R[:k, k]).T, lower=True,
-                                    unit_diagonal=True, check_finite=False).T  # fmt: skip
-        Y = np.multiply(Z, R[k, k], out=out)
+        _, lower, on_q, on_z, on_m = self._closed_form(k)
+        # q (I - T^T) = (Z M^T) diag(R[:k, k]), T the Gram matrix times lower: solved for all
+        # samples at once as (I - T) q^T = ..., by BLAS's triangular solve (unit diagonal)
+        Q = blas.dtrsm(1.0, -(self.gram[:k, :k] * lower), (_products(Z, M) * on_q).T,
+                       lower=1, diag=1, overwrite_b=1).T  # fmt: skip
+        Y = np.multiply(Z, on_z, out=out)
         # Y += (Q diag(c R[k, :k])) M, accumulated by BLAS in place (Y^T in Fortran order)
-        blas.dgemm(1.0, M.T, (Q * (c * R[k, :k])).T, beta=1.0, c=Y.T, overwrite_c=True)
+        blas.dgemm(1.0, M.T, (Q * on_m).T, beta=1.0, c=Y.T, overwrite_c=True)
         if self._scaled:
             Y *= self.stds0
         return Y
+
+    def _closed_form(self, k: int) -> tuple[int, np.ndarray, np.ndarray, float, np.ndarray]:
+        """sample's constants for k learnt vectors (fixed once all are): the strict lower
+        triangle of ``R[i, j] c_j``, and the factors ``R[:k, k]`` on ``M_i . z``, ``R[k, k]``
+        on z and ``c R[k, :k]`` on q."""
+        if self._factors is None or self._factors[0] != k:
+            c = self.c_d[:k]
+            R = _spans(1 - c)  # (k + 1, k + 1); column k: prod_(l<i), the factor on z itself
+            self._factors = (k, np.tril(R[:k, :k] * c, -1), R[:k, k].copy(), float(R[k, k]),
+                             c * R[k, :k])  # fmt: skip
+        return self._factors
 
     def rotate(self, z: np.ndarray) -> np.ndarray:
         return z
 
     def adapt(self, Y: np.ndarray, Z: np.ndarray, w: np.ndarray, y_w: np.ndarray,
               z_w: np.ndarray, hsig: bool) -> None:  # fmt: skip
-        p = self.p
-        rate = np.sqrt(p.mueff * self.c_c * (2 - self.c_c))
         # M <- diag(d) M + rate z_w^T, so M M^T <- d_i d_j G_ij + d_i v_i rate_j + rate_i d_j v_j
         # + |z_w|^2 rate_i rate_j with v = M z_w: O(m n), where forming M M^T is O(m^2 n).
-        d, v = 1 - self.c_c, self.M @ z_w
-        dv = d * v
-        self.gram *= np.outer(d, d)
-        self.gram += (
-            np.outer(dv, rate) + np.outer(rate, dv) + float(z_w @ z_w) * np.outer(rate, rate)
-        )
+        d, rate = self._decay, self._rate
+        u = (d * (self.M @ z_w))[:, None] * rate
+        self.gram *= self._decay2
+        self.gram += u + u.T + float(z_w @ z_w) * self._rate2
         self.M *= d[:, None]
         blas.dger(1.0, z_w, rate, a=self.M.T, overwrite_a=True)  # M += rate z_w^T, in place
         self.learnt = min(self.learnt + 1, self.M.shape[0])
