@@ -142,8 +142,12 @@ def _algorithm_targets() -> Iterator[Target]:
             opt.tell(np.zeros((len(X), opt.n_obj)))
             opt.ask()
 
-        yield Target(f"{entry.name}.tell(F)", lambda v, opt=made: opt.tell(v),
-                     ("fitness", "objectives", "f "), usable=usable)  # fmt: skip
+        def tell(v: Any, opt: Any = made) -> None:
+            opt.ask()  # the pending ask, or a new one after a drawn value was taken
+            opt.tell(v)
+
+        yield Target(f"{entry.name}.tell(F)", tell, ("fitness", "objectives", "f "),
+                     usable=usable)  # fmt: skip
         for method, arg in _own_methods(entry.cls):  # inject and whatever an algorithm adds
 
             def call(v: Any, opt: Any = made, method: str = method) -> Any:

@@ -71,7 +71,9 @@ def test_a_registered_algorithm_runs_everywhere(
     spec = tmp_path / "spec.toml"
     spec.write_text(SPEC)
     assert main(["validate", str(spec)]) == 0
-    assert "valid: random_search on sphere, 20 generations of 20" in capsys.readouterr().out
+    assert (
+        "valid: random_search on sphere, 20 generations, 400 evaluations" in capsys.readouterr().out
+    )
     assert main(["plan", str(spec), "--no-probe"]) == 0
     assert "algorithm   random_search (pop 20): as the spec asks" in capsys.readouterr().out
     outcome = pipeline.start(spec, tmp_path / "run", probe=False)

@@ -30,6 +30,8 @@ def check(state: Any, fmt: str, config: Mapping[str, Any], what: str) -> None:
         detail = "; ".join(
             f"{k}: checkpoint {theirs.get(k)!r}, this {what} {config.get(k)!r}" for k in diff[:4]
         )
+        if len(diff) > 4:  # the values can be long; the other keys' names at least
+            detail += f"; and {', '.join(diff[4:])}"
         raise ValidationError(f"checkpoint is from another configuration ({detail})")
 
 

@@ -83,6 +83,12 @@ class Algorithm:
         building it."""
         return self.cls.population_size(options, n_obj, dim)
 
+    def offspring_size(self, options: Mapping[str, Any], n_obj: int = 1,
+                       dim: int | None = None) -> int:  # fmt: skip
+        """The rows each ask after the first returns with these options, without building
+        the optimizer."""
+        return self.cls.offspring_size(options, n_obj, dim)
+
     def create(self, bounds: npt.ArrayLike, *, seed: int | None = None,
                n_obj: int | None = None, **options: Any) -> Optimizer:  # fmt: skip
         """The optimizer with these options; unknown options and a count of objectives it

@@ -96,7 +96,7 @@ def _validate(args: argparse.Namespace) -> int:
         print(json.dumps({"valid": True, "violations": []}))
     else:
         print(f"{args.spec}: valid: {plan.algorithm} on {plan.objective.problem.name}, "
-              f"{plan.generations} generations of {plan.pop_size}")  # fmt: skip
+              f"{plan.generations} generations, {plan.evals:,} evaluations")  # fmt: skip
     return EXIT_OK
 
 

@@ -103,7 +103,7 @@ class Budget:
         """Why no further generation may start, or None."""
         if self.generations is not None and optimizer.generation >= self.generations:
             return f"generation budget of {self.generations} spent"
-        if self.evals is not None and optimizer.nfev + optimizer.pop_size > self.evals:
+        if self.evals is not None and optimizer.nfev + optimizer.batch_size > self.evals:
             return f"evaluation budget of {self.evals} spent"
         if self.seconds is not None and elapsed_s >= self.seconds:
             return f"time budget of {self.seconds:g} s spent"

@@ -186,6 +186,11 @@ class Optimizer(ABC):
     def _apply_state(self, extra: Any) -> None:  # noqa: B027 - a hook: most keep nothing more
         """Assigns what ``_load_state`` checked."""
 
+    def _batch_rows(self, n: int, told: bool) -> int:
+        """Rows of the batch an ask returns with a population of ``n`` (``told``: once the
+        first population has been told); an algorithm that breeds fewer says how many."""
+        return n
+
     def _set_operators(self, operators: dict[str, Any]) -> None:
         raise NotImplementedError
 
@@ -418,8 +423,9 @@ class Optimizer(ABC):
             if not 2 <= min(n, rows) <= max(n, rows) <= 2**31 - 1:
                 raise ValidationError(f"{name} checkpoint's pop_size must be in [2, 2**31)")
         pop = array("population", (rows, d), self.dtype)
-        pending = array("pending", (n, d), self.dtype)
-        parents = array("parents", (n, 2), np.int32)
+        batch = self._batch_rows(n, told=state.get("population") is not None)
+        pending = array("pending", (batch, d), self.dtype)
+        parents = array("parents", (batch, 2), np.int32)
         survivors = array("survivors", (rows,), np.intp)
         best_x = array("best_x", (d,), self.dtype)
         generation, nfev = _state_dict.counters(state, "generation", "nfev")
@@ -458,6 +464,20 @@ class Optimizer(ABC):
         this)."""
         default = inspect.signature(cls).parameters["pop_size"].default
         return integer(options.get("pop_size", default), "pop_size", 2, 2**31 - 1)
+
+    @classmethod
+    def offspring_size(cls, options: Mapping[str, Any], n_obj: int = 1,
+                       dim: int | None = None) -> int:  # fmt: skip
+        """The rows each ask after the first returns with these options (the first asks the
+        whole population): the population size, unless the algorithm breeds fewer."""
+        return cls.population_size(options, n_obj, dim)
+
+    @property
+    def batch_size(self) -> int:
+        """The rows the next ``ask`` returns (the pending one's, when there is one)."""
+        if self._pending is not None:
+            return int(self._pending.shape[0])
+        return self._batch_rows(self.pop_size, told=self._pop is not None)
 
     def __repr__(self) -> str:
         ops = f", operators={self.operators}" if self.operators else ""

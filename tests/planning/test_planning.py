@@ -127,6 +127,21 @@ def test_auto_picks_the_algorithm_and_says_why(tmp_path: Path, objective: str,
     assert plan.generations == 10000 // plan.pop_size and plan.limited_by.startswith("budget.evals")
 
 
+def test_a_generation_of_a_part_of_the_population_is_planned_as_such(tmp_path: Path) -> None:
+    # MOEA/D's first generation is the 91 weights' solutions, each later one a batch of 10
+    text = ('[objective]\nproblem = "dtlz2"\nn_obj = 3\n[algorithm]\nname = "moead"\n'
+            '[budget]\nevals = 1000\n')  # fmt: skip
+    plan = planning.make_plan(parse(text, tmp_path), probe_objective=False)
+    assert (plan.pop_size, plan.batch, plan.generations, plan.evals) == (91, 10, 91, 991)
+    assert plan.to_dict()["offspring"] == 10 and "(pop 91, 10 a generation)" in plan.summary()
+    opt = plan.optimizer()
+    assert opt.batch_size == 91
+    while opt.nfev + opt.batch_size <= 1000:  # as the loop's budget counts
+        opt.tell(np.zeros((opt.batch_size, 3)) + opt.ask()[:, :3])
+        assert opt.batch_size == 10
+    assert (opt.generation, opt.nfev) == (plan.generations, plan.evals)
+
+
 def test_plan_predicts_from_the_probe_each_step_of_the_loop(tmp_path: Path) -> None:
     plan = planning.make_plan(parse(SPHERE, tmp_path), snapshot=discover())
     assert plan.algorithm == "cmaes" and plan.workers == 1 and plan.backend in ("cpp", "numba")

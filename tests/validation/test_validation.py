@@ -104,7 +104,7 @@ def test_genome_checks() -> None:
 def test_validate_and_plan_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = quickstart(tmp_path)
     assert main(["validate", str(good)]) == 0
-    assert "valid: ga on double_pole, 80 generations of 64" in capsys.readouterr().out
+    assert "valid: ga on double_pole, 80 generations, 5,120 evaluations" in capsys.readouterr().out
     assert main(["plan", str(good), "--json", "--no-probe"]) == 0
     plan = json.loads(capsys.readouterr().out)
     assert plan["algorithm"] == "ga" and plan["generations"] == 80

@@ -35,11 +35,14 @@ from . import operators as ops
 from .evolutionary import EvolutionaryAlgorithm
 from .nsga3 import reference_directions
 
-#: The Philox purpose of MOEA/D's draws: ``Stream(seed, generation, i, MATING)`` gives
-#: subproblem ``i``'s mating pool, its parents and the order its replacement visits the pool
-#: in (docs/kernels.md lists the purposes; 11 and 12 are differential evolution's, 13 the
+#: The Philox purpose of MOEA/D's draws: ``Stream(seed, generation, j, MATING)`` gives the
+#: batch's child ``j`` its mating pool, its parents and the order its replacement visits the
+#: pool in (docs/kernels.md lists the purposes; 11 and 12 are differential evolution's, 13 the
 #: GA's step sizes).
 MATING = 14
+#: The purpose of the subproblems' visiting order: sweep ``k`` is the permutation that sorts
+#: the uniforms of ``Stream(seed, k, 0, ORDER)``.
+ORDER = 15
 
 DECOMPOSITIONS = ("tchebycheff", "pbi")
 
@@ -50,6 +53,9 @@ ZERO_WEIGHT = 1e-4
 #: pymoo's MOEA/D crossover: every pair recombines, as a pair that does not spends an
 #: evaluation on a copy of a parent.
 SBX_ALWAYS = ops.SBX(20.0, rate=1.0)
+
+#: The default batch is the population over this, rounded up (measured: the class's Notes).
+BATCH_FRACTION = 10
 
 # Pairwise distances are computed this many matrix entries at a time.
 _CHUNK = 1 << 22
@@ -199,6 +205,11 @@ class MOEAD(EvolutionaryAlgorithm):
         neighbourhood rather than the whole population.
     n_replace : int
         Most solutions one child replaces (n_r, >= 1; MOEA/D-DE's 2 by default).
+    n_offspring : int, optional
+        Children a batch (``ask``): the next subproblems of a random visiting order, each
+        sweep of it a fresh permutation. 1 is the steady-state algorithm of Zhang and Li (a
+        child's parents include every replacement before it), the population size a whole
+        generation at once. Default: a tenth of the population, rounded up (see Notes).
     seed : int, optional
         Seed of the counter-based generator: the same seed gives the same run on any thread
         count and backend.
@@ -219,11 +230,16 @@ class MOEAD(EvolutionaryAlgorithm):
 
     Notes
     -----
-    A generation asks one child per subproblem, all bred from the population as it was,
-    then ``tell`` processes the children in subproblem order 0, 1, ...: the ideal point takes
-    child ``i``'s objectives, then child ``i`` replaces solutions of its pool. This is the
-    sequential algorithm of Zhang and Li with evaluation delayed to the end of the
-    generation: deterministic for a seed, and the same whatever evaluates the batch.
+    A batch asks one child for each of its ``n_offspring`` subproblems, all bred from the
+    population as it was, then ``tell`` processes the children in the batch's order: the
+    ideal point takes a child's objectives, then the child replaces solutions of its pool.
+    This is the sequential algorithm of Zhang and Li with evaluation delayed to the end of
+    the batch: deterministic for a seed, and the same whatever evaluates it. The smaller the
+    batch, the sooner a good child becomes a parent: against whole generations, a tenth of
+    the population (21 of 210 weights) had a lower median IGD+ on DTLZ2 at 5 and 10
+    objectives (3% and 2.6%, p < 0.002 over 10 seeds) and DTLZ7 at 5, the same on DTLZ1 at 5
+    and 10 and DTLZ4 at 5, and no worse than one child a batch
+    (benchmarks/results/2026-12-08-moead-batches.md).
 
     Objectives are not normalised, as in the paper's basic algorithm and in pymoo: the
     stored solutions' scalarised values then stay comparable from one generation to the
@@ -254,6 +270,7 @@ class MOEAD(EvolutionaryAlgorithm):
         n_neighbours: int = 20,
         delta: float = 0.9,
         n_replace: int = 2,
+        n_offspring: int | None = None,
         seed: int | None = None,
         dtype: npt.DTypeLike = "float64",
         crossover: Any = SBX_ALWAYS,
@@ -276,8 +293,12 @@ class MOEAD(EvolutionaryAlgorithm):
         )  # fmt: skip
         self.n_neighbours = min(T, self.pop_size)
         self.neighbours = neighbourhoods(W, self.n_neighbours)
-        # Twice the population: the kernels breed pairs, and a subproblem takes a pair's first.
-        self._variation = self._variation.replace({}, pop_size=2 * self.pop_size)
+        n = self.pop_size
+        self.n_offspring = _n_offspring(n_offspring, n)
+        # Twice the batch: the kernels breed pairs, and a subproblem takes a pair's first.
+        self._variation = self._variation.replace({}, pop_size=2 * self.n_offspring)
+        self._visited = 0  # subproblems visited so far, over all sweeps
+        self._sweep: tuple[int, np.ndarray] | None = None  # (k, sweep k's order), cached
         self._ideal = np.full(self.n_obj, np.inf)
         self._unit = _unit(W)
         self._weights = np.where(W > 0.0, W, ZERO_WEIGHT)
@@ -289,6 +310,12 @@ class MOEAD(EvolutionaryAlgorithm):
         W = weight_vectors(n_obj, options.get("ref_dirs"), options.get("n_partitions"),
                            options.get("pop_size"))  # fmt: skip
         return int(W.shape[0])
+
+    @classmethod
+    def offspring_size(cls, options: Mapping[str, Any], n_obj: int = 3,
+                       dim: int | None = None) -> int:  # fmt: skip
+        """``n_offspring``, or its default for the population these options give."""
+        return _n_offspring(options.get("n_offspring"), cls.population_size(options, n_obj, dim))
 
     @property
     def ideal(self) -> np.ndarray:
@@ -314,13 +341,34 @@ class MOEAD(EvolutionaryAlgorithm):
 
     # breeding ---------------------------------------------------------------------------------
 
-    def _draws(self, k: int) -> np.ndarray:
-        """Row i: the first ``k`` uniforms of subproblem i's stream this generation: its mating
-        pool (the first), its parents (the next two), then the order its replacement visits."""
-        return np.asarray(rng.uniform_rows(self.seed, self.generation, MATING, self.pop_size, k))
+    @property
+    def subproblems(self) -> np.ndarray:
+        """The subproblem of each child of the pending (or next) ask: the whole population in
+        order for the first, then the next ``n_offspring`` of the visiting order."""
+        return np.arange(self.pop_size) if self._pop is None else self._batch()
 
-    def _mating(self) -> tuple[np.ndarray, np.ndarray]:
-        """Whether each subproblem mates in its neighbourhood, and its two parent rows."""
+    def _batch(self) -> np.ndarray:
+        """The subproblems of the pending batch: the next ``n_offspring`` of the endless
+        visiting order (sweep after sweep)."""
+        n, b = self.pop_size, self.n_offspring
+        out = np.empty(b, dtype=np.intp)
+        for j in range(b):
+            k, at = divmod(self._visited + j, n)
+            if self._sweep is None or self._sweep[0] != k:
+                u = np.asarray(rng.uniform_rows(self.seed, k, ORDER, 1, n))[0]
+                self._sweep = (k, np.argsort(u, kind="stable"))
+            out[j] = self._sweep[1][at]
+        return out
+
+    def _draws(self, k: int) -> np.ndarray:
+        """Row j: the first ``k`` uniforms of batch child j's stream this generation: its
+        mating pool (the first), its parents (the next two), then the order its replacement
+        visits."""
+        return np.asarray(rng.uniform_rows(self.seed, self.generation, MATING,
+                                           self.n_offspring, k))  # fmt: skip
+
+    def _mating(self, S: np.ndarray) -> np.ndarray:
+        """The two parent rows of each subproblem of S."""
         n, T = self.pop_size, self.n_neighbours
         u = self._draws(3)
         local = u[:, 0] < self.delta
@@ -328,21 +376,20 @@ class MOEAD(EvolutionaryAlgorithm):
         j1 = (u[:, 1] * size).astype(np.intp)
         j2 = (u[:, 2] * (size - 1)).astype(np.intp)
         j2 += j2 >= j1
-        rows = np.arange(n)
-        a = np.where(local, self.neighbours[rows, np.minimum(j1, T - 1)], j1)
-        b = np.where(local, self.neighbours[rows, np.minimum(j2, T - 1)], j2)
-        return local, np.stack([a, b], axis=1).astype(np.int32)
+        a = np.where(local, self.neighbours[S, np.minimum(j1, T - 1)], j1)
+        b = np.where(local, self.neighbours[S, np.minimum(j2, T - 1)], j2)
+        return np.stack([a, b], axis=1).astype(np.int32)
 
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
-        n = self.pop_size
         if self._pop is None:
-            return self._variation.initial(n), None
-        _, parents = self._mating()
+            return self._variation.initial(self.pop_size), None
+        b = self.n_offspring
+        parents = self._mating(self._batch())
         slots = self._slots()
-        pool = np.empty((2 * n, self.dim), dtype=self.dtype)
+        pool = np.empty((2 * b, self.dim), dtype=self.dtype)
         pool[slots[:, 0]] = self._pop[parents[:, 0]]
         pool[slots[:, 1]] = self._pop[parents[:, 1]]
-        children, mated = self._variation.offspring(pool, np.zeros(2 * n), self.generation)
+        children, mated = self._variation.offspring(pool, np.zeros(2 * b), self.generation)
         if not np.array_equal(mated[::2], slots):
             raise RuntimeError("the breed kernel's stochastic universal sampling no longer "
                                "permutes its rows (docs/kernels.md): MOEA/D cannot place "
@@ -350,11 +397,11 @@ class MOEAD(EvolutionaryAlgorithm):
         return np.ascontiguousarray(children[::2]), parents
 
     def _slots(self) -> np.ndarray:
-        """The pool rows pair i of this generation's breed call mates, read from a dry run
+        """The pool rows pair j of this generation's breed call mates, read from a dry run
         on one gene: with equal weights and as many slots as rows, the kernels' stochastic
         universal sampling is a shuffle of the rows that depends only on the seed, the
         generation and the number of rows."""
-        m = 2 * self.pop_size
+        m = 2 * self.n_offspring
         probe = np.zeros((m, 1))
         parents = np.empty((m, 2), dtype=np.int32)
         self._variation.kernels.breed(
@@ -372,26 +419,28 @@ class MOEAD(EvolutionaryAlgorithm):
         if self._pop is None or self._F is None:
             self._update_ideal(F)
             return Survival(X, F, cv, np.arange(n) + n)
+        S = self._batch()
         pop, Fp = self._pop.copy(), self._F.copy()
         survivors = np.arange(n)
         U = self._draws(3 + self.n_neighbours)  # a neighbourhood's visiting order follows
         local = U[:, 0] < self.delta
         everyone = np.arange(n)
         with np.errstate(invalid="ignore", over="ignore"):
-            for i in range(n):
-                self._update_ideal(F[i : i + 1])
-                if local[i]:
-                    pool, keys = self.neighbours[i], U[i, 3:]
+            for j, i in enumerate(S):
+                self._update_ideal(F[j : j + 1])
+                if local[j]:
+                    pool, keys = self.neighbours[i], U[j, 3:]
                 else:  # the whole population's order: this stream further on
                     pool = everyone
-                    keys = rng.uniform(self.seed, self.generation, i, MATING, 3 + n)[3:]
+                    keys = rng.uniform(self.seed, self.generation, j, MATING, 3 + n)[3:]
                 order = pool[np.argsort(keys, kind="stable")]
                 D = np.empty((2, order.size, self.n_obj))  # the child's offsets, the pool's
-                np.subtract(F[i], self._ideal, out=D[0])
+                np.subtract(F[j], self._ideal, out=D[0])
                 np.subtract(Fp[order], self._ideal, out=D[1])
                 g = self._scalarise(D, order)
                 rows = replaced(g[0], g[1], order, self.n_replace)
-                pop[rows], Fp[rows], survivors[rows] = X[i], F[i], n + i
+                pop[rows], Fp[rows], survivors[rows] = X[j], F[j], n + j
+        self._visited += S.size
         return Survival(pop, Fp, np.zeros(n), survivors)
 
     def _update_ideal(self, F: np.ndarray) -> None:
@@ -404,10 +453,11 @@ class MOEAD(EvolutionaryAlgorithm):
         return {**operators, "n_obj": self.n_obj, "ref_dirs": self.ref_dirs.tolist(),
                 "decomposition": self.decomposition, "theta": self.theta,
                 "n_neighbours": self.n_neighbours, "delta": self.delta,
-                "n_replace": self.n_replace}  # fmt: skip
+                "n_replace": self.n_replace,
+                "n_offspring": self.n_offspring}  # fmt: skip
 
     def _state(self) -> dict[str, Any]:
-        return {**super()._state(), "ideal": self._ideal.copy()}
+        return {**super()._state(), "ideal": self._ideal.copy(), "visited": self._visited}
 
     def _load_state(self, state: Mapping[str, Any], n: int) -> tuple[Any, Any, Any]:
         F, cv, _ = super()._load_state(state, n)
@@ -420,10 +470,23 @@ class MOEAD(EvolutionaryAlgorithm):
         if F is not None and (ideal > F).any():
             raise ValidationError(f"{type(self).__name__} checkpoint's ideal is not the least "
                                   "of its objectives")  # fmt: skip
-        return F, cv, {"ideal": ideal}
+        # checkpoints from before batches had none: a whole generation a batch
+        (visited,) = _state_dict.counters({"visited": 0, **state}, "visited")
+        return F, cv, {"ideal": ideal, "visited": visited}
 
     def _apply_state(self, extra: Any) -> None:
-        self._ideal = extra["ideal"]
+        self._ideal, self._visited = extra["ideal"], extra["visited"]
+
+    def _batch_rows(self, n: int, told: bool) -> int:
+        return self.n_offspring if told else n
+
+
+def _n_offspring(n_offspring: Any, n: int) -> int:
+    """The batch: ``n_offspring`` checked against the population n, or n / BATCH_FRACTION
+    rounded up."""
+    if n_offspring is None:
+        return -(-n // BATCH_FRACTION)
+    return integer(n_offspring, "n_offspring", 1, n)
 
 
 def _floats(F: npt.ArrayLike, W: npt.ArrayLike,

@@ -27,8 +27,6 @@ import moocore
 import numpy as np
 import numpy.typing as npt
 
-from .. import _state_dict
-from .._errors import ValidationError
 from .._validate import integer, real
 from .moea import MOEA
 from .pareto import ranks
@@ -126,8 +124,7 @@ class SMSEMOA(MOEA):
         Population size (mu): the survivors of each generation.
     n_offspring : int, optional
         Children a generation (lambda), 1 to ``pop_size``; default ``pop_size``. 1 is the
-        paper's steady state. (No more than ``pop_size``: a run's evaluation budget counts
-        generations of ``pop_size``, so a larger batch could overrun it.)
+        paper's steady state.
     ref_offset : float
         The reference point of the contributions, per objective: the worst value of the front
         being reduced plus ``ref_offset`` times its range (> 0; 1 by default: the normalised
@@ -190,17 +187,13 @@ class SMSEMOA(MOEA):
         return {**super()._config(), "n_offspring": self.n_offspring,
                 "ref_offset": self.ref_offset}  # fmt: skip
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a snapshot taken by ``state_dict`` (see
-        :meth:`~chimera.optimizer.Optimizer.load_state_dict`); the pending children are
-        ``n_offspring`` rows once the first population has been told."""
-        name = type(self).__name__
-        _state_dict.check(state, self._FORMAT, self.config(), name)
-        rows = self.pop_size if state.get("population") is None else self.n_offspring
-        pending = _state_dict.array(state, "pending", (rows, self.dim), self.dtype)
-        parents = _state_dict.array(state, "parents", (rows, 2), np.int32)
-        if parents is not None and ((parents < 0) | (parents >= self.pop_size)).any():
-            raise ValidationError(f"{name} checkpoint's parents must be rows in "
-                                  f"[0, {self.pop_size})")  # fmt: skip
-        super().load_state_dict({**state, "pending": None, "parents": None})
-        self._pending, self._parents = pending, parents
+    def _batch_rows(self, n: int, told: bool) -> int:
+        return self.n_offspring if told else n
+
+    @classmethod
+    def offspring_size(cls, options: Mapping[str, Any], n_obj: int = 1,
+                       dim: int | None = None) -> int:  # fmt: skip
+        """``n_offspring``, or the population these options give."""
+        mu = cls.population_size(options, n_obj, dim)
+        n_offspring = options.get("n_offspring")
+        return mu if n_offspring is None else integer(n_offspring, "n_offspring", 1, mu)

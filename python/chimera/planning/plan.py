@@ -61,6 +61,9 @@ class Plan:
     seconds_per_generation: float | None
     options: dict[str, Any] = field(default_factory=dict)
     n_constr: int = 0
+    #: Rows a generation after the first evaluates (the first: the population): fewer than
+    #: pop_size for an algorithm that breeds a part of its population at a time (MOEA/D).
+    offspring: int | None = None
     #: For a wasm agent: a generation's seconds if every evaluation spent its whole fuel
     #: limit, or ran out of it (the prediction is for genomes as cheap as the probe's random
     #: ones).
@@ -69,7 +72,14 @@ class Plan:
     @property
     def evals(self) -> int:
         """Evaluations the planned generations make (served canary evaluations aside)."""
-        return self.generations * self.pop_size
+        if self.generations == 0:
+            return 0
+        return self.pop_size + (self.generations - 1) * self.batch
+
+    @property
+    def batch(self) -> int:
+        """Rows a generation after the first evaluates."""
+        return self.pop_size if self.offspring is None else self.offspring
 
     @property
     def predicted_seconds(self) -> float | None:
@@ -108,7 +118,9 @@ class Plan:
         lines = [
             f"plan        {s.name}: {o.kind} {o.problem.name}, {o.dim} genes, "
             f"{o.n_obj} objective(s)",
-            f"algorithm   {self.algorithm} (pop {self.pop_size}): {self.why['algorithm']}",
+            f"algorithm   {self.algorithm} (pop {self.pop_size}"
+            + (f", {self.batch} a generation" if self.batch != self.pop_size else "")
+            + f"): {self.why['algorithm']}",
             f"backend     {self.backend}: {self.why['backend']}",
             f"workers     {self.workers}: {self.why['workers']}",
             f"budget      {self.generations} generations, {self.evals:,} evaluations "
@@ -150,7 +162,8 @@ class Plan:
             "objective": {"kind": self.objective.kind, "name": self.objective.problem.name,
                           "dim": self.objective.dim, "n_obj": self.objective.n_obj},
             "algorithm": self.algorithm, "backend": self.backend, "workers": self.workers,
-            "pop_size": self.pop_size, "generations": self.generations, "evals": self.evals,
+            "pop_size": self.pop_size, "offspring": self.batch, "generations": self.generations,
+            "evals": self.evals,
             "limited_by": self.limited_by, "why": self.why,
             "seconds_per_generation": self.seconds_per_generation,
             "predicted_seconds": self.predicted_seconds,
@@ -208,11 +221,12 @@ def _workers(spec: Spec, objective: Objective, model: CostModel | None,
                   if rest else f"evaluates {pop} in {timed[best] * 1e3:.2f} ms")  # fmt: skip
 
 
-def _generations(spec: Spec, pop: int, per_generation: float | None) -> tuple[int, str]:
+def _generations(spec: Spec, pop: int, batch: int,
+                 per_generation: float | None) -> tuple[int, str]:  # fmt: skip
     b = spec.budget
     limits: dict[str, int] = {}
-    if b.evals is not None:
-        limits[f"budget.evals = {b.evals:,}"] = b.evals // pop
+    if b.evals is not None:  # the first generation evaluates the population, the others batch
+        limits[f"budget.evals = {b.evals:,}"] = 0 if b.evals < pop else 1 + (b.evals - pop) // batch
     if b.generations is not None:
         limits[f"budget.generations = {b.generations}"] = b.generations
     if b.seconds is not None:
@@ -286,6 +300,8 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
     algorithm, why_algorithm = for_spec(spec, objective)
     options = base_options(spec, objective, algorithm)
     pop = algorithms.get(algorithm).population_size(options, objective.n_obj, objective.dim)
+    # what a generation evaluates and breeds (after the first, which is the population)
+    batch = algorithms.get(algorithm).offspring_size(options, objective.n_obj, objective.dim)
     runs_on = algorithms.get(algorithm).cls.backends
     model = None
     if probe_objective:
@@ -297,7 +313,7 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
         native = [b for b in snap.available_backends if b != "numba" and b in runs_on]
         try:
             model = probe(fun, objective.bounds, workers=counts, backends=native or None,
-                          seconds=probe_seconds, batch=max(2, pop), algorithm=algorithm,
+                          seconds=probe_seconds, batch=max(2, batch), algorithm=algorithm,
                           n_obj=objective.n_obj)  # fmt: skip
         except ChimeraError:
             raise
@@ -306,13 +322,13 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
                 f"objective {objective.problem.name} failed on random genomes in its bounds "
                 f"while probed: {exc!r}"
             ) from exc
-    backend, why_backend = _backend(spec, snap, model, pop, objective.dim, runs_on)
-    workers, why_workers = _workers(spec, objective, model, pop)
+    backend, why_backend = _backend(spec, snap, model, batch, objective.dim, runs_on)
+    workers, why_workers = _workers(spec, objective, model, batch)
     evaluate_s = breed_s = serve_s = None
     if model is not None:
-        evaluate_s = model.evaluation_seconds(pop, workers)
+        evaluate_s = model.evaluation_seconds(batch, workers)
         line = model.breeding.get(backend)
-        breed_s = line(pop) if line is not None else None
+        breed_s = line(batch) if line is not None else None
         if spec.deploy is not None:
             serve_s = model.evaluation_seconds(spec.deploy.episodes, 1)
     per_generation = (
@@ -325,13 +341,13 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
         limits = objective.limits
         assert limits is not None and evaluate_s is not None
         dearer = max(1.0, limits.fuel / model.fuel_per_evaluation)
-        shard = -(-pop // (min(workers, pop) if objective.kind == "wasm" else 1))
+        shard = -(-batch // (min(workers, batch) if objective.kind == "wasm" else 1))
         worst = per_generation + evaluate_s * (dearer * _runaways(shard) - 1)
         if serve_s is not None and spec.deploy is not None:
             served = dearer * _runaways(spec.deploy.episodes)
             worst += serve_s * (served - 1)
-    generations, limited_by = _generations(spec, pop, per_generation)
-    shards = min(workers, pop) if objective.kind == "wasm" else 1
+    generations, limited_by = _generations(spec, pop, batch, per_generation)
+    shards = min(workers, batch) if objective.kind == "wasm" else 1
     steps = [Step("breed", breed_s), Step("evaluate", evaluate_s)]
     if spec.bandit is not None:
         steps.append(Step("decide", None if model is None else 0.0))
@@ -342,7 +358,7 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
     return Plan(
         spec=spec, objective=objective, snapshot=snap, model=model, algorithm=algorithm,
         backend=backend, workers=workers, pop_size=pop, generations=generations,
-        limited_by=limited_by,
+        limited_by=limited_by, offspring=batch,
         why={"algorithm": why_algorithm, "backend": why_backend, "workers": why_workers},
         steps=tuple(steps), shards=shards, seconds_per_generation=per_generation,
         n_constr=n_constr, worst_seconds_per_generation=worst,
