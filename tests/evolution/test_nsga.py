@@ -120,6 +120,20 @@ def test_nsga3_keeps_whole_fronts_then_fills_the_last(backend: str) -> None:
     assert split > 0  # the niching path ran
 
 
+def test_nsga3_mates_everyone_twice_while_all_are_feasible(backend: str) -> None:
+    for violation, everyone in ((-np.ones(40), True), (1.0 + np.arange(40), False)):
+        opt = NSGA3([(0.0, 1.0)] * 10, n_obj=2, pop_size=40, seed=5, backend=backend)
+        X = opt.ask()
+        opt.tell(X[:, :2], violation[:, None])
+        opt.ask()
+        assert opt.parents is not None
+        counts = np.bincount(opt.parents.ravel(), minlength=40)
+        if everyone:  # a copy redrawn (rare) takes other parents; the rest parent twice each
+            assert (counts == 2).mean() > 0.9
+        else:  # a binary tournament on violation: the worst row never wins
+            assert counts[39] == 0 and (counts == 0).sum() > 5
+
+
 # --- reproducibility -------------------------------------------------------------------------
 
 

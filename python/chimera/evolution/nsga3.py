@@ -14,7 +14,7 @@ from .._errors import ValidationError
 from .._validate import integer, matrix
 from ..directions import das_dennis, default_partitions
 from .moea import MOEA
-from .operators import SBX
+from .operators import SBX, StochasticUniversal
 from .pareto import ranks
 
 #: The crossover when none is named (pymoo's NSGA-III's; measured in the class docstring).
@@ -46,8 +46,14 @@ class NSGA3(MOEA):
         DTLZ4 at 3 objectives, where a run may collapse onto an edge of the front, it collapsed
         in 20 of 40 runs against 14 (p = 0.43).
 
-    Parents are chosen by binary tournament on constraint violation (random among feasible
-    ones, as in the paper). Survival keeps whole fronts, then fills the split front by niche:
+    While the whole population is feasible, every individual is a parent exactly twice, in
+    pairs of a random permutation (stochastic universal sampling on equal weights; the paper
+    pairs parents at random); otherwise parents are chosen by binary tournament on constraint
+    violation (Jain and Deb 2014). Against random binary tournaments (each parent drawn with
+    replacement, a third of the population left out) the permutation had a lower median
+    IGD+ on DTLZ2 and DTLZ7 at 5 objectives (2% and 10%, p < 0.01 over 20 seeds) and no
+    significant difference on DTLZ1-3, DTLZ2-3, DTLZ1-5, DTLZ4-5, DTLZ3-5 (32% lower, p =
+    0.053) and DTLZ2-10. Survival keeps whole fronts, then fills the split front by niche:
     the ideal point is the best value seen per objective, the extreme points minimise the
     achievement scalarising function along each axis, and their hyperplane's intercepts (or
     the worst values of the population when it is degenerate) give the normalisation, capped
@@ -94,6 +100,12 @@ class NSGA3(MOEA):
 
     def _config(self) -> dict[str, Any]:
         return {**super()._config(), "ref_dirs": self.ref_dirs.tolist()}
+
+    def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
+        if self._pop is None or self._key is None or (self._key > 0).any():
+            return super()._breed()  # the first population, or a tournament on violation
+        everyone = self._variation.replace({"selection": StochasticUniversal()})
+        return everyone.unique_offspring(self._pop, self._key, self.generation)
 
     def _rank(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = self.pop_size
