@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -95,6 +96,28 @@ def test_progress_bar_runs(capsys: pytest.CaptureFixture[str]) -> None:
         problems.sphere, [(-1, 1)] * 2, max_evals=100, pop_size=10, seed=0, progress=True
     )
     assert res.ngen == 10
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "options", "generations"),
+    [("ga", {"pop_size": 10}, 20), ("moead", {"n_obj": 2, "pop_size": 20}, 91),
+     ("sms_emoa", {"n_obj": 2, "pop_size": 20, "n_offspring": 5}, 37)],
+)  # fmt: skip
+def test_progress_bar_expects_the_generations_the_budget_allows(
+    monkeypatch: pytest.MonkeyPatch, algorithm: str, options: dict[str, Any], generations: int
+) -> None:
+    totals = []
+    real = chimera.loop.Progress
+
+    def recording(total: int | None, **kw: Any) -> Any:
+        totals.append(total)
+        return real(total, **kw)
+
+    monkeypatch.setattr(chimera.loop, "Progress", recording)
+    fun = (lambda X: X[:, :2]) if "n_obj" in options else (lambda X: X.sum(axis=1))
+    res = chimera.minimize(fun, [(0, 1)] * 4, algorithm=algorithm, max_evals=200, seed=0,
+                           progress=True, **options)  # fmt: skip
+    assert totals == [generations] == [res.ngen]  # 20 + 9 x 2 = 200 for MOEA/D's 20 weights
 
 
 @pytest.mark.parametrize(

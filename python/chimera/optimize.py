@@ -207,7 +207,9 @@ def minimize(
         evaluate = Evaluator(fun, vectorized=vectorized, executor=pool)
         loop = Loop(opt, evaluate, history=history, budget=Budget(evals=max_evals),
                     callback=callback)  # fmt: skip
-        message = loop.run(progress=progress, total=max_evals // opt.pop_size)
+        # the first generation is the population, each later one a batch of offspring
+        later = algorithms.get(algorithm).offspring_size(options, opt.n_obj, opt.dim)
+        message = loop.run(progress=progress, total=1 + (max_evals - opt.pop_size) // later)
     finally:
         if own_pool and pool is not None:
             pool.shutdown()

@@ -182,6 +182,21 @@ def test_probe_measures_a_numpy_objective() -> None:
     json.dumps(model.to_dict())
 
 
+@pytest.mark.parametrize(
+    ("algorithm", "n_obj"),
+    [(a.name, m) for a in chimera.algorithms.ALGORITHMS.values()
+     for m in ((2, 3) if a.multi_objective else (1,))],
+)  # fmt: skip
+def test_probe_times_every_algorithms_generations(algorithm: str, n_obj: int) -> None:
+    # MOEA/D asks a tenth of its population after the first generation: told as many rows
+    def objectives(X: np.ndarray) -> np.ndarray:
+        return X[:, :n_obj] if n_obj > 1 else X.sum(axis=1)
+
+    model = probe(objectives, [[0.0, 1.0]] * 6, workers=[1], backends=["cpp"], seconds=0.02,
+                  batch=40, algorithm=algorithm, n_obj=n_obj)  # fmt: skip
+    assert model.breeding["cpp"].per_item >= 0 and model.breeding["cpp"](40) > 0
+
+
 def test_probe_measures_a_wasm_agent_on_each_worker_count() -> None:
     agent = WasmAgent(AGENTS / "rastrigin.wasm", dim=6)
     model = probe(agent, [[-5.12, 5.12]] * 6, workers=[1, 2], backends=["cpp"], seconds=0.02)

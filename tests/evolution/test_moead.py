@@ -356,6 +356,8 @@ def test_checkpoint_from_another_configuration_is_refused() -> None:
             MOEAD(dtlz2.bounds(10), seed=9, **other).load_state_dict(state)
     with pytest.raises(ValidationError, match="not a MOEAD checkpoint"):
         make_moead().load_state_dict({**state, "format": "chimera.NSGA3/1"})
+    with pytest.raises(ValidationError, match="written before MOEA/D bred in batches"):
+        make_moead().load_state_dict({**state, "format": "chimera.MOEAD/1"})
     opt = run(make_moead(), dtlz2, 3)
     before = opt.state_dict()
     for bad in ({**before, "ideal": np.full(3, np.nan)}, {**before, "ideal": np.full(3, 9.0)},

@@ -1,6 +1,8 @@
 import numpy as np
 
-def standard_normal(out: np.ndarray, seed: int, generation: int, purpose: int) -> None: ...
+def standard_normal(
+    out: np.ndarray, seed: int, generation: int, purpose: int, avx2: bool = True
+) -> None: ...
 def box_transform(
     out: np.ndarray,
     Y: np.ndarray,

@@ -235,17 +235,20 @@ def _check_output(objective: Any, X: np.ndarray) -> None:
 
 def _generation(bounds: Any, algorithm: str, n_obj: int, backend: str,
                 pop: int) -> Callable[[], None]:  # fmt: skip
-    """One generation of ``algorithm``: its ask (breeding or sampling on the backend's kernels)
-    and tell (survival or adaptation) for ``pop``."""
+    """One generation of ``algorithm`` with a population of ``pop``: its ask (breeding or
+    sampling on the backend's kernels) and tell (survival or adaptation) of the rows asked
+    (fewer than ``pop`` for an algorithm that breeds a part of its population at a time)."""
     from .. import algorithms  # the registry: the optimizer a plan will run, timed as it runs
 
     F = np.random.default_rng(0).random((pop, n_obj))
 
+    def step(opt: Any) -> None:
+        opt.tell(F[: len(opt.ask())])
+
     def fresh() -> Any:
         opt = algorithms.create(algorithm, bounds, seed=0, pop_size=pop, backend=backend,
                                 n_obj=n_obj)  # fmt: skip
-        opt.ask()  # the first ask draws the initial population; breeding starts after it
-        opt.tell(F)
+        step(opt)  # the first ask draws the initial population; breeding starts after it
         return opt
 
     held = [fresh()]
@@ -253,8 +256,7 @@ def _generation(bounds: Any, algorithm: str, n_obj: int, backend: str,
     def generation() -> None:
         if held[0].pop_size != pop:  # a strategy restarted larger: time the asked size
             held[0] = fresh()
-        held[0].ask()
-        held[0].tell(F)
+        step(held[0])
 
     return generation
 

@@ -255,7 +255,8 @@ class MOEAD(EvolutionaryAlgorithm):
     adaptive_mutation = False
     constraints = False
     operator_keys = ("crossover", "mutation")
-    _FORMAT = "chimera.MOEAD/1"
+    #: /1: whole generations in subproblem order, before n_offspring (not resumable here).
+    _FORMAT = "chimera.MOEAD/2"
 
     def __init__(
         self,
@@ -470,8 +471,7 @@ class MOEAD(EvolutionaryAlgorithm):
         if F is not None and (ideal > F).any():
             raise ValidationError(f"{type(self).__name__} checkpoint's ideal is not the least "
                                   "of its objectives")  # fmt: skip
-        # checkpoints from before batches had none: a whole generation a batch
-        (visited,) = _state_dict.counters({"visited": 0, **state}, "visited")
+        (visited,) = _state_dict.counters(state, "visited")
         return F, cv, {"ideal": ideal, "visited": visited}
 
     def _apply_state(self, extra: Any) -> None:
@@ -479,6 +479,18 @@ class MOEAD(EvolutionaryAlgorithm):
 
     def _batch_rows(self, n: int, told: bool) -> int:
         return self.n_offspring if told else n
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a snapshot taken by ``state_dict`` (see
+        :meth:`~chimera.optimizer.Optimizer.load_state_dict`); one written before MOEA/D
+        bred in batches is refused by name."""
+        if isinstance(state, Mapping) and str(state.get("format")) == "chimera.MOEAD/1":
+            raise ValidationError(
+                "this MOEAD checkpoint was written before MOEA/D bred in batches (format "
+                "chimera.MOEAD/1: whole generations in subproblem order); this version cannot "
+                "continue it: finish the run with the chimera that wrote it, or start it again"
+            )
+        super().load_state_dict(state)
 
 
 def _n_offspring(n_offspring: Any, n: int) -> int:

@@ -313,7 +313,7 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
         native = [b for b in snap.available_backends if b != "numba" and b in runs_on]
         try:
             model = probe(fun, objective.bounds, workers=counts, backends=native or None,
-                          seconds=probe_seconds, batch=max(2, batch), algorithm=algorithm,
+                          seconds=probe_seconds, batch=max(2, pop), algorithm=algorithm,
                           n_obj=objective.n_obj)  # fmt: skip
         except ChimeraError:
             raise
@@ -322,13 +322,13 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
                 f"objective {objective.problem.name} failed on random genomes in its bounds "
                 f"while probed: {exc!r}"
             ) from exc
-    backend, why_backend = _backend(spec, snap, model, batch, objective.dim, runs_on)
+    backend, why_backend = _backend(spec, snap, model, pop, objective.dim, runs_on)
     workers, why_workers = _workers(spec, objective, model, batch)
     evaluate_s = breed_s = serve_s = None
     if model is not None:
         evaluate_s = model.evaluation_seconds(batch, workers)
-        line = model.breeding.get(backend)
-        breed_s = line(batch) if line is not None else None
+        line = model.breeding.get(backend)  # over population sizes: a generation of pop's
+        breed_s = line(pop) if line is not None else None
         if spec.deploy is not None:
             serve_s = model.evaluation_seconds(spec.deploy.episodes, 1)
     per_generation = (
