@@ -101,10 +101,14 @@ def test_progress_bar_runs(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("algorithm", "options", "generations"),
     [("ga", {"pop_size": 10}, 20), ("moead", {"n_obj": 2, "pop_size": 20}, 91),
-     ("sms_emoa", {"n_obj": 2, "pop_size": 20, "n_offspring": 5}, 37)],
+     ("sms_emoa", {"n_obj": 2, "pop_size": 20, "n_offspring": 5}, 37),
+     ("lshade", {}, None), ("cmaes", {}, None)],  # their populations change: unknown
 )  # fmt: skip
 def test_progress_bar_expects_the_generations_the_budget_allows(
-    monkeypatch: pytest.MonkeyPatch, algorithm: str, options: dict[str, Any], generations: int
+    monkeypatch: pytest.MonkeyPatch,
+    algorithm: str,
+    options: dict[str, Any],
+    generations: int | None,
 ) -> None:
     totals = []
     real = chimera.loop.Progress
@@ -117,7 +121,8 @@ def test_progress_bar_expects_the_generations_the_budget_allows(
     fun = (lambda X: X[:, :2]) if "n_obj" in options else (lambda X: X.sum(axis=1))
     res = chimera.minimize(fun, [(0, 1)] * 4, algorithm=algorithm, max_evals=200, seed=0,
                            progress=True, **options)  # fmt: skip
-    assert totals == [generations] == [res.ngen]  # 20 + 9 x 2 = 200 for MOEA/D's 20 weights
+    assert totals == [generations]  # 20 + 90 x 2 = 200 for MOEA/D's 20 weights
+    assert generations is None or generations == res.ngen
 
 
 @pytest.mark.parametrize(

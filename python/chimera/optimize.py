@@ -207,9 +207,11 @@ def minimize(
         evaluate = Evaluator(fun, vectorized=vectorized, executor=pool)
         loop = Loop(opt, evaluate, history=history, budget=Budget(evals=max_evals),
                     callback=callback)  # fmt: skip
-        # the first generation is the population, each later one a batch of offspring
+        # the first generation is the population, each later one a batch of offspring; a
+        # population that shrinks or restarts larger makes the count unknown beforehand
         later = algorithms.get(algorithm).offspring_size(options, opt.n_obj, opt.dim)
-        message = loop.run(progress=progress, total=1 + (max_evals - opt.pop_size) // later)
+        total = None if opt.resizes else 1 + (max_evals - opt.pop_size) // later
+        message = loop.run(progress=progress, total=total)
     finally:
         if own_pool and pool is not None:
             pool.shutdown()

@@ -185,16 +185,34 @@ def test_probe_measures_a_numpy_objective() -> None:
 @pytest.mark.parametrize(
     ("algorithm", "n_obj"),
     [(a.name, m) for a in chimera.algorithms.ALGORITHMS.values()
-     for m in ((2, 3) if a.multi_objective else (1,))],
+     for m in ((2, 3, 5) if a.multi_objective else (1,))],
 )  # fmt: skip
 def test_probe_times_every_algorithms_generations(algorithm: str, n_obj: int) -> None:
-    # MOEA/D asks a tenth of its population after the first generation: told as many rows
+    # MOEA/D asks a tenth of its population after the first generation (told as many rows),
+    # holds at least a weight vector per objective, and its lattice may be smaller than the
+    # size asked (40 at 3 objectives: 36), which the probe must not rebuild on every call
     def objectives(X: np.ndarray) -> np.ndarray:
         return X[:, :n_obj] if n_obj > 1 else X.sum(axis=1)
 
     model = probe(objectives, [[0.0, 1.0]] * 6, workers=[1], backends=["cpp"], seconds=0.02,
                   batch=40, algorithm=algorithm, n_obj=n_obj)  # fmt: skip
     assert model.breeding["cpp"].per_item >= 0 and model.breeding["cpp"](40) > 0
+
+
+def test_probe_builds_an_optimizer_once_a_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    built = []
+    real = chimera.algorithms.create
+
+    def counting(name: str, *args: Any, **kw: Any) -> Any:
+        built.append(kw["pop_size"])
+        return real(name, *args, **kw)
+
+    monkeypatch.setattr(chimera.algorithms, "create", counting)
+    probe(lambda X: X[:, :3], [[0.0, 1.0]] * 6, workers=[1], backends=["cpp"], seconds=0.02,
+          batch=40, algorithm="moead", n_obj=3)  # fmt: skip
+    # 4, 16 and 40 ask for 3, 15 and 36 weight vectors: one build each time the fit sets up a
+    # size (40 twice), not one a timed generation
+    assert max(built.count(n) for n in built) <= 2
 
 
 def test_probe_measures_a_wasm_agent_on_each_worker_count() -> None:

@@ -130,6 +130,8 @@ def test_nsga3_mates_everyone_twice_while_all_are_feasible(backend: str) -> None
         counts = np.bincount(opt.parents.ravel(), minlength=40)
         if everyone:  # a copy redrawn (rare) takes other parents; the rest parent twice each
             assert (counts == 2).mean() > 0.9
+            # the genome store records the operators a user chose, not NSGA-III's own mating
+            assert opt.operators == "sbx(rate=1.0,eta=30.0)+polynomial(rate=None,eta=20.0)"
         else:  # a binary tournament on violation: the worst row never wins
             assert counts[39] == 0 and (counts == 0).sum() > 5
 

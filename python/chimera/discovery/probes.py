@@ -252,9 +252,10 @@ def _generation(bounds: Any, algorithm: str, n_obj: int, backend: str,
         return opt
 
     held = [fresh()]
+    size = held[0].pop_size  # MOEA/D's lattice may hold fewer than pop
 
     def generation() -> None:
-        if held[0].pop_size != pop:  # a strategy restarted larger: time the asked size
+        if held[0].pop_size != size:  # a strategy restarted larger: time the first size
             held[0] = fresh()
         step(held[0])
 
@@ -326,7 +327,9 @@ def probe(
             close()
     generations = {name: partial(_generation, bounds, algorithm, n_obj, name) for name in names}
     breeding = {
-        name: _fit(g, min(_MIN_POP, batch), batch, budget) for name, g in generations.items()
+        # no fewer than n_obj: MOEA/D's smallest lattice has a weight vector per objective
+        name: _fit(g, min(max(_MIN_POP, n_obj), batch), batch, budget)
+        for name, g in generations.items()
     }
     fuel = _fuel_per_evaluation(objective, X[: min(batch, 64)])
     return CostModel(low.size, evaluation, breeding, time.perf_counter() - start, fuel)

@@ -60,7 +60,10 @@ class EvolutionaryAlgorithm(Optimizer):
 
     @property
     def operators(self) -> str:
-        return self._variation.operators()
+        """The operators this algorithm takes (``operator_keys``) as one line, e.g.
+        ``sbx(eta=15.0,rate=0.9)+polynomial(...)``: a parent choice of the algorithm's own
+        (NSGA-II's tournament, NSGA-III's permutation, MOEA/D's neighbourhoods) is not one."""
+        return "+".join(ops.text(getattr(self, key)) for key in self.operator_keys)
 
     def _config(self) -> dict[str, Any]:
         return self._variation.config()

@@ -323,11 +323,6 @@ class MOEAD(EvolutionaryAlgorithm):
         """The least value of each objective evaluated so far, minimising (``inf`` before)."""
         return self._ideal.copy()
 
-    @property
-    def operators(self) -> str:
-        """The crossover and mutation as one line (the parents are MOEA/D's own choice)."""
-        return "+".join(ops.text(op) for op in (self.crossover, self.mutation))
-
     def scalarise(self, F: npt.ArrayLike, rows: npt.ArrayLike) -> np.ndarray:
         """This run's decomposition of objective rows F against the weight vectors of
         subproblems ``rows``, at the current ideal point (:func:`tchebycheff` or :func:`pbi`)."""
