@@ -34,6 +34,8 @@ Usage::
     python benchmarks/bench_strategies_bbob.py [--dim 10] [--instances 1-5]
         [--functions 1-24] [--budget-multiplier 1e5] [--seed 1] [--pycma-bounds]
     python benchmarks/bench_strategies_bbob.py --combine results/A.json results/B.json
+    python benchmarks/bench_strategies_bbob.py --optimizers chimera  # then, with pycma's runs:
+    python benchmarks/bench_strategies_bbob.py --combine results/NEW.json results/OLD.json:pycma
 """
 
 from __future__ import annotations
@@ -243,15 +245,20 @@ def main() -> int:
     ap.add_argument("--pycma-bounds", action="store_true",
                     help="give pycma the box [-5, 5]^n as well (chimera always has it)")  # fmt: skip
     ap.add_argument("--no-save", action="store_true")
-    ap.add_argument("--combine", nargs="+", metavar="JSON",
-                    help="report on the runs of these result files instead of running")  # fmt: skip
+    ap.add_argument("--optimizers", default="chimera,pycma",
+                    help="run only these (the other's runs from an earlier file: --combine)")  # fmt: skip
+    ap.add_argument("--combine", nargs="+", metavar="JSON[:OPTIMIZER]",
+                    help="report on the runs of these result files instead of running; "
+                         "FILE:chimera or FILE:pycma takes one optimizer's runs of a file")  # fmt: skip
     opts = ap.parse_args()
     if opts.combine:
         import json
 
-        records = [
-            r for path in opts.combine for r in json.loads(Path(path).read_text())["records"]
-        ]
+        records = []
+        for item in opts.combine:
+            path, _, only = item.partition(":")
+            runs = json.loads(Path(path).read_text())["records"]
+            records += [r for r in runs if only in ("", r["optimizer"])]
         report(records, f"BBOB, the runs of {len(opts.combine)} result files")
         return 0
     import cocoex
@@ -264,7 +271,7 @@ def main() -> int:
           f"budget {budget} evaluations a run, target f - fopt < {PRECISION:g}")  # fmt: skip
     records: list[dict[str, Any]] = []
     for fid in functions:
-        by_opt: dict[str, list[dict[str, Any]]] = {"chimera": [], "pycma": []}
+        by_opt: dict[str, list[dict[str, Any]]] = {k: [] for k in opts.optimizers.split(",")}
         for inst in instances:
             # one seed per (function, instance), shared by both, positive as pycma wants
             seed = opts.seed * 10_000 + 100 * fid + inst
@@ -275,8 +282,12 @@ def main() -> int:
                 print(f"  f{fid:<2} i{inst:<2} {name:<7} evals {r['evals']:>8} "
                       f"hit {r['hit_at'] or '-':>8}  error {r['best_error']:.2e}  "
                       f"{r['wall_s']:.1f} s  runs {len(r['runs'])}", flush=True)  # fmt: skip
-    geo = report(records, f"BBOB {opts.dim}-D, instances {opts.instances}, budget {budget}")
-    for name in ("chimera", "pycma"):
+    geo = None
+    if set(by_opt) == {"chimera", "pycma"}:
+        geo = report(records, f"BBOB {opts.dim}-D, instances {opts.instances}, budget {budget}")
+    else:  # one side only: its report waits for the other's runs (--combine)
+        print("one optimizer run: report with --combine and an earlier file's other runs")
+    for name in opts.optimizers.split(","):
         own = [r for r in records if r["optimizer"] == name]
         print(f"{name}: {sum(r['wall_s'] for r in own):.1f} s wall, "
               f"{sum(r['cpu_s'] for r in own):.1f} s CPU, {sum(r['evals'] for r in own)} "
