@@ -80,7 +80,9 @@ class Survival(NamedTuple):
 
 
 class Optimizer(ABC):
-    """Base of every algorithm: ask/tell over batches of ``pop_size`` genomes.
+    """Base of every algorithm: ask/tell over batches of genomes, ``pop_size`` of them or,
+    after the first, :attr:`batch_size` for an algorithm that breeds a part of its population
+    at a time (MOEA/D, SMS-EMOA with ``n_offspring``).
 
     Subclasses declare ``multi_objective`` (takes ``n_obj`` >= 2), ``constraints`` (``tell``
     takes constraint values), ``operator_keys`` (variation operators it takes, switchable
@@ -156,7 +158,7 @@ class Optimizer(ABC):
 
     @abstractmethod
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """The next ``(pop_size, dim)`` genomes and their ``(pop_size, 2)`` parent rows in the
+        """The next ``(n, dim)`` genomes and their ``(n, 2)`` parent rows in the
         current population (None when they have no parents, as the first generation)."""
 
     @abstractmethod
@@ -197,7 +199,7 @@ class Optimizer(ABC):
     # ask / tell ---------------------------------------------------------------------------
 
     def ask(self) -> np.ndarray:
-        """The next ``(pop_size, dim)`` genomes to evaluate (the same ones until ``tell``).
+        """The next ``(batch_size, dim)`` genomes to evaluate (the same ones until ``tell``).
 
         The array may become part of the population without a copy, so ``tell`` may overwrite
         its rows: copy it if you keep it.
@@ -207,10 +209,10 @@ class Optimizer(ABC):
         return self._pending
 
     def tell(self, F: npt.ArrayLike, G: npt.ArrayLike | None = None) -> None:
-        """Objectives of the genomes the last ``ask()`` returned: ``(pop_size,)`` for one
-        objective, ``(pop_size, n_obj)`` for several; and, for an algorithm that ranks by
-        them, constraint values ``G`` of shape ``(pop_size, n_constraints)``, ``g <= 0``
-        satisfied. A refused ``tell`` leaves the ask pending."""
+        """Objectives of the genomes the last ``ask()`` returned (n rows): ``(n,)`` for one
+        objective, ``(n, n_obj)`` for several; and, for an algorithm that ranks by them,
+        constraint values ``G`` of shape ``(n, n_constraints)``, ``g <= 0`` satisfied. A
+        refused ``tell`` leaves the ask pending."""
         if self._pending is None:
             raise StateError("tell() needs a pending ask(): call ask(), evaluate it, then tell()")
         X = self._pending
