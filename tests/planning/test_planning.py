@@ -132,7 +132,7 @@ def test_a_generation_of_a_part_of_the_population_is_planned_as_such(tmp_path: P
     text = ('[objective]\nproblem = "dtlz2"\nn_obj = 3\n[algorithm]\nname = "moead"\n'
             '[budget]\nevals = 1000\n')  # fmt: skip
     plan = planning.make_plan(parse(text, tmp_path), probe_objective=False)
-    assert (plan.pop_size, plan.batch, plan.generations, plan.evals) == (91, 10, 91, 991)
+    assert (plan.pop_size, plan.offspring, plan.generations, plan.evals) == (91, 10, 91, 991)
     assert plan.to_dict()["offspring"] == 10 and "(pop 91, 10 a generation)" in plan.summary()
     opt = plan.optimizer()
     assert opt.batch_size == 91

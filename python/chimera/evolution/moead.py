@@ -345,16 +345,22 @@ class MOEAD(EvolutionaryAlgorithm):
 
     def _batch(self) -> np.ndarray:
         """The subproblems of the pending batch: the next ``n_offspring`` of the endless
-        visiting order (sweep after sweep)."""
-        n, b = self.pop_size, self.n_offspring
-        out = np.empty(b, dtype=np.intp)
-        for j in range(b):
-            k, at = divmod(self._visited + j, n)
-            if self._sweep is None or self._sweep[0] != k:
-                u = np.asarray(rng.uniform_rows(self.seed, k, ORDER, 1, n))[0]
-                self._sweep = (k, np.argsort(u, kind="stable"))
-            out[j] = self._sweep[1][at]
+        visiting order (sweep after sweep; a batch may end one and start the next)."""
+        n = self.pop_size
+        at = self._visited + np.arange(self.n_offspring)
+        sweep = at // n
+        out = np.empty_like(at)
+        for k in range(int(sweep[0]), int(sweep[-1]) + 1):
+            mine = sweep == k
+            out[mine] = self._order(k)[at[mine] % n]
         return out
+
+    def _order(self, k: int) -> np.ndarray:
+        """Sweep k of the visiting order: the permutation that sorts its stream's uniforms."""
+        if self._sweep is None or self._sweep[0] != k:
+            u = np.asarray(rng.uniform_rows(self.seed, k, ORDER, 1, self.pop_size))[0]
+            self._sweep = (k, np.argsort(u, kind="stable"))
+        return self._sweep[1]
 
     def _draws(self, k: int) -> np.ndarray:
         """Row j: the first ``k`` uniforms of batch child j's stream this generation: its

@@ -16,6 +16,7 @@ from ..directions import das_dennis, default_partitions
 from .moea import MOEA
 from .operators import SBX, StochasticUniversal
 from .pareto import ranks
+from .variation import Variation
 
 #: The crossover when none is named (pymoo's NSGA-III's; measured in the class docstring).
 CROSSOVER = SBX(30.0, rate=1.0)
@@ -87,6 +88,7 @@ class NSGA3(MOEA):
         self._ideal = np.full(self.n_obj, np.inf)
         self._worst = np.full(self.n_obj, -np.inf)
         self._extremes: np.ndarray | None = None
+        self._everyone = _everyone(self._variation)  # the mating of a feasible population
 
     @classmethod
     def population_size(cls, options: Mapping[str, Any], n_obj: int = 3,
@@ -101,11 +103,14 @@ class NSGA3(MOEA):
     def _config(self) -> dict[str, Any]:
         return {**super()._config(), "ref_dirs": self.ref_dirs.tolist()}
 
+    def _set_operators(self, operators: dict[str, Any]) -> None:
+        super()._set_operators(operators)
+        self._everyone = _everyone(self._variation)
+
     def _breed(self) -> tuple[np.ndarray, np.ndarray | None]:
         if self._pop is None or self._key is None or (self._key > 0).any():
             return super()._breed()  # the first population, or a tournament on violation
-        everyone = self._variation.replace({"selection": StochasticUniversal()})
-        return everyone.unique_offspring(self._pop, self._key, self.generation)
+        return self._everyone.unique_offspring(self._pop, self._key, self.generation)
 
     def _rank(self, F: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = self.pop_size
@@ -215,6 +220,12 @@ def reference_directions(n_obj: Any, ref_dirs: Any, n_partitions: Any,
             else (12 if n_obj == 3 else default_partitions(n_obj, max(n_obj, 100)))
         )
     return das_dennis(n_partitions, n_obj)
+
+
+def _everyone(variation: Variation) -> Variation:
+    """The variation with every row a parent twice: stochastic universal sampling, whose equal
+    weights (every key 0: all feasible) make it a random permutation."""
+    return variation.replace({"selection": StochasticUniversal()})
 
 
 def _rounded(W: np.ndarray) -> int:

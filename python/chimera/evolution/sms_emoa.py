@@ -164,8 +164,7 @@ class SMSEMOA(MOEA):
         super().__init__(bounds, n_obj=n_obj, pop_size=pop_size, seed=seed, dtype=dtype,
                          crossover=crossover, mutation=mutation, repair=repair,
                          nan_policy=nan_policy, backend=backend)  # fmt: skip
-        mu = self.pop_size
-        self.n_offspring = mu if n_offspring is None else integer(n_offspring, "n_offspring", 1, mu)
+        self.n_offspring = _n_offspring(n_offspring, self.pop_size)
         self.ref_offset = real(ref_offset, "ref_offset", 0.0, open_low=True)
         self._variation = self._variation.replace({}, pop_size=self.n_offspring)
 
@@ -194,6 +193,9 @@ class SMSEMOA(MOEA):
     def offspring_size(cls, options: Mapping[str, Any], n_obj: int = 1,
                        dim: int | None = None) -> int:  # fmt: skip
         """``n_offspring``, or the population these options give."""
-        mu = cls.population_size(options, n_obj, dim)
-        n_offspring = options.get("n_offspring")
-        return mu if n_offspring is None else integer(n_offspring, "n_offspring", 1, mu)
+        return _n_offspring(options.get("n_offspring"), cls.population_size(options, n_obj, dim))
+
+
+def _n_offspring(n_offspring: Any, mu: int) -> int:
+    """``n_offspring`` checked against the population mu, which it is by default."""
+    return mu if n_offspring is None else integer(n_offspring, "n_offspring", 1, mu)

@@ -59,11 +59,11 @@ class Plan:
     steps: tuple[Step, ...]
     shards: int
     seconds_per_generation: float | None
-    options: dict[str, Any] = field(default_factory=dict)
-    n_constr: int = 0
     #: Rows a generation after the first evaluates (the first: the population): fewer than
     #: pop_size for an algorithm that breeds a part of its population at a time (MOEA/D).
-    offspring: int | None = None
+    offspring: int
+    options: dict[str, Any] = field(default_factory=dict)
+    n_constr: int = 0
     #: For a wasm agent: a generation's seconds if every evaluation spent its whole fuel
     #: limit, or ran out of it (the prediction is for genomes as cheap as the probe's random
     #: ones).
@@ -74,12 +74,7 @@ class Plan:
         """Evaluations the planned generations make (served canary evaluations aside)."""
         if self.generations == 0:
             return 0
-        return self.pop_size + (self.generations - 1) * self.batch
-
-    @property
-    def batch(self) -> int:
-        """Rows a generation after the first evaluates."""
-        return self.pop_size if self.offspring is None else self.offspring
+        return self.pop_size + (self.generations - 1) * self.offspring
 
     @property
     def predicted_seconds(self) -> float | None:
@@ -119,7 +114,7 @@ class Plan:
             f"plan        {s.name}: {o.kind} {o.problem.name}, {o.dim} genes, "
             f"{o.n_obj} objective(s)",
             f"algorithm   {self.algorithm} (pop {self.pop_size}"
-            + (f", {self.batch} a generation" if self.batch != self.pop_size else "")
+            + (f", {self.offspring} a generation" if self.offspring != self.pop_size else "")
             + f"): {self.why['algorithm']}",
             f"backend     {self.backend}: {self.why['backend']}",
             f"workers     {self.workers}: {self.why['workers']}",
@@ -162,7 +157,7 @@ class Plan:
             "objective": {"kind": self.objective.kind, "name": self.objective.problem.name,
                           "dim": self.objective.dim, "n_obj": self.objective.n_obj},
             "algorithm": self.algorithm, "backend": self.backend, "workers": self.workers,
-            "pop_size": self.pop_size, "offspring": self.batch, "generations": self.generations,
+            "pop_size": self.pop_size, "offspring": self.offspring, "generations": self.generations,
             "evals": self.evals,
             "limited_by": self.limited_by, "why": self.why,
             "seconds_per_generation": self.seconds_per_generation,
@@ -221,12 +216,13 @@ def _workers(spec: Spec, objective: Objective, model: CostModel | None,
                   if rest else f"evaluates {pop} in {timed[best] * 1e3:.2f} ms")  # fmt: skip
 
 
-def _generations(spec: Spec, pop: int, batch: int,
+def _generations(spec: Spec, pop: int, offspring: int,
                  per_generation: float | None) -> tuple[int, str]:  # fmt: skip
     b = spec.budget
     limits: dict[str, int] = {}
-    if b.evals is not None:  # the first generation evaluates the population, the others batch
-        limits[f"budget.evals = {b.evals:,}"] = 0 if b.evals < pop else 1 + (b.evals - pop) // batch
+    if b.evals is not None:  # the first generation evaluates the population, the others fewer
+        limits[f"budget.evals = {b.evals:,}"] = (0 if b.evals < pop
+                                                 else 1 + (b.evals - pop) // offspring)  # fmt: skip
     if b.generations is not None:
         limits[f"budget.generations = {b.generations}"] = b.generations
     if b.seconds is not None:
@@ -301,7 +297,7 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
     options = base_options(spec, objective, algorithm)
     pop = algorithms.get(algorithm).population_size(options, objective.n_obj, objective.dim)
     # what a generation evaluates and breeds (after the first, which is the population)
-    batch = algorithms.get(algorithm).offspring_size(options, objective.n_obj, objective.dim)
+    offspring = algorithms.get(algorithm).offspring_size(options, objective.n_obj, objective.dim)
     runs_on = algorithms.get(algorithm).cls.backends
     model = None
     if probe_objective:
@@ -323,10 +319,10 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
                 f"while probed: {exc!r}"
             ) from exc
     backend, why_backend = _backend(spec, snap, model, pop, objective.dim, runs_on)
-    workers, why_workers = _workers(spec, objective, model, batch)
+    workers, why_workers = _workers(spec, objective, model, offspring)
     evaluate_s = breed_s = serve_s = None
     if model is not None:
-        evaluate_s = model.evaluation_seconds(batch, workers)
+        evaluate_s = model.evaluation_seconds(offspring, workers)
         line = model.breeding.get(backend)  # over population sizes: a generation of pop's
         breed_s = line(pop) if line is not None else None
         if spec.deploy is not None:
@@ -341,13 +337,13 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
         limits = objective.limits
         assert limits is not None and evaluate_s is not None
         dearer = max(1.0, limits.fuel / model.fuel_per_evaluation)
-        shard = -(-batch // (min(workers, batch) if objective.kind == "wasm" else 1))
+        shard = -(-offspring // (min(workers, offspring) if objective.kind == "wasm" else 1))
         worst = per_generation + evaluate_s * (dearer * _runaways(shard) - 1)
         if serve_s is not None and spec.deploy is not None:
             served = dearer * _runaways(spec.deploy.episodes)
             worst += serve_s * (served - 1)
-    generations, limited_by = _generations(spec, pop, batch, per_generation)
-    shards = min(workers, batch) if objective.kind == "wasm" else 1
+    generations, limited_by = _generations(spec, pop, offspring, per_generation)
+    shards = min(workers, offspring) if objective.kind == "wasm" else 1
     steps = [Step("breed", breed_s), Step("evaluate", evaluate_s)]
     if spec.bandit is not None:
         steps.append(Step("decide", None if model is None else 0.0))
@@ -358,7 +354,7 @@ def make_plan(spec: Spec, *, snapshot: EnvSnapshot | None = None, probe_seconds:
     return Plan(
         spec=spec, objective=objective, snapshot=snap, model=model, algorithm=algorithm,
         backend=backend, workers=workers, pop_size=pop, generations=generations,
-        limited_by=limited_by, offspring=batch,
+        limited_by=limited_by, offspring=offspring,
         why={"algorithm": why_algorithm, "backend": why_backend, "workers": why_workers},
         steps=tuple(steps), shards=shards, seconds_per_generation=per_generation,
         n_constr=n_constr, worst_seconds_per_generation=worst,

@@ -231,7 +231,8 @@ class LimitedMemory:
         self._rate = np.sqrt(p.mueff * self.c_c * (2 - self.c_c))
         self._decay2 = np.outer(self._decay, self._decay)
         self._rate2 = np.outer(self._rate, self._rate)
-        self._factors: tuple[int, np.ndarray, np.ndarray, float, np.ndarray] | None = None
+        # sample's constants for each number of learnt vectors (see _closed_form)
+        self._factors: dict[int, tuple[np.ndarray, np.ndarray, float, np.ndarray]] = {}
 
     def prepare(self, t: int) -> None:
         """Nothing to refresh: no decomposition."""
@@ -247,7 +248,7 @@ class LimitedMemory:
         if k == 0:
             return np.multiply(Z, self.stds0, out=out)
         M = self.M[:k]
-        _, lower, on_q, on_z, on_m = self._closed_form(k)
+        lower, on_q, on_z, on_m = self._closed_form(k)
         # q (I - T^T) = (Z M^T) diag(R[:k, k]), T the Gram matrix times lower: solved for all
         # samples at once as (I - T) q^T = ..., by BLAS's triangular solve (unit diagonal)
         Q = blas.dtrsm(1.0, -(self.gram[:k, :k] * lower), (_products(Z, M) * on_q).T,
@@ -259,16 +260,16 @@ class LimitedMemory:
             Y *= self.stds0
         return Y
 
-    def _closed_form(self, k: int) -> tuple[int, np.ndarray, np.ndarray, float, np.ndarray]:
+    def _closed_form(self, k: int) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
         """sample's constants for k learnt vectors (fixed once all are): the strict lower
         triangle of ``R[i, j] c_j``, and the factors ``R[:k, k]`` on ``M_i . z``, ``R[k, k]``
         on z and ``c R[k, :k]`` on q."""
-        if self._factors is None or self._factors[0] != k:
+        if k not in self._factors:
             c = self.c_d[:k]
             R = _spans(1 - c)  # (k + 1, k + 1); column k: prod_(l<i), the factor on z itself
-            self._factors = (k, np.tril(R[:k, :k] * c, -1), R[:k, k].copy(), float(R[k, k]),
-                             c * R[k, :k])  # fmt: skip
-        return self._factors
+            self._factors[k] = (np.tril(R[:k, :k] * c, -1), R[:k, k].copy(), float(R[k, k]),
+                                c * R[k, :k])  # fmt: skip
+        return self._factors[k]
 
     def rotate(self, z: np.ndarray) -> np.ndarray:
         return z
