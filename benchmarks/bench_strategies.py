@@ -6,8 +6,8 @@ BoundTransform, as chimera always has one) and without bounds (as the issue's fi
 taken: 0.37, 0.94 and 28-31 ms at n = 10, 100, 1000). Both run single-threaded (BLAS and
 OpenMP at one thread: set before NumPy loads) for the same number of iterations from the same
 start; the answers must agree (both strategies converge on the sphere at a comparable rate:
-their final log10 values within 2 of each other). Prints the median of ``--repeats`` timings
-per configuration and the ratio pycma / chimera.
+their final log10 values within 2 of each other, or within a tenth of the orders fallen).
+Prints the median of ``--repeats`` timings per configuration and the ratio pycma / chimera.
 
 Configurations (the issue's targets): full CMA-ES at n = 10, 100, 1000; separable at n = 1000
 (pycma's ``CMA_diagonal``); chimera's LM-MA-ES at n = 10,000 (pycma has no limited-memory
@@ -93,7 +93,10 @@ def main() -> None:
             theirs.append(t)
             free.append(time_pycma(options, n, its, bounded=False)[0])
         a, b, c = (statistics.median(x) for x in (ours, theirs, free))
-        agree = abs(math.log10(max(f_ours, 1e-300)) - math.log10(max(f_theirs, 1e-300))) < 2
+        # the same progress: final log10 f within 2, or within a tenth of the orders both fell
+        # (2,000 iterations at n = 10 reach 1e-130, where seeds alone differ by a few orders)
+        lo, lt = (math.log10(max(f, 1e-300)) for f in (f_ours, f_theirs))
+        agree = abs(lo - lt) < max(2.0, 0.1 * abs(lt))
         print(f"{label:26} {a * 1e3:11.3f} {b * 1e3:9.3f} {b / a:7.2f} {c * 1e3:10.3f} "
               f"{c / a:7.2f}  {f_ours:.3g}, {f_theirs:.3g}{'' if agree else '  DISAGREE'}")  # fmt: skip
 

@@ -62,3 +62,26 @@ def box_case(seed: int) -> tuple:
     # steps inside, near a bound, a few periods out, and far out
     Y = rng.standard_normal((60, n)) * rng.choice([0.01, 1.0, 30.0, 1e6], (60, 1))
     return Y, rng.uniform(low, high), 1.3, low, high, al, au
+
+
+def dot_rows(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A B^T, each dot product in eight lanes: lane l sums the products of the columns
+    c = l (mod 8) one after the other from 0.0, then ((s0 + s4) + (s2 + s6)) + ((s1 + s5) +
+    (s3 + s7))."""
+    out = np.empty((A.shape[0], B.shape[0]))
+    for i in range(A.shape[0]):
+        for j in range(B.shape[0]):
+            products = A[i] * B[j]
+            s = [0.0] * 8
+            for c, p in enumerate(products.tolist()):
+                s[c % 8] = s[c % 8] + p
+            out[i, j] = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+    return out
+
+
+def add_combination(a: float, Z: np.ndarray, C: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """a Z + C M, each element a Z[i, c] plus C[i, j] M[j, c] for j = 0, 1, ... in turn."""
+    Y = a * Z
+    for j in range(M.shape[0]):
+        Y = Y + C[:, j : j + 1] * M[j]
+    return Y

@@ -1,6 +1,7 @@
 """The evolution-strategy kernels (cpp/include/chimera/es.hpp and its Numba twin): draw for
 draw and gene for gene against the plain-Python definitions (reference_es), in distribution
-against SciPy, and bad arguments refused by name."""
+against SciPy, the products of long rows at every SIMD width, and bad arguments refused by
+name."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from chimera import _core
 from chimera._errors import ValidationError
 from chimera._numba import es as numba_es
 from reference_bandit import ZIG_R, ZX
-from reference_es import box_case, box_transform, standard_normal
+from reference_es import add_combination, box_case, box_transform, dot_rows, standard_normal
 
 BACKENDS = {"cpp": _core.es, "numba": numba_es}
 
@@ -115,3 +116,79 @@ def test_box_transform_refuses_bad_arguments_by_name(backend: str) -> None:
         kernel(np.empty(Y.shape, dtype=np.float32), Y, mean, sigma, low, high, al, au)
     with pytest.raises(ValidationError, match="share memory"):
         kernel(Y, Y, mean, sigma, low, high, al, au)
+
+
+# Shapes around the tiles (4 x 4, 6 rows, 4 x 1, 2 x 1), the eight lanes, the vectors of two to
+# eight doubles and the column blocks (512 and 128), with an empty edge or two.
+PRODUCT_SHAPES = [(1, 1, 1), (3, 5, 7), (7, 9, 100), (31, 31, 1030), (6, 4, 513), (0, 3, 9),
+                  (2, 3, 0), (9, 2, 16)]  # fmt: skip
+
+
+def _product_case(ra: int, rb: int, n: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(ra * 10_000 + rb * 100 + n)
+    return rng.standard_normal((ra, n)), rng.standard_normal((rb, n)), rng.standard_normal((ra, rb))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("ra", "rb", "n"), PRODUCT_SHAPES)
+def test_products_follow_the_definition(backend: str, ra: int, rb: int, n: int) -> None:
+    A, B, C = _product_case(ra, rb, n)
+    out = np.empty((ra, rb))
+    BACKENDS[backend].dot_rows(out, A, B)
+    np.testing.assert_array_equal(out, dot_rows(A, B))
+    np.testing.assert_allclose(out, A @ B.T, rtol=1e-12, atol=1e-12 * max(n, 1))
+    Y = np.empty((ra, n))
+    BACKENDS[backend].add_combination(Y, -0.75, A, C, B)
+    np.testing.assert_array_equal(Y, add_combination(-0.75, A, C, B))
+
+
+@pytest.mark.parametrize("simd", [0, 1])
+@pytest.mark.parametrize(("ra", "rb", "n"), PRODUCT_SHAPES)
+def test_products_are_the_same_at_every_simd_width(simd: int, ra: int, rb: int, n: int) -> None:
+    # The widest this CPU has (AVX-512 where there is one) against AVX2 and the baseline.
+    A, B, C = _product_case(ra, rb, n)
+    wide, narrow = np.empty((ra, rb)), np.empty((ra, rb))
+    _core.es.dot_rows(wide, A, B)
+    _core.es.dot_rows(narrow, A, B, simd=simd)
+    np.testing.assert_array_equal(wide, narrow)
+    wide, narrow = np.empty((ra, n)), np.empty((ra, n))
+    _core.es.add_combination(wide, 1.5, A, C, B)
+    _core.es.add_combination(narrow, 1.5, A, C, B, simd=simd)
+    np.testing.assert_array_equal(wide, narrow)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_products_do_not_depend_on_the_threads(backend: str) -> None:
+    # 40 x 40 x 5,000 runs in parallel (row tiles, column blocks); 3 rows of it do not.
+    A, B, C = _product_case(40, 40, 5_000)
+    big, small = np.empty((40, 40)), np.empty((3, 40))
+    BACKENDS[backend].dot_rows(big, A, B)
+    BACKENDS[backend].dot_rows(small, A[:3], B)
+    np.testing.assert_array_equal(big[:3], small)
+    Y, y = np.empty((40, 5_000)), np.empty((3, 5_000))
+    BACKENDS[backend].add_combination(Y, 0.5, A, C, B)
+    BACKENDS[backend].add_combination(y, 0.5, A[:3], C[:3], B)
+    np.testing.assert_array_equal(Y[:3], y)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_products_refuse_bad_arguments_by_name(backend: str) -> None:
+    A, B, C = _product_case(4, 3, 10)
+    kernels = BACKENDS[backend]
+    with pytest.raises(ValidationError, match="as many columns"):
+        kernels.dot_rows(np.empty((4, 3)), A, B[:, :9])
+    with pytest.raises(ValidationError, match=r"out must have shape \(rows of A, rows of B\)"):
+        kernels.dot_rows(np.empty((3, 4)), A, B)
+    with pytest.raises(ValidationError, match="out"):
+        kernels.dot_rows(np.empty((4, 3), dtype=np.float32), A, B)
+    with pytest.raises(ValidationError, match="share memory"):
+        kernels.dot_rows(A.reshape(-1)[:12].reshape(4, 3), A, B)
+    Y = np.empty((4, 10))
+    with pytest.raises(ValidationError, match="Z must have the shape of Y"):
+        kernels.add_combination(Y, 1.0, A[:, :9], C, B)
+    with pytest.raises(ValidationError, match="C must have a row per row of Y"):
+        kernels.add_combination(Y, 1.0, A, C[:3], B)
+    with pytest.raises(ValidationError, match="M must have shape"):
+        kernels.add_combination(Y, 1.0, A, C, B[:2])
+    with pytest.raises(ValidationError, match="share memory"):
+        kernels.add_combination(A, 1.0, A, C, B)

@@ -119,3 +119,84 @@ def box_transform(out: Any, Y: Any, mean: Any, sigma: Any, low: Any, high: Any, 
         _box_parallel(out, Y, mean, float(sigma), low, high, al, au)
     else:
         _box_rows(out, Y, 0, out.shape[0], mean, float(sigma), low, high, al, au)
+
+
+# Products of a few long rows (products.hpp): eight lanes per dot product, no FMA (Numba
+# contracts nothing without fastmath), so the doubles are the C++ versions'.
+_LANES = 8
+
+
+@jit()
+def _dot_rows_of(out: Any, A: Any, B: Any, lo: int, hi: int) -> None:
+    s = np.empty(_LANES)
+    for i in range(lo, hi):
+        for j in range(B.shape[0]):
+            s[:] = 0.0
+            for c in range(A.shape[1]):  # lane c mod 8, its columns in ascending order
+                s[c % _LANES] += A[i, c] * B[j, c]
+            out[i, j] = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+
+
+@jit(parallel=True)
+def _dot_rows_parallel(out: Any, A: Any, B: Any) -> None:
+    for i in numba.prange(A.shape[0]):
+        _dot_rows_of(out, A, B, i, i + 1)
+
+
+def dot_rows(out: Any, A: Any, B: Any) -> None:
+    """out (ra, rb) = A B^T for A (ra, n), B (rb, n): each dot product summed in eight lanes
+    (columns c = l mod 8 in ascending order), the lanes added as ((s0 + s4) + (s2 + s6)) +
+    ((s1 + s5) + (s3 + s7)) (products.hpp's dot_rows)."""
+    out = as_array(out, "out")
+    require(out.dtype == np.float64, "out must be a NumPy array of dtype float64")
+    require_ndim(out, 2, "out")
+    writable_output(out, "out")
+    A, B = (readonly(as_input(v, np.float64)) for v in (A, B))
+    require_ndim(A, 2, "A")
+    require_ndim(B, 2, "B")
+    require(A.shape[1] == B.shape[1], "A and B must have as many columns")
+    require(out.shape == (A.shape[0], B.shape[0]), "out must have shape (rows of A, rows of B)")
+    require(not (np.may_share_memory(out, A) or np.may_share_memory(out, B)),
+            "out must not share memory with A or B: pass a fresh array")  # fmt: skip
+    if A.size * B.shape[0] >= _PARALLEL_GRAIN:
+        _dot_rows_parallel(out, A, B)
+    else:
+        _dot_rows_of(out, A, B, 0, A.shape[0])
+
+
+@jit()
+def _combination_rows(Y: Any, a: float, Z: Any, C: Any, M: Any, lo: int, hi: int) -> None:
+    for i in range(lo, hi):
+        for c in range(Y.shape[1]):
+            Y[i, c] = a * Z[i, c]
+        for j in range(M.shape[0]):  # each element adds M's rows in order
+            w = C[i, j]
+            for c in range(Y.shape[1]):
+                Y[i, c] += w * M[j, c]
+
+
+@jit(parallel=True)
+def _combination_parallel(Y: Any, a: float, Z: Any, C: Any, M: Any) -> None:
+    for i in numba.prange(Y.shape[0]):
+        _combination_rows(Y, a, Z, C, M, i, i + 1)
+
+
+def add_combination(Y: Any, a: Any, Z: Any, C: Any, M: Any) -> None:
+    """Y (rows, n) = a Z + C M, each element a Z[i, c] plus C[i, j] M[j, c] for j in order
+    (products.hpp's add_combination)."""
+    Y = as_array(Y, "Y")
+    require(Y.dtype == np.float64, "Y must be a NumPy array of dtype float64")
+    require_ndim(Y, 2, "Y")
+    writable_output(Y, "Y")
+    Z, C, M = (readonly(as_input(v, np.float64)) for v in (Z, C, M))
+    for v, name in ((Z, "Z"), (C, "C"), (M, "M")):
+        require_ndim(v, 2, name)
+    require(Z.shape == Y.shape, "Z must have the shape of Y")
+    require(C.shape[0] == Y.shape[0], "C must have a row per row of Y")
+    require(M.shape == (C.shape[1], Y.shape[1]), "M must have shape (columns of C, columns of Y)")
+    require(not any(np.may_share_memory(Y, v) for v in (Z, C, M)),
+            "Y must not share memory with Z, C or M: pass a fresh array")  # fmt: skip
+    if Y.size * C.shape[1] >= _PARALLEL_GRAIN:
+        _combination_parallel(Y, float(a), Z, C, M)
+    else:
+        _combination_rows(Y, float(a), Z, C, M, 0, Y.shape[0])

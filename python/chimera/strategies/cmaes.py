@@ -178,7 +178,7 @@ class EvolutionStrategy(Optimizer):
         p = parameters(n, run.lam, model=self.model, active=self.active, mirrored=self.mirrored)
         maxiter = math.ceil(100 + 150 * (n + 3) ** 2 / math.sqrt(run.lam))
         term = Termination(n, run.lam, min(maxiter, run.maxiter or maxiter), self.tolerances)
-        return p, MODELS[self.model](p, self._stds0), term
+        return p, MODELS[self.model](p, self._stds0, self._kernels), term
 
     def _kernels_uniform(self, restart: int, k: int) -> np.ndarray:
         from .._core import rng  # the restart stream: a handful of words, drawn once a run
