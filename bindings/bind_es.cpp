@@ -27,7 +27,7 @@ void register_es(py::module_& m) {
   m.def(
       "standard_normal",
       [](const py::object& out_obj, std::uint64_t seed, std::uint32_t generation,
-         std::uint32_t purpose, bool avx2) {
+         std::uint32_t purpose, int simd) {
         auto out = chimera::bind::output<double>(out_obj, "out");
         chimera::bind::require_ndim(out, 2, "out");
         chimera::bind::require(out.shape(0) < (py::ssize_t{1} << 32), "out has more than 2^32 rows");
@@ -36,10 +36,10 @@ void register_es(py::module_& m) {
         double* o = out.mutable_data();
         // The buffer is unpacked above; the kernel touches raw memory only.
         py::gil_scoped_release release;
-        chimera::es::standard_normal(o, rows, cols, seed, generation, purpose, avx2);
+        chimera::es::standard_normal(o, rows, cols, seed, generation, purpose, simd);
       },
       py::arg("out"), py::arg("seed"), py::arg("generation"), py::arg("purpose"),
-      py::arg("avx2") = true);
+      py::arg("simd") = 2);
 
   m.def(
       "box_transform",

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "chimera/avx2.hpp"
+#include "chimera/avx512.hpp"
 #include "chimera/variates.hpp"
 
 namespace chimera::es {
@@ -17,22 +18,25 @@ constexpr std::size_t kChunk = 512;
 // Genes per span of the box transform's identity check: one branch amortised over 64 genes.
 constexpr std::size_t kBoxSpan = 64;
 
-rng::Stream::BlocksFn bulk_philox(bool use_avx2) {
-#if defined(CHIMERA_AVX2)
-  if (use_avx2 && avx2::supported()) return avx2::philox_blocks;
-#else
-  (void)use_avx2;
+// The widest bulk Philox this CPU runs, up to simd (2: AVX-512, 1: AVX2, 0: none).
+rng::Stream::BlocksFn bulk_philox(int simd) {
+#if defined(CHIMERA_AVX512)
+  if (simd >= 2 && avx512::supported()) return avx512::philox_blocks;
 #endif
+#if defined(CHIMERA_AVX2)
+  if (simd >= 1 && avx2::supported()) return avx2::philox_blocks;
+#endif
+  (void)simd;
   return nullptr;
 }
 
 // The normals' first pass (variates::fast_normals): AVX2's where the CPU has it.
 using FirstPass = void (*)(const std::uint32_t*, std::size_t, double*, std::uint64_t*);
-FirstPass normal_first_pass(bool use_avx2) {
+FirstPass normal_first_pass(int simd) {
 #if defined(CHIMERA_AVX2)
-  if (use_avx2 && avx2::supported()) return avx2::normal_first_pass;
+  if (simd >= 1 && avx2::supported()) return avx2::normal_first_pass;
 #else
-  (void)use_avx2;
+  (void)simd;
 #endif
   return [](const std::uint32_t* words, std::size_t n, double* out, std::uint64_t* slow) {
     variates::fast_normals(words, 0, n, out, slow);
@@ -171,10 +175,10 @@ void box_transform(double* out, const double* Y, std::size_t rows, std::size_t c
 }
 
 void standard_normal(double* out, std::size_t rows, std::size_t cols, std::uint64_t seed,
-                     std::uint32_t generation, std::uint32_t purpose, bool avx2) {
+                     std::uint32_t generation, std::uint32_t purpose, int simd) {
   const auto n = static_cast<std::int64_t>(rows);
-  const rng::Stream::BlocksFn blocks = bulk_philox(avx2);
-  const FirstPass first_pass = normal_first_pass(avx2);
+  const rng::Stream::BlocksFn blocks = bulk_philox(simd);
+  const FirstPass first_pass = normal_first_pass(simd);
 #pragma omp parallel for schedule(static) if (rows * cols >= kParallelGrain)
   for (std::int64_t i = 0; i < n; ++i) {
     normal_row(out + static_cast<std::size_t>(i) * cols, cols, seed, generation,

@@ -28,14 +28,16 @@ def test_normals_follow_the_definition_draw_for_draw(backend: str, rows: int, co
     np.testing.assert_array_equal(out, standard_normal(2**40 + 17, 5, rows, cols, 9))
 
 
-@pytest.mark.skipif(not _core.bandit.AVX2, reason="this CPU has no AVX2")
-@pytest.mark.parametrize("cols", [1, 3, 4, 5, 63, 64, 65, 513, 2_000])
-def test_avx2_normals_match_the_baseline(cols: int) -> None:
-    # Widths around the four-wide loop's tail, the 64-normal mask words and the 512-word refill.
-    fast, base = np.empty((30, cols)), np.empty((30, cols))
+@pytest.mark.parametrize("simd", [0, 1])
+@pytest.mark.parametrize("cols", [1, 3, 4, 5, 31, 32, 33, 63, 64, 65, 129, 513, 2_000])
+def test_simd_normals_match_the_baseline(simd: int, cols: int) -> None:
+    # The widest this CPU has (AVX-512's Philox where there is one) against AVX2 and the
+    # baseline: widths around the four- and eight-wide loops' tails (4 words a block, 8 and 32
+    # blocks a call), the 64-normal mask words and the 512-word refill.
+    fast, narrow = np.empty((30, cols)), np.empty((30, cols))
     _core.es.standard_normal(fast, 11, 2, 9)
-    _core.es.standard_normal(base, 11, 2, 9, avx2=False)
-    np.testing.assert_array_equal(fast, base)
+    _core.es.standard_normal(narrow, 11, 2, 9, simd=simd)
+    np.testing.assert_array_equal(fast, narrow)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

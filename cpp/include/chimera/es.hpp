@@ -20,9 +20,10 @@ namespace chimera::es {
 constexpr std::uint32_t kTailBlock = 1u << 31;
 
 // out (rows, cols), row-major: row i from Stream(seed, generation, i, purpose). The same doubles
-// by the AVX2 loops (where the CPU has them, unless avx2 is false) or the baseline ones.
+// by the AVX-512 and AVX2 loops (where the CPU has them, up to simd: 2 AVX-512, 1 AVX2 at most,
+// 0 the baseline) or the baseline ones.
 void standard_normal(double* out, std::size_t rows, std::size_t cols, std::uint64_t seed,
-                     std::uint32_t generation, std::uint32_t purpose, bool avx2 = true);
+                     std::uint32_t generation, std::uint32_t purpose, int simd = 2);
 
 // A box [low, high] with quadratic margins al, au (per coordinate, each at most half the
 // span): out (rows, cols) holds T(mean + sigma * Y) gene by gene, where T is the identity on

@@ -1,7 +1,7 @@
 import numpy as np
 
 def standard_normal(
-    out: np.ndarray, seed: int, generation: int, purpose: int, avx2: bool = True
+    out: np.ndarray, seed: int, generation: int, purpose: int, simd: int = 2
 ) -> None: ...
 def box_transform(
     out: np.ndarray,
@@ -12,4 +12,8 @@ def box_transform(
     high: np.ndarray,
     al: np.ndarray,
     au: np.ndarray,
+) -> None: ...
+def dot_rows(out: np.ndarray, A: np.ndarray, B: np.ndarray, simd: int = 2) -> None: ...
+def add_combination(
+    Y: np.ndarray, a: float, Z: np.ndarray, C: np.ndarray, M: np.ndarray, simd: int = 2
 ) -> None: ...
