@@ -21,6 +21,8 @@ constexpr std::size_t kDotBlock = 512;
 constexpr std::size_t kCombineBlock = 128;
 // Below this many multiply-adds a parallel region costs more than it saves.
 constexpr std::size_t kParallelGrain = 1 << 18;
+// dot_rows holds the eight lanes of at most this many pairs at once (4 MB).
+constexpr std::size_t kPairsPerPass = 1 << 16;
 
 #define CHIMERA_INLINE __attribute__((always_inline)) inline
 
@@ -219,11 +221,11 @@ Versions versions(int simd) {
 }
 }  // namespace
 
-void dot_rows(double* out, const double* A, const double* B, std::size_t ra, std::size_t rb,
-              std::size_t n, int simd) {
-  const Versions v = versions(simd);
-  std::vector<double> part(ra * rb * kLanes, 0.0);
-  double* p = part.data();
+namespace {
+// The products of ra rows of A by rb rows of B (out's rows ld apart), their lanes in part.
+void dot_pass(double* out, std::size_t ld, const double* A, const double* B, std::size_t ra,
+              std::size_t rb, std::size_t n, const Versions& v, double* part) {
+  std::fill(part, part + ra * rb * kLanes, 0.0);
   const std::size_t whole = n - n % kLanes;  // columns in whole vectors
   const auto row_tiles = static_cast<std::int64_t>((ra + v.tile - 1) / v.tile);
   // Column blocks in order, row tiles in parallel: each pair's lanes have one owner, which
@@ -232,17 +234,34 @@ void dot_rows(double* out, const double* A, const double* B, std::size_t ra, std
   for (std::size_t c0 = 0; c0 < whole; c0 += kDotBlock) {
 #pragma omp for schedule(static)
     for (std::int64_t t = 0; t < row_tiles; ++t) {
-      v.dot(p, A, B, ra, rb, n, static_cast<std::size_t>(t) * v.tile, c0,
+      v.dot(part, A, B, ra, rb, n, static_cast<std::size_t>(t) * v.tile, c0,
             std::min(whole, c0 + kDotBlock));
     }
   }
   for (std::size_t i = 0; i < ra; ++i) {
     for (std::size_t j = 0; j < rb; ++j) {
-      double* s = p + (i * rb + j) * kLanes;
+      double* s = part + (i * rb + j) * kLanes;
       for (std::size_t c = whole; c < n; ++c) {
         s[c - whole] = s[c - whole] + A[i * n + c] * B[j * n + c];
       }
-      out[i * rb + j] = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+      out[i * ld + j] = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+    }
+  }
+}
+}  // namespace
+
+void dot_rows(double* out, const double* A, const double* B, std::size_t ra, std::size_t rb,
+              std::size_t n, int simd) {
+  const Versions v = versions(simd);
+  // Passes over blocks of at most kPairsPerPass pairs (whole row tiles of A), each pair's
+  // lanes summed within one pass: the scratch stays small whatever the shape.
+  const std::size_t cols = std::max<std::size_t>(1, std::min(rb, kPairsPerPass / v.tile));
+  const std::size_t rows = std::max(v.tile, kPairsPerPass / cols / v.tile * v.tile);
+  std::vector<double> part(std::min(ra, rows) * std::min(rb, cols) * kLanes);
+  for (std::size_t a0 = 0; a0 < ra; a0 += rows) {
+    for (std::size_t b0 = 0; b0 < rb; b0 += cols) {
+      dot_pass(out + a0 * rb + b0, rb, A + a0 * n, B + b0 * n, std::min(rows, ra - a0),
+               std::min(cols, rb - b0), n, v, part.data());
     }
   }
 }

@@ -161,16 +161,27 @@ def test_products_are_the_same_at_every_simd_width(simd: int, ra: int, rb: int, 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_products_do_not_depend_on_the_threads(backend: str) -> None:
-    # 40 x 40 x 5,000 runs in parallel (row tiles, column blocks); 3 rows of it do not.
-    A, B, C = _product_case(40, 40, 5_000)
-    big, small = np.empty((40, 40)), np.empty((3, 40))
+    # 40 x 40 pairs of 1,100 columns run in parallel (row tiles over three column blocks; row
+    # blocks of the combination); one row against 14 (15,400 multiply-adds) and one row of the
+    # combination in C++ run on one thread.
+    A, B, C = _product_case(40, 40, 1_100)
+    big, small = np.empty((40, 40)), np.empty((1, 14))
     BACKENDS[backend].dot_rows(big, A, B)
-    BACKENDS[backend].dot_rows(small, A[:3], B)
-    np.testing.assert_array_equal(big[:3], small)
-    Y, y = np.empty((40, 5_000)), np.empty((3, 5_000))
+    BACKENDS[backend].dot_rows(small, A[:1], B[:14])
+    np.testing.assert_array_equal(big[:1, :14], small)
+    Y, y = np.empty((40, 1_100)), np.empty((1, 1_100))
     BACKENDS[backend].add_combination(Y, 0.5, A, C, B)
-    BACKENDS[backend].add_combination(y, 0.5, A[:3], C[:3], B)
-    np.testing.assert_array_equal(Y[:3], y)
+    BACKENDS[backend].add_combination(y, 0.5, A[:1], C[:1], B)
+    np.testing.assert_array_equal(Y[:1], y)
+
+
+def test_products_of_many_rows_take_passes_of_bounded_scratch() -> None:
+    # 300 x 300 pairs: more than the 65,536 a pass holds, so rows of A come in several passes
+    # (the scratch of 8 lanes a pair stays at 4 MB); 9 columns leave a one-column tail.
+    A, B, _ = _product_case(300, 300, 9)
+    out = np.empty((300, 300))
+    _core.es.dot_rows(out, A, B)
+    np.testing.assert_array_equal(out, dot_rows(A, B))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

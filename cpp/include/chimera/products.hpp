@@ -13,7 +13,8 @@ namespace chimera::es {
 // out (ra, rb) = A B^T for A (ra, n), B (rb, n), all row-major. Each dot product runs in eight
 // lanes: lane l sums the products A[i, c] B[j, c] of the columns c = l (mod 8) in ascending
 // order from 0.0, and the lanes s_0..s_7 are added as ((s0 + s4) + (s2 + s6)) +
-// ((s1 + s5) + (s3 + s7)).
+// ((s1 + s5) + (s3 + s7)). (A NaN result's sign and payload are not defined: x86 passes on
+// either operand's NaN, and the compiler may swap the operands of + and *.)
 // simd caps the instruction set (2: AVX-512 where the CPU has it, 1: AVX2 at most, 0: the
 // baseline), for the tests that hold the clones to one another.
 void dot_rows(double* out, const double* A, const double* B, std::size_t ra, std::size_t rb,
