@@ -23,10 +23,11 @@ f - fopt, wall and CPU seconds. Per function: the expected running time, ERT = t
 of all its instances' runs (to the hit, or all of them when there was none) divided by the
 number of runs that hit (inf when none did), and the ratio chimera / pycma (below 1: chimera
 is faster). The aggregate is the geometric mean of the ratios where both ERTs are finite.
-Raw per-run numbers, with each chimera run's restarts (``es.runs``) and pycma's stopping
-reasons, go to ``results/<date>_<time>_strategies_bbob.json``. After the table: the runtime
-ECDF of single runs at the target (the fraction of all runs that reached it within b
-evaluations) for both. ``--combine FILE ...`` prints the same report over the runs of earlier
+Raw per-run numbers (with the evaluations at which each of COCO's 51 targets 1e2..1e-8 was
+first reached), with each chimera run's restarts (``es.runs``) and pycma's stopping reasons,
+go to ``results/<date>_<time>_strategies_bbob.json``. After the table: the runtime ECDF of
+single runs at the target (the fraction of all runs that reached it within b evaluations) for
+both, and COCO's aggregated ECDF over the 51 targets (the fraction of (run, target) pairs). ``--combine FILE ...`` prints the same report over the runs of earlier
 result files (runs split over processes by function or instance).
 
 Usage::
@@ -61,6 +62,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import median, print_table, write_results  # noqa: E402
 
 PRECISION = 1e-8  # COCO's final target: f - fopt below this
+#: COCO's 51 targets of its aggregated runtime ECDFs: f - fopt below 10^2, 10^1.8, ..., 10^-8.
+TARGETS = [10.0 ** ((10 - k) / 5) for k in range(51)]
 NAMES = (
     "sphere", "ellipsoid sep", "rastrigin sep", "bueche-rastrigin", "linear slope",
     "attractive sector", "step ellipsoid", "rosenbrock", "rosenbrock rot", "ellipsoid",
@@ -80,13 +83,15 @@ def indices(spec: str) -> list[int]:
 
 
 class Tracked:
-    """A COCO problem that counts its evaluations and remembers when the target was first hit
-    (counted here rather than by either optimizer, so both are measured the same way)."""
+    """A COCO problem that counts its evaluations and remembers when the target, and each of
+    TARGETS, was first hit (counted here rather than by either optimizer, so both are measured
+    the same way)."""
 
     def __init__(self, problem: Any, fopt: float) -> None:
         self.problem, self.fopt = problem, fopt
         self.evals = 0
         self.hit_at: int | None = None
+        self.target_hits: list[int] = []  # evaluations to TARGETS[0], TARGETS[1], ... so far
         self.best_error = math.inf
 
     def __call__(self, x: np.ndarray) -> float:
@@ -96,6 +101,8 @@ class Tracked:
         self.best_error = min(self.best_error, err)
         if self.hit_at is None and err < PRECISION:  # COCO's own test is a strict one
             self.hit_at = self.evals
+        while len(self.target_hits) < len(TARGETS) and err < TARGETS[len(self.target_hits)]:
+            self.target_hits.append(self.evals)
         return f
 
 
@@ -160,7 +167,8 @@ def solve(name: str, suite: Any, fid: int, dim: int, inst: int, budget: int, see
     assert fun.evals == problem.evaluations, (name, problem.id)
     problem.free()
     return {"function": fid, "instance": inst, "evals": fun.evals, "hit_at": fun.hit_at,
-            "best_error": fun.best_error, "wall_s": wall, "cpu_s": cpu, **extra}  # fmt: skip
+            "target_hits": fun.target_hits, "best_error": fun.best_error, "wall_s": wall,
+            "cpu_s": cpu, **extra}  # fmt: skip
 
 
 def ert(runs: list[dict[str, Any]]) -> tuple[float, int]:
@@ -210,28 +218,37 @@ def report(records: list[dict[str, Any]], title: str) -> float:
 
 
 def ecdf(records: list[dict[str, Any]]) -> None:
-    """The runtime ECDF of single runs at the one target: the fraction of all (function,
-    instance) runs that reached f - fopt < PRECISION within b evaluations, b from 10 to the
-    budget in quarter decades of the dimension, for each optimizer, and where chimera's
-    fraction is below pycma's."""
+    """Runtime ECDFs, b from 10 to the budget in quarter decades, for each optimizer, and
+    where chimera's is below pycma's: of single runs at the one target (the fraction of all
+    (function, instance) runs that reached f - fopt < PRECISION within b evaluations), and
+    COCO's aggregate over its 51 targets (the fraction of (run, target) pairs reached within
+    b) where every record holds its target hits (files from 2026-12-08 on)."""
     budgets = sorted({r["evals"] for r in records})
     top = max(budgets) if budgets else 1
     grid = [10 ** (k / 4) for k in range(4, int(4 * math.log10(top)) + 2)]
-    lines, below = [], []
-    for b in grid:
-        frac = {}
-        for k in ("chimera", "pycma"):
-            runs = [r for r in records if r["optimizer"] == k]
-            frac[k] = sum(r["hit_at"] is not None and r["hit_at"] <= b for r in runs) / max(
-                len(runs), 1
-            )
-        lines.append(f"{b:>12.0f} {frac['chimera']:8.3f} {frac['pycma']:8.3f}")
-        if frac["chimera"] < frac["pycma"]:
-            below.append(f"{b:.0f}")
-    print("runtime ECDF (fraction of runs at the target within b evaluations):")
-    print(f"{'b':>12} {'chimera':>8} {'pycma':>8}")
-    print("\n".join(lines))
-    print("chimera's ECDF is below pycma's at b = " + (", ".join(below) if below else "none"))
+    runs = {k: [r for r in records if r["optimizer"] == k] for k in ("chimera", "pycma")}
+
+    def at_target(r: dict[str, Any], b: float) -> float:
+        return float(r["hit_at"] is not None and r["hit_at"] <= b)
+
+    def over_targets(r: dict[str, Any], b: float) -> float:
+        return sum(e <= b for e in r["target_hits"]) / len(TARGETS)
+
+    measures = [("runtime ECDF (fraction of runs at the target within b evaluations)", at_target)]
+    if records and all("target_hits" in r for r in records):
+        measures.append(("aggregated runtime ECDF over COCO's 51 targets 1e2..1e-8 (fraction "
+                         "of (run, target) pairs within b evaluations)", over_targets))  # fmt: skip
+    for title, measure in measures:
+        lines, below = [], []
+        for b in grid:
+            frac = {k: sum(measure(r, b) for r in rs) / max(len(rs), 1) for k, rs in runs.items()}
+            lines.append(f"{b:>12.0f} {frac['chimera']:8.3f} {frac['pycma']:8.3f}")
+            if frac["chimera"] < frac["pycma"]:
+                below.append(f"{b:.0f}")
+        print(f"{title}:")
+        print(f"{'b':>12} {'chimera':>8} {'pycma':>8}")
+        print("\n".join(lines))
+        print("chimera's ECDF is below pycma's at b = " + (", ".join(below) if below else "none"))
 
 
 def main() -> int:
