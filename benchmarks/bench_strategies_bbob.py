@@ -3,8 +3,8 @@
 
 Each (function, instance) of ``bbob`` in ``--dim`` dimensions is solved once by each
 optimizer with the same budget (``--budget-multiplier`` x dim evaluations) and the same target,
-fopt + 1e-8 (COCO's final target; fopt comes from ``cocoex.BareProblem``). The two run one after
-the other on a fresh copy of the same problem, so a busy machine slows both alike.
+COCO's final one, reached at f - fopt <= 1e-8 (fopt from ``cocoex.BareProblem``). The two run
+one after the other on a fresh copy of the same problem, so a busy machine slows both alike.
 
 - chimera: ``CMAES(bounds, seed=s)`` with its defaults (BIPOP, 9 large restarts, sigma0 = 2,
   each run starting uniformly in [-4, 4]^n, the box [-5, 5]^n kept by a smooth transform),
@@ -24,7 +24,7 @@ of all its instances' runs (to the hit, or all of them when there was none) divi
 number of runs that hit (inf when none did), and the ratio chimera / pycma (below 1: chimera
 is faster). The aggregate is the geometric mean of the ratios where both ERTs are finite.
 Raw per-run numbers (with the evaluations at which each of COCO's 51 targets 1e2..1e-8 was
-first reached), with each chimera run's restarts (``es.runs``) and pycma's stopping reasons,
+first reached, f - fopt <= target as COCO tests it), with each chimera run's restarts (``es.runs``) and pycma's stopping reasons,
 go to ``results/<date>_<time>_strategies_bbob.json``. After the table: the runtime ECDF of
 single runs at the target (the fraction of all runs that reached it within b evaluations) for
 both, and COCO's aggregated ECDF over the 51 targets (the fraction of (run, target) pairs). ``--combine FILE ...`` prints the same report over the runs of earlier
@@ -99,9 +99,9 @@ class Tracked:
         self.evals += 1
         err = f - self.fopt
         self.best_error = min(self.best_error, err)
-        if self.hit_at is None and err < PRECISION:  # COCO's own test is a strict one
+        if self.hit_at is None and err <= PRECISION:  # COCO's test (final_target_hit): <=
             self.hit_at = self.evals
-        while len(self.target_hits) < len(TARGETS) and err < TARGETS[len(self.target_hits)]:
+        while len(self.target_hits) < len(TARGETS) and err <= TARGETS[len(self.target_hits)]:
             self.target_hits.append(self.evals)
         return f
 
@@ -166,9 +166,9 @@ def solve(name: str, suite: Any, fid: int, dim: int, inst: int, budget: int, see
     assert (fun.hit_at is not None) == bool(problem.final_target_hit), (name, problem.id)
     assert fun.evals == problem.evaluations, (name, problem.id)
     problem.free()
-    return {"function": fid, "instance": inst, "evals": fun.evals, "hit_at": fun.hit_at,
-            "target_hits": fun.target_hits, "best_error": fun.best_error, "wall_s": wall,
-            "cpu_s": cpu, **extra}  # fmt: skip
+    return {"function": fid, "instance": inst, "budget": budget, "evals": fun.evals,
+            "hit_at": fun.hit_at, "target_hits": fun.target_hits, "best_error": fun.best_error,
+            "wall_s": wall, "cpu_s": cpu, **extra}  # fmt: skip
 
 
 def ert(runs: list[dict[str, Any]]) -> tuple[float, int]:
@@ -200,7 +200,7 @@ def report(records: list[dict[str, Any]], title: str) -> float:
                      sum(r["wall_s"] for r in by_opt["chimera"]),
                      sum(r["wall_s"] for r in by_opt["pycma"])])  # fmt: skip
     print_table(
-        f"{title}: ERT to f - fopt < {PRECISION:g} (evaluations; ratio below 1: chimera faster)",
+        f"{title}: ERT to f - fopt <= {PRECISION:g} (evaluations; ratio below 1: chimera faster)",
         ["function", "ERT chimera", "ERT pycma", "ratio", "hits chimera", "hits pycma",
          "median error chimera", "median error pycma", "wall s chimera", "wall s pycma"],
         rows,
@@ -219,29 +219,38 @@ def report(records: list[dict[str, Any]], title: str) -> float:
 
 def ecdf(records: list[dict[str, Any]]) -> None:
     """Runtime ECDFs, b from 10 to the budget in quarter decades, for each optimizer, and
-    where chimera's is below pycma's: of single runs at the one target (the fraction of all
-    (function, instance) runs that reached f - fopt < PRECISION within b evaluations), and
-    COCO's aggregate over its 51 targets (the fraction of (run, target) pairs reached within
-    b) where every record holds its target hits (files from 2026-12-08 on)."""
-    budgets = sorted({r["evals"] for r in records})
-    top = max(budgets) if budgets else 1
-    grid = [10 ** (k / 4) for k in range(4, int(4 * math.log10(top)) + 2)]
+    where chimera's is below pycma's; an evaluation past a run's budget (pycma ends its last
+    population beyond it) never counts. First of single runs at the one target: the fraction
+    of all (function, instance) runs that reached f - fopt <= PRECISION within b evaluations.
+    Then COCO's aggregate over its 51 targets, where every record holds its target hits (files
+    from 2026-12-08 on): per function the fraction of (run, target) pairs reached within b,
+    averaged over the functions (each weighs the same, whatever its number of runs)."""
+    top = max((r["budget"] for r in records), default=1)
+    grid = [10 ** (k / 4) for k in range(4, int(4 * math.log10(top)) + 1) if 10 ** (k / 4) < top]
+    grid.append(top)
     runs = {k: [r for r in records if r["optimizer"] == k] for k in ("chimera", "pycma")}
 
-    def at_target(r: dict[str, Any], b: float) -> float:
-        return float(r["hit_at"] is not None and r["hit_at"] <= b)
+    def at_target(rs: list[dict[str, Any]], b: float) -> float:
+        return sum(r["hit_at"] is not None and r["hit_at"] <= min(b, r["budget"])
+                   for r in rs) / max(len(rs), 1)  # fmt: skip
 
-    def over_targets(r: dict[str, Any], b: float) -> float:
-        return sum(e <= b for e in r["target_hits"]) / len(TARGETS)
+    def over_targets(rs: list[dict[str, Any]], b: float) -> float:
+        per_function = [
+            np.mean([sum(e <= min(b, r["budget"]) for e in r["target_hits"]) / len(TARGETS)
+                     for r in rs if r["function"] == fid])
+            for fid in sorted({r["function"] for r in rs})
+        ]  # fmt: skip
+        return float(np.mean(per_function)) if per_function else 0.0
 
     measures = [("runtime ECDF (fraction of runs at the target within b evaluations)", at_target)]
     if records and all("target_hits" in r for r in records):
-        measures.append(("aggregated runtime ECDF over COCO's 51 targets 1e2..1e-8 (fraction "
-                         "of (run, target) pairs within b evaluations)", over_targets))  # fmt: skip
+        measures.append(("COCO's aggregated runtime ECDF over its 51 targets 1e2..1e-8 "
+                         "(fraction of (run, target) pairs within b evaluations, functions "
+                         "weighted equally)", over_targets))  # fmt: skip
     for title, measure in measures:
         lines, below = [], []
         for b in grid:
-            frac = {k: sum(measure(r, b) for r in rs) / max(len(rs), 1) for k, rs in runs.items()}
+            frac = {k: measure(rs, b) for k, rs in runs.items()}
             lines.append(f"{b:>12.0f} {frac['chimera']:8.3f} {frac['pycma']:8.3f}")
             if frac["chimera"] < frac["pycma"]:
                 below.append(f"{b:.0f}")
@@ -274,8 +283,10 @@ def main() -> int:
         records = []
         for item in opts.combine:
             path, _, only = item.partition(":")
-            runs = json.loads(Path(path).read_text())["records"]
-            records += [r for r in runs if only in ("", r["optimizer"])]
+            data = json.loads(Path(path).read_text())
+            # the file's budget for records written before each held its own
+            records += [{"budget": data["budget"], **r} for r in data["records"]
+                        if only in ("", r["optimizer"])]  # fmt: skip
         report(records, f"BBOB, the runs of {len(opts.combine)} result files")
         return 0
     import cocoex
@@ -285,7 +296,7 @@ def main() -> int:
     suite = cocoex.Suite("bbob", f"instances: {opts.instances}",
                          f"dimensions: {opts.dim} function_indices: {opts.functions}")  # fmt: skip
     print(f"bbob, dim {opts.dim}, functions {opts.functions}, instances {opts.instances}, "
-          f"budget {budget} evaluations a run, target f - fopt < {PRECISION:g}")  # fmt: skip
+          f"budget {budget} evaluations a run, target f - fopt <= {PRECISION:g}")  # fmt: skip
     records: list[dict[str, Any]] = []
     for fid in functions:
         by_opt: dict[str, list[dict[str, Any]]] = {k: [] for k in opts.optimizers.split(",")}

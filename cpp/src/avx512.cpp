@@ -1,13 +1,7 @@
 #include "chimera/avx512.hpp"
 
 #if defined(CHIMERA_AVX512)
-// GCC 12's AVX-512 intrinsics pass an undefined vector as the unused merge source, which its
-// -Wuninitialized flags at every call once inlined: not ours to fix, so not warned about here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
-#pragma GCC diagnostic pop
 
 namespace chimera::avx512 {
 
@@ -22,6 +16,10 @@ bool supported() {
 }
 
 namespace {
+
+// Every lane on: GCC 12's unmasked forms of these intrinsics pass an undefined vector as the
+// merge source, which its -Wuninitialized flags once inlined (as avx2.cpp's gathers do).
+constexpr __mmask8 kAll = 0xFF;
 
 // 8 * Chains blocks from counter ctr[0]: each chain holds a block's word in each 64-bit lane.
 // vpmuludq reads only a lane's low 32 bits, so the rounds leave the high halves of words 1
@@ -49,11 +47,12 @@ CHIMERA_TARGET_AVX512 void philox_lanes(const rng::Block& ctr, rng::Key key, std
     CHIMERA_UNROLL(4)
     for (int g = 0; g < Chains; ++g) {
       __m512i* v = x[g];
-      const __m512i p0 = _mm512_mul_epu32(v[0], m0);
-      const __m512i p1 = _mm512_mul_epu32(v[2], m1);
-      v[0] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), v[1], k0, 0x96);  // a^b^c
+      const __m512i p0 = _mm512_maskz_mul_epu32(kAll, v[0], m0);
+      const __m512i p1 = _mm512_maskz_mul_epu32(kAll, v[2], m1);
+      v[0] = _mm512_ternarylogic_epi64(_mm512_maskz_srli_epi64(kAll, p1, 32), v[1], k0,
+                                       0x96);  // a ^ b ^ c
       v[1] = p1;
-      v[2] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), v[3], k1, 0x96);
+      v[2] = _mm512_ternarylogic_epi64(_mm512_maskz_srli_epi64(kAll, p0, 32), v[3], k1, 0x96);
       v[3] = p0;
     }
   }
@@ -63,11 +62,12 @@ CHIMERA_TARGET_AVX512 void philox_lanes(const rng::Block& ctr, rng::Key key, std
   const __m512i second = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
   auto* o = reinterpret_cast<__m512i*>(out);
   for (int g = 0; g < Chains; ++g) {
-    const __m512i w01 =
-        _mm512_or_si512(_mm512_and_si512(x[g][0], low), _mm512_slli_epi64(x[g][1], 32));
-    const __m512i w23 =
-        _mm512_or_si512(_mm512_and_si512(x[g][2], low), _mm512_slli_epi64(x[g][3], 32));
-    const __m512i lo = _mm512_unpacklo_epi64(w01, w23), hi = _mm512_unpackhi_epi64(w01, w23);
+    const __m512i w01 = _mm512_or_si512(_mm512_and_si512(x[g][0], low),
+                                        _mm512_maskz_slli_epi64(kAll, x[g][1], 32));
+    const __m512i w23 = _mm512_or_si512(_mm512_and_si512(x[g][2], low),
+                                        _mm512_maskz_slli_epi64(kAll, x[g][3], 32));
+    const __m512i lo = _mm512_maskz_unpacklo_epi64(kAll, w01, w23);
+    const __m512i hi = _mm512_maskz_unpackhi_epi64(kAll, w01, w23);
     _mm512_storeu_si512(o + 2 * g, _mm512_permutex2var_epi64(lo, first, hi));
     _mm512_storeu_si512(o + 2 * g + 1, _mm512_permutex2var_epi64(lo, second, hi));
   }
