@@ -27,7 +27,8 @@ Raw per-run numbers (with the evaluations at which each of COCO's 51 targets 1e2
 first reached, f - fopt <= target as COCO tests it), with each chimera run's restarts (``es.runs``) and pycma's stopping reasons,
 go to ``results/<date>_<time>_strategies_bbob.json``. After the table: the runtime ECDF of
 single runs at the target (the fraction of all runs that reached it within b evaluations) for
-both, and COCO's aggregated ECDF over the 51 targets (the fraction of (run, target) pairs). ``--combine FILE ...`` prints the same report over the runs of earlier
+both, and COCO's aggregated ECDF over the 51 targets (the fraction of (run, target) pairs),
+functions weighted equally, each budget's difference with a 95% bootstrap interval. ``--combine FILE ...`` prints the same report over the runs of earlier
 result files (runs split over processes by function or instance).
 
 Usage::
@@ -217,47 +218,60 @@ def report(records: list[dict[str, Any]], title: str) -> float:
     return geo
 
 
+#: Bootstrap replicates for the ECDFs' intervals (the runs of each function resampled).
+BOOTSTRAP = 2000
+
+
 def ecdf(records: list[dict[str, Any]]) -> None:
-    """Runtime ECDFs, b from 10 to the budget in quarter decades, for each optimizer, and
-    where chimera's is below pycma's; an evaluation past a run's budget (pycma ends its last
-    population beyond it) never counts. First of single runs at the one target: the fraction
-    of all (function, instance) runs that reached f - fopt <= PRECISION within b evaluations.
-    Then COCO's aggregate over its 51 targets, where every record holds its target hits (files
-    from 2026-12-08 on): per function the fraction of (run, target) pairs reached within b,
-    averaged over the functions (each weighs the same, whatever its number of runs)."""
+    """Runtime ECDFs, b from 10 to the budget in quarter decades, for each optimizer: per
+    function the mean over its runs, averaged over the functions (each weighs the same,
+    whatever its number of runs); an evaluation past a run's budget (pycma ends its last
+    population beyond it) never counts. First of single runs at the one target (reached
+    f - fopt <= PRECISION within b evaluations), then COCO's aggregate over its 51 targets
+    (the fraction of them reached within b), where every record holds its target hits (files
+    from 2026-12-08 on). Beside each: chimera's minus pycma's with a 95% bootstrap interval
+    (each function's runs resampled, BOOTSTRAP times), and the budgets where chimera's is
+    below pycma's, and significantly so (the whole interval below zero)."""
     top = max((r["budget"] for r in records), default=1)
-    grid = [10 ** (k / 4) for k in range(4, int(4 * math.log10(top)) + 1) if 10 ** (k / 4) < top]
-    grid.append(top)
-    runs = {k: [r for r in records if r["optimizer"] == k] for k in ("chimera", "pycma")}
+    grid = np.array([10 ** (k / 4) for k in range(4, int(4 * math.log10(top)) + 1)
+                     if 10 ** (k / 4) < top] + [top])  # fmt: skip
 
-    def at_target(rs: list[dict[str, Any]], b: float) -> float:
-        return sum(r["hit_at"] is not None and r["hit_at"] <= min(b, r["budget"])
-                   for r in rs) / max(len(rs), 1)  # fmt: skip
+    def at_target(r: dict[str, Any]) -> np.ndarray:  # (grid,) 0 or 1
+        hit = r["hit_at"] if r["hit_at"] is not None else math.inf
+        return (hit <= np.minimum(grid, r["budget"])).astype(float)
 
-    def over_targets(rs: list[dict[str, Any]], b: float) -> float:
-        per_function = [
-            np.mean([sum(e <= min(b, r["budget"]) for e in r["target_hits"]) / len(TARGETS)
-                     for r in rs if r["function"] == fid])
-            for fid in sorted({r["function"] for r in rs})
-        ]  # fmt: skip
-        return float(np.mean(per_function)) if per_function else 0.0
+    def over_targets(r: dict[str, Any]) -> np.ndarray:  # (grid,) fraction of the targets
+        hits = np.asarray(r["target_hits"], dtype=float)[:, None]
+        return (hits <= np.minimum(grid, r["budget"])).sum(axis=0) / len(TARGETS)
 
-    measures = [("runtime ECDF (fraction of runs at the target within b evaluations)", at_target)]
+    measures = [("runtime ECDF at the target (fraction of runs within b evaluations)", at_target)]
     if records and all("target_hits" in r for r in records):
         measures.append(("COCO's aggregated runtime ECDF over its 51 targets 1e2..1e-8 "
-                         "(fraction of (run, target) pairs within b evaluations, functions "
-                         "weighted equally)", over_targets))  # fmt: skip
+                         "(fraction of (run, target) pairs within b evaluations)",
+                         over_targets))  # fmt: skip
+    functions = sorted({r["function"] for r in records})
+    rng = np.random.default_rng(0)
     for title, measure in measures:
-        lines, below = [], []
-        for b in grid:
-            frac = {k: measure(rs, b) for k, rs in runs.items()}
-            lines.append(f"{b:>12.0f} {frac['chimera']:8.3f} {frac['pycma']:8.3f}")
-            if frac["chimera"] < frac["pycma"]:
-                below.append(f"{b:.0f}")
+        value, boot = {}, {}
+        for k in ("chimera", "pycma"):
+            per_function = [np.array([measure(r) for r in records
+                                      if r["optimizer"] == k and r["function"] == f])
+                            for f in functions]  # fmt: skip
+            value[k] = np.mean([v.mean(axis=0) for v in per_function], axis=0)
+            boot[k] = np.mean([v[rng.integers(0, len(v), (BOOTSTRAP, len(v)))].mean(axis=1)
+                               for v in per_function], axis=0)  # fmt: skip
+        diff = boot["chimera"] - boot["pycma"]
+        lo, hi = np.percentile(diff, [2.5, 97.5], axis=0)
         print(f"{title}:")
-        print(f"{'b':>12} {'chimera':>8} {'pycma':>8}")
-        print("\n".join(lines))
-        print("chimera's ECDF is below pycma's at b = " + (", ".join(below) if below else "none"))
+        print(f"{'b':>12} {'chimera':>8} {'pycma':>8} {'difference [95% interval]':>28}")
+        for j, b in enumerate(grid):
+            d = value["chimera"][j] - value["pycma"][j]
+            print(f"{b:>12.0f} {value['chimera'][j]:8.3f} {value['pycma'][j]:8.3f} "
+                  f"{d:+9.3f} [{lo[j]:+.3f}, {hi[j]:+.3f}]")  # fmt: skip
+        below = [f"{b:.0f}" for j, b in enumerate(grid) if value["chimera"][j] < value["pycma"][j]]
+        sig = [f"{b:.0f}" for j, b in enumerate(grid) if hi[j] < 0]
+        print(f"chimera's ECDF is below pycma's at b = {', '.join(below) or 'none'}; "
+              f"significantly at b = {', '.join(sig) or 'none'}")  # fmt: skip
 
 
 def main() -> int:
