@@ -171,6 +171,7 @@ using CombineBlock = void (*)(double*, double, const double*, const double*, con
 // every row of Y over one, for the instruction set in attrs with vectors V, dot tiles of DI x DJ
 // pairs and combination tiles of CR rows x CV vectors.
 #define CHIMERA_BLOCKS(name, attrs, V, DI, DJ, CR, CV)                                         \
+  constexpr std::size_t kDotRows_##name = DI;                                                 \
   attrs void dot_block_##name(double* part, const double* A, const double* B, std::size_t ra, \
                               std::size_t rb, std::size_t n, std::size_t i0, std::size_t c0,  \
                               std::size_t c1) {                                               \
@@ -206,22 +207,20 @@ int simd_level() {
 struct Versions {
   DotBlock dot = dot_block_base;
   CombineBlock combine = combine_block_base;
-  std::size_t tile = 2;
+  std::size_t tile = kDotRows_base;
 };
 
 Versions versions(int simd) {
 #if defined(CHIMERA_X86)
   const int level = std::min(simd, simd_level());
-  if (level >= 2) return {dot_block_avx512, combine_block_avx512, 4};
-  if (level == 1) return {dot_block_avx2, combine_block_avx2, 4};
+  if (level >= 2) return {dot_block_avx512, combine_block_avx512, kDotRows_avx512};
+  if (level == 1) return {dot_block_avx2, combine_block_avx2, kDotRows_avx2};
 #else
   (void)simd;
 #endif
   return {};
 }
-}  // namespace
 
-namespace {
 // The products of ra rows of A by rb rows of B (out's rows ld apart), their lanes in part.
 void dot_pass(double* out, std::size_t ld, const double* A, const double* B, std::size_t ra,
               std::size_t rb, std::size_t n, const Versions& v, double* part) {
