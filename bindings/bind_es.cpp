@@ -12,6 +12,13 @@ namespace py = pybind11;
 using chimera::bind::In;
 
 namespace {
+// A 2-D float64 array the kernels write (C-contiguous, writeable: output's checks).
+py::array_t<double> matrix_output(const py::object& obj, const char* name) {
+  auto out = chimera::bind::output<double>(obj, name);
+  chimera::bind::require_ndim(out, 2, name);
+  return out;
+}
+
 // The kernels write out while they read the inputs: refused when the two share memory.
 void require_disjoint(const py::array& out, std::initializer_list<const In<double>*> inputs,
                       const char* message) {
@@ -28,8 +35,7 @@ void register_es(py::module_& m) {
       "standard_normal",
       [](const py::object& out_obj, std::uint64_t seed, std::uint32_t generation,
          std::uint32_t purpose, int simd) {
-        auto out = chimera::bind::output<double>(out_obj, "out");
-        chimera::bind::require_ndim(out, 2, "out");
+        auto out = matrix_output(out_obj, "out");
         chimera::bind::require(out.shape(0) < (py::ssize_t{1} << 32), "out has more than 2^32 rows");
         const auto rows = static_cast<std::size_t>(out.shape(0));
         const auto cols = static_cast<std::size_t>(out.shape(1));
@@ -46,8 +52,7 @@ void register_es(py::module_& m) {
       [](const py::object& out_obj, const In<double>& Y, const In<double>& mean, double sigma,
          const In<double>& low, const In<double>& high, const In<double>& al,
          const In<double>& au) {
-        auto out = chimera::bind::output<double>(out_obj, "out");
-        chimera::bind::require_ndim(out, 2, "out");
+        auto out = matrix_output(out_obj, "out");
         chimera::bind::require_ndim(Y, 2, "Y");
         chimera::bind::require(Y.shape(0) == out.shape(0) && Y.shape(1) == out.shape(1),
                                "Y must have the shape of out");
@@ -70,8 +75,7 @@ void register_es(py::module_& m) {
   m.def(
       "dot_rows",
       [](const py::object& out_obj, const In<double>& A, const In<double>& B, int simd) {
-        auto out = chimera::bind::output<double>(out_obj, "out");
-        chimera::bind::require_ndim(out, 2, "out");
+        auto out = matrix_output(out_obj, "out");
         chimera::bind::require_ndim(A, 2, "A");
         chimera::bind::require_ndim(B, 2, "B");
         chimera::bind::require(A.shape(1) == B.shape(1), "A and B must have as many columns");
@@ -91,8 +95,7 @@ void register_es(py::module_& m) {
       "add_combination",
       [](const py::object& Y_obj, double a, const In<double>& Z, const In<double>& C,
          const In<double>& M, int simd) {
-        auto Y = chimera::bind::output<double>(Y_obj, "Y");
-        chimera::bind::require_ndim(Y, 2, "Y");
+        auto Y = matrix_output(Y_obj, "Y");
         chimera::bind::require_ndim(Z, 2, "Z");
         chimera::bind::require_ndim(C, 2, "C");
         chimera::bind::require_ndim(M, 2, "M");

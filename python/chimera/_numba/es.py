@@ -20,6 +20,20 @@ _PARALLEL_GRAIN = 1 << 14
 _TAIL_BLOCK = np.uint32(1 << 31)  # the tail stream's first block (es.hpp's kTailBlock)
 
 
+def _matrix_output(obj: Any, name: str) -> np.ndarray:
+    """``obj`` as the kernels write it: a writeable, C-contiguous 2-D float64 NumPy array."""
+    out = as_array(obj, name)
+    require(out.dtype == np.float64, f"{name} must be a NumPy array of dtype float64")
+    require_ndim(out, 2, name)
+    writable_output(out, name)
+    return out
+
+
+def _require_disjoint(out: np.ndarray, inputs: tuple[np.ndarray, ...], message: str) -> None:
+    """The kernels write ``out`` while they read the inputs (bind_es.cpp's require_disjoint)."""
+    require(not any(np.may_share_memory(out, v) for v in inputs), message)
+
+
 @jit()
 def _rows(out: Any, lo: int, hi: int, seed: Any, generation: Any, purpose: Any) -> None:
     for i in range(lo, hi):
@@ -44,10 +58,7 @@ def _parallel(out: Any, seed: Any, generation: Any, purpose: Any) -> None:
 
 def standard_normal(out: Any, seed: Any, generation: Any, purpose: Any) -> None:
     """Fills ``out`` (rows, cols) float64 with row i from Stream(seed, generation, i, purpose)."""
-    out = as_array(out, "out")
-    require(out.dtype == np.float64, "out must be a NumPy array of dtype float64")
-    require_ndim(out, 2, "out")
-    writable_output(out, "out")
+    out = _matrix_output(out, "out")
     require(out.shape[0] < 2**32, "out has more than 2^32 rows")
     s, g, p = np.uint64(seed), np.uint32(generation), np.uint32(purpose)
     if out.size >= _PARALLEL_GRAIN:
@@ -103,12 +114,9 @@ def box_transform(out: Any, Y: Any, mean: Any, sigma: Any, low: Any, high: Any, 
                   au: Any) -> None:  # fmt: skip
     """out (rows, cols) = T(mean + sigma * Y) gene by gene: the box's periodic C^1 map with
     quadratic margins al, au (es.hpp's box_transform)."""
-    out = as_array(out, "out")
-    require(out.dtype == np.float64, "out must be a NumPy array of dtype float64")
-    require_ndim(out, 2, "out")
-    writable_output(out, "out")
+    out = _matrix_output(out, "out")
     Y = readonly(as_input(Y, np.float64))
-    require(not np.may_share_memory(out, Y), "out must not share memory with Y: pass a fresh array")
+    _require_disjoint(out, (Y,), "out must not share memory with Y: pass a fresh array")
     require_ndim(Y, 2, "Y")
     require(Y.shape == out.shape, "Y must have the shape of out")
     vectors = [readonly(as_input(v, np.float64)) for v in (mean, low, high, al, au)]
@@ -147,17 +155,13 @@ def dot_rows(out: Any, A: Any, B: Any) -> None:
     """out (ra, rb) = A B^T for A (ra, n), B (rb, n): each dot product summed in eight lanes
     (columns c = l mod 8 in ascending order), the lanes added as ((s0 + s4) + (s2 + s6)) +
     ((s1 + s5) + (s3 + s7)) (products.hpp's dot_rows)."""
-    out = as_array(out, "out")
-    require(out.dtype == np.float64, "out must be a NumPy array of dtype float64")
-    require_ndim(out, 2, "out")
-    writable_output(out, "out")
+    out = _matrix_output(out, "out")
     A, B = (readonly(as_input(v, np.float64)) for v in (A, B))
     require_ndim(A, 2, "A")
     require_ndim(B, 2, "B")
     require(A.shape[1] == B.shape[1], "A and B must have as many columns")
     require(out.shape == (A.shape[0], B.shape[0]), "out must have shape (rows of A, rows of B)")
-    require(not (np.may_share_memory(out, A) or np.may_share_memory(out, B)),
-            "out must not share memory with A or B: pass a fresh array")  # fmt: skip
+    _require_disjoint(out, (A, B), "out must not share memory with A or B: pass a fresh array")
     if A.size * B.shape[0] >= _PARALLEL_GRAIN:
         _dot_rows_parallel(out, A, B)
     else:
@@ -184,18 +188,14 @@ def _combination_parallel(Y: Any, a: float, Z: Any, C: Any, M: Any) -> None:
 def add_combination(Y: Any, a: Any, Z: Any, C: Any, M: Any) -> None:
     """Y (rows, n) = a Z + C M, each element a Z[i, c] plus C[i, j] M[j, c] for j in order
     (products.hpp's add_combination)."""
-    Y = as_array(Y, "Y")
-    require(Y.dtype == np.float64, "Y must be a NumPy array of dtype float64")
-    require_ndim(Y, 2, "Y")
-    writable_output(Y, "Y")
+    Y = _matrix_output(Y, "Y")
     Z, C, M = (readonly(as_input(v, np.float64)) for v in (Z, C, M))
     for v, name in ((Z, "Z"), (C, "C"), (M, "M")):
         require_ndim(v, 2, name)
     require(Z.shape == Y.shape, "Z must have the shape of Y")
     require(C.shape[0] == Y.shape[0], "C must have a row per row of Y")
     require(M.shape == (C.shape[1], Y.shape[1]), "M must have shape (columns of C, columns of Y)")
-    require(not any(np.may_share_memory(Y, v) for v in (Z, C, M)),
-            "Y must not share memory with Z, C or M: pass a fresh array")  # fmt: skip
+    _require_disjoint(Y, (Z, C, M), "Y must not share memory with Z, C or M: pass a fresh array")
     if Y.size * C.shape[1] >= _PARALLEL_GRAIN:
         _combination_parallel(Y, float(a), Z, C, M)
     else:
