@@ -11,8 +11,9 @@ its path; a model owns the shape.
 
 A model is made from the run's parameters, the genes' initial standard deviations and the
 backend's ``es`` kernels (the limited-memory model runs its products there; the others leave
-their matrix work to BLAS). ``state()`` returns the arrays a checkpoint holds; ``load(state)`` checks them and returns a
-function that assigns them, so that a refused checkpoint changes nothing.
+their matrix work to BLAS). ``state()`` returns the arrays a checkpoint holds; ``load(state)``
+checks them and returns a function that assigns them, so that a refused checkpoint changes
+nothing.
 """
 
 from __future__ import annotations
